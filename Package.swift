@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Winnow: LLM training-data curation and prompt compression, natively, on CPUs.
+///
+/// Layers (arrows point down; see docs/architecture.md):
+/// winnow (CLI) → WinnowPipeline → WinnowFilters / WinnowDedup / WinnowStore → WinnowText → WinnowIO → WinnowCore.
+/// C libraries come from Debian through system-library targets (apt providers named below).
+let package = Package(
+    name: "Winnow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "winnow", targets: ["winnow"]),
+        .library(name: "WinnowCore", targets: ["WinnowCore"]),
+        .library(name: "WinnowIO", targets: ["WinnowIO"]),
+        .library(name: "WinnowPipeline", targets: ["WinnowPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian packages)
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // ICU through a C target with a plain-C header (Foundation bundles its own ICU; SWIFT-NOTES §4).
+        // _FoundationICU is linked first so its symbols bind to itself (SWIFT-NOTES §4.2).
+        .target(
+            name: "CICUShim",
+            linkerSettings: [
+                .linkedLibrary("_FoundationICU"), .linkedLibrary("icui18n"),
+                .linkedLibrary("icuuc"), .linkedLibrary("icudata"),
+            ]),
+
+        // MARK: - Library layers
+        .target(name: "WinnowCore"),
+        .target(name: "WinnowIO", dependencies: ["WinnowCore", "CZlib", "CZstd"]),
+        .target(name: "WinnowText", dependencies: ["WinnowCore", "CICUShim"]),
+        .target(
+            name: "WinnowStore",
+            dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText"]),
+        .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText"]),
+        .target(
+            name: "WinnowPipeline",
+            dependencies: [
+                "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        .executableTarget(
+            name: "winnow",
+            dependencies: [
+                "WinnowCore", "WinnowIO", "WinnowPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Tests
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CLibXML2", "COpenBLAS", "CZlib", "CZstd", "CICUShim"]),
+        .testTarget(name: "WinnowCoreTests", dependencies: ["WinnowCore"]),
+        .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO"]),
+        .testTarget(name: "WinnowTextTests", dependencies: ["WinnowText"]),
+        .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
+        .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
+        .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
+        .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "winnow"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,99 @@
+#include "cicu_shim.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/unorm2.h>
+#include <unicode/utext.h>
+#include <unicode/ustring.h>
+#include <unicode/uversion.h>
+#include <unicode/utypes.h>
+
+void cicu_version(char *buf, int32_t cap) {
+    UVersionInfo v;
+    u_getVersion(v);
+    char tmp[U_MAX_VERSION_STRING_LENGTH];
+    u_versionToString(v, tmp);
+    strncpy(buf, tmp, (size_t)cap);
+    if (cap > 0) buf[cap - 1] = 0;
+}
+
+const char *cicu_error_name(int32_t code) { return u_errorName((UErrorCode)code); }
+
+static const UNormalizer2 *normalizer(int32_t form, UErrorCode *e) {
+    switch (form) {
+    case CICU_NFC: return unorm2_getNFCInstance(e);
+    case CICU_NFKC: return unorm2_getNFKCInstance(e);
+    case CICU_NFD: return unorm2_getNFDInstance(e);
+    case CICU_NFKD: return unorm2_getNFKDInstance(e);
+    default: return unorm2_getNFKCCasefoldInstance(e);
+    }
+}
+
+int32_t cicu_normalize_utf8(int32_t form, const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err) {
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *n = normalizer(form, &e);
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    /* UTF-8 → UTF-16 → normalise → UTF-8. ICU 72's C API has no UTF-8 normalise entry point. */
+    int32_t u16len = 0;
+    u_strFromUTF8(NULL, 0, &u16len, (const char *)src, len, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) e = U_ZERO_ERROR;
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    UChar *in = (UChar *)malloc(sizeof(UChar) * (size_t)(u16len + 1));
+    u_strFromUTF8(in, u16len + 1, NULL, (const char *)src, len, &e);
+    if (U_FAILURE(e)) { free(in); *err = e; return 0; }
+    int32_t outcap = u16len * 3 + 16;
+    UChar *out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+    int32_t outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) {
+        e = U_ZERO_ERROR; free(out); outcap = outlen + 1;
+        out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+        outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
+    }
+    free(in);
+    if (U_FAILURE(e)) { free(out); *err = e; return 0; }
+    int32_t need = 0;
+    u_strToUTF8((char *)dst, cap, &need, out, outlen, &e);
+    free(out);
+    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
+    *err = U_FAILURE(e) ? e : 0;
+    return need;
+}
+
+struct cicu_breaker { UBreakIterator *bi; UText *ut; };
+
+cicu_breaker *cicu_breaker_open(int32_t kind, const char *locale, int32_t *err) {
+    UErrorCode e = U_ZERO_ERROR;
+    UBreakIteratorType t = kind == CICU_BREAK_SENTENCE ? UBRK_SENTENCE
+        : kind == CICU_BREAK_LINE ? UBRK_LINE : kind == CICU_BREAK_CHARACTER ? UBRK_CHARACTER : UBRK_WORD;
+    UBreakIterator *bi = ubrk_open(t, locale, NULL, 0, &e);
+    if (U_FAILURE(e)) { *err = e; return NULL; }
+    cicu_breaker *b = (cicu_breaker *)calloc(1, sizeof(cicu_breaker));
+    b->bi = bi;
+    *err = 0;
+    return b;
+}
+
+void cicu_breaker_close(cicu_breaker *b) {
+    if (!b) return;
+    if (b->ut) utext_close(b->ut);
+    ubrk_close(b->bi);
+    free(b);
+}
+
+int32_t cicu_breaker_segment(cicu_breaker *b, const uint8_t *utf8, int64_t len, int32_t words_only,
+                             int64_t *bounds, int32_t cap, int32_t *err) {
+    UErrorCode e = U_ZERO_ERROR;
+    b->ut = utext_openUTF8(b->ut, (const char *)utf8, len, &e);
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    ubrk_setUText(b->bi, b->ut, &e);
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    int32_t n = 0;
+    int32_t start = ubrk_first(b->bi);
+    for (int32_t end = ubrk_next(b->bi); end != UBRK_DONE; start = end, end = ubrk_next(b->bi)) {
+        if (words_only && ubrk_getRuleStatus(b->bi) < UBRK_WORD_NONE_LIMIT) continue;
+        if (n < cap) { bounds[2 * n] = start; bounds[2 * n + 1] = end; }
+        n++;
+    }
+    *err = 0;
+    return n;
+}

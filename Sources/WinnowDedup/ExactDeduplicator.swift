@@ -1,0 +1,136 @@
+import WinnowCore
+import WinnowIO
+import WinnowText
+
+/// Removes documents whose normalised text equals an earlier document's, keeping the first
+/// occurrence in input order (shard order, then position), for any worker count.
+///
+/// Observe hashes each document's normalised text (xxHash64) into a per-shard file; resolve
+/// walks the shards in order and marks later copies; decide drops them and records the id of
+/// the document they duplicate in `metadata.duplicate_of`.
+public struct ExactDeduplicator: CorpusStage, RegisteredStage {
+    /// The stage name.
+    public var name: String { "exact_dedup" }
+    /// Whether to normalise (lowercase, collapse whitespace) before hashing.
+    public var normalize: Bool
+
+    /// Creates the stage.
+    public init(normalize: Bool = true) {
+        self.normalize = normalize
+    }
+
+    /// The registry entry.
+    public static let descriptor = StageDescriptor(
+        name: "exact_dedup", kind: .corpus,
+        summary: "Removes documents whose normalised text (lowercased, whitespace collapsed) equals an earlier document's; the first occurrence in input order is kept and removed copies carry metadata.duplicate_of.",
+        parameters: [
+            ParameterSpec("normalize", "bool", default: "true", "lowercase and collapse whitespace before hashing; false hashes the exact bytes")
+        ],
+        dropReasons: ["exact_duplicate"],
+        make: { p in ExactDeduplicator(normalize: try p.bool("normalize", default: true)) })
+
+    // MARK: - Observe
+
+    final class Observer: CorpusObserver {
+        let context: CorpusContext
+        let normalize: Bool
+        var hashes: [UInt64] = []
+        var ids: [UInt8] = []
+        var scratch: [UInt8] = []
+
+        init(context: CorpusContext, normalize: Bool) {
+            self.context = context
+            self.normalize = normalize
+        }
+
+        func observe(_ document: Document, index: Int) throws {
+            let h = normalize
+                ? TextNormalizer().hash(document.text, scratch: &scratch) : StableHash.xxh64(document.text)
+            hashes.append(h)
+            ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
+            ids.append(0x0A)
+        }
+
+        func finish() throws {
+            let h = try AtomicFileWriter(path: context.path(ExactDeduplicator.hashFile(context.shard)))
+            try hashes.withUnsafeBytes { try h.write($0) }
+            try h.commit()
+            let i = try AtomicFileWriter(path: context.path(ExactDeduplicator.idFile(context.shard)))
+            try ids.withUnsafeBytes { try i.write($0) }
+            try i.commit()
+        }
+    }
+
+    static func hashFile(_ shard: Int) -> String { "hashes-\(shard).u64" }
+    static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
+    static func decisionFile(_ shard: Int) -> String { "duplicates-\(shard).tsv" }
+
+    /// Creates the per-shard observer.
+    public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
+        Observer(context: context, normalize: normalize)
+    }
+
+    // MARK: - Resolve
+
+    /// Finds every later copy of a text seen earlier in (shard, index) order.
+    public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
+        var first: [UInt64: UInt64] = [:]  // hash → shard << 32 | index
+        var duplicates: [[(index: Int, original: UInt64)]] = Array(repeating: [], count: context.shardCount)
+        for shard in 0..<context.shardCount {
+            let bytes = try FileSystem.readAll(context.path(Self.hashFile(shard)))
+            let count = bytes.count / 8
+            first.reserveCapacity(first.count + count)
+            bytes.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    let h = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+                    let here = UInt64(shard) << 32 | UInt64(i)
+                    if let original = first[h] {
+                        duplicates[shard].append((i, original))
+                    } else {
+                        first[h] = here
+                    }
+                }
+            }
+        }
+        // Load only the id files of shards whose documents are referenced.
+        var needed = Set<Int>()
+        for list in duplicates { for d in list { needed.insert(Int(d.original >> 32)) } }
+        var ids: [Int: [Substring]] = [:]
+        for shard in needed.sorted() {
+            let text = String(decoding: try FileSystem.readAll(context.path(Self.idFile(shard))), as: UTF8.self)
+            ids[shard] = text.split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        for shard in 0..<context.shardCount {
+            var out = ""
+            for d in duplicates[shard] {
+                let id = ids[Int(d.original >> 32)]?[Int(d.original & 0xFFFF_FFFF)] ?? ""
+                out += "\(d.index)\t\(id)\n"
+            }
+            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), Array(out.utf8))
+        }
+    }
+
+    // MARK: - Decide
+
+    final class Decider: CorpusDecider {
+        let duplicateOf: [Int: String]
+        init(duplicateOf: [Int: String]) { self.duplicateOf = duplicateOf }
+
+        func decide(_ document: inout Document, index: Int) throws -> Verdict {
+            guard let original = duplicateOf[index] else { return .keep }
+            document.metadata["duplicate_of"] = .string(original)
+            return .drop(reason: "exact_duplicate")
+        }
+    }
+
+    /// Creates the per-shard decider from the resolve step's list.
+    public func makeDecider(context: CorpusContext) throws -> any CorpusDecider {
+        let text = String(decoding: try FileSystem.readAll(context.path(Self.decisionFile(context.shard))), as: UTF8.self)
+        var map: [Int: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let tab = line.firstIndex(of: "\t"), let i = Int(line[..<tab]) else { continue }
+            map[i] = String(line[line.index(after: tab)...])
+        }
+        return Decider(duplicateOf: map)
+    }
+}

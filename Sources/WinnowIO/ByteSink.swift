@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZlib
+import CZstd
+import WinnowCore
+
+/// Writes a file atomically: bytes go to `<path>.tmp-<pid>` and are renamed onto `path` on
+/// ``commit()``, so a crash never leaves a half file under the final name.
+public final class AtomicFileWriter {
+    /// The final path.
+    public let path: String
+    private let tempPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferSize = 1 << 20
+    /// Checksum of the bytes written (in ``bufferSize`` blocks, so it depends only on the bytes).
+    public private(set) var checksum = StreamChecksum()
+
+    /// Creates the temporary file (and parent folders).
+    public init(path: String) throws {
+        self.path = path
+        tempPath = path + ".tmp-\(getpid())"
+        try FileSystem.createDirectory(FileSystem.parent(of: path))
+        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileError(path: tempPath, "cannot create: \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(bufferSize)
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(tempPath)
+        }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            let room = bufferSize - buffer.count
+            let take = min(room, rest.count)
+            buffer.append(contentsOf: rest.prefix(take))
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
+            if buffer.count == bufferSize { try flushBuffer() }
+        }
+    }
+
+    private func flushBuffer() throws {
+        if buffer.isEmpty { return }
+        try buffer.withUnsafeBytes { raw in
+            checksum.update(raw)
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(path: tempPath, "write failed: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and renames the file onto its final name.
+    public func commit() throws {
+        try flushBuffer()
+        if fsync(fd) != 0 { throw FileError(path: tempPath, "fsync failed: \(String(cString: strerror(errno)))") }
+        close(fd)
+        fd = -1
+        if rename(tempPath, path) != 0 {
+            throw FileError(path: path, "rename failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// A compressing byte sink over an ``AtomicFileWriter``.
+public final class CompressedWriter {
+    private let file: AtomicFileWriter
+    private let compression: Compression
+    private var zs = z_stream()
+    private var cctx: OpaquePointer?
+    private var out: UnsafeMutableRawBufferPointer
+    private var pending: [UInt8] = []
+    private let chunk = 1 << 18
+    /// Uncompressed bytes written.
+    public private(set) var bytesIn: Int64 = 0
+
+    /// Opens `path` with the given compression and level (gzip 1–9, default 6; zstd 1–19, default 3).
+    public init(path: String, compression: Compression, level: Int? = nil) throws {
+        file = try AtomicFileWriter(path: path)
+        self.compression = compression
+        out = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        pending.reserveCapacity(chunk)
+        switch compression {
+        case .none: break
+        case .gzip:
+            // windowBits 15 + 16: a gzip wrapper with mtime 0, so output is byte-identical across runs.
+            let rc = czlib_deflateInit2(&zs, Int32(level ?? 6), 15 + 16)
+            if rc != Z_OK { throw FileError(path: path, "zlib deflateInit2 failed (\(rc))") }
+        case .zstd:
+            cctx = ZSTD_createCCtx()
+            guard let cctx else { throw FileError(path: path, "ZSTD_createCCtx failed") }
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level ?? 3))
+        }
+    }
+
+    deinit {
+        if compression == .gzip { deflateEnd(&zs) }
+        if let cctx { ZSTD_freeCCtx(cctx) }
+        out.deallocate()
+    }
+
+    /// The final path.
+    public var path: String { file.path }
+    /// Checksum of the compressed bytes written so far (complete after ``commit()``).
+    public var checksum: StreamChecksum { file.checksum }
+
+    /// Appends uncompressed bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesIn += Int64(bytes.count)
+        if compression == .none {
+            try file.write(bytes)
+            return
+        }
+        pending.append(contentsOf: bytes)
+        if pending.count >= chunk { try compressPending(finish: false) }
+    }
+
+    /// Appends the UTF-8 bytes of a string.
+    public func write(_ string: String) throws {
+        var s = string
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func compressPending(finish: Bool) throws {
+        try pending.withUnsafeMutableBytes { raw in
+            switch compression {
+            case .none: break
+            case .gzip:
+                zs.next_in = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                zs.avail_in = uInt(raw.count)
+                while true {
+                    zs.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    zs.avail_out = uInt(out.count)
+                    let rc = deflate(&zs, finish ? Z_FINISH : Z_NO_FLUSH)
+                    if rc == Z_STREAM_ERROR { throw FileError(path: file.path, "zlib deflate failed") }
+                    let produced = out.count - Int(zs.avail_out)
+                    if produced > 0 { try file.write(UnsafeRawBufferPointer(rebasing: out[0..<produced])) }
+                    if finish ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0) { break }
+                }
+            case .zstd:
+                var inb = ZSTD_inBuffer(src: UnsafeRawPointer(raw.baseAddress), size: raw.count, pos: 0)
+                while true {
+                    var outb = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    let rc = ZSTD_compressStream2(cctx, &outb, &inb, finish ? ZSTD_e_end : ZSTD_e_continue)
+                    if ZSTD_isError(rc) != 0 {
+                        throw FileError(path: file.path, "zstd: \(String(cString: ZSTD_getErrorName(rc)))")
+                    }
+                    if outb.pos > 0 { try file.write(UnsafeRawBufferPointer(rebasing: out[0..<outb.pos])) }
+                    if finish ? rc == 0 : inb.pos == inb.size { break }
+                }
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Finishes the compressed stream and renames the file onto its final name.
+    public func commit() throws {
+        if compression != .none { try compressPending(finish: true) }
+        try file.commit()
+    }
+}

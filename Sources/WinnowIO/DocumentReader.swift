@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import WinnowCore
+
+/// A stream of documents from one input shard.
+public protocol DocumentReader: AnyObject {
+    /// The next document, or nil at the end.
+    ///
+    /// - Throws: ``InputError`` for a bad record. The reader stays usable: the next call moves
+    ///   on to the next record (after a stream error such as a truncated file, it returns nil).
+    func next() throws -> Document?
+    /// Decompressed bytes consumed so far.
+    var bytesRead: Int64 { get }
+}
+
+/// Input formats a recipe can name.
+public enum InputFormat: String, Sendable, Hashable, CaseIterable, Codable {
+    /// One JSON object per line (optionally .gz / .zst).
+    case jsonl
+    /// Plain text: one document per file, line or blank-line paragraph.
+    case text
+}
+
+/// How plain text splits into documents.
+public enum TextSplit: String, Sendable, Hashable, CaseIterable, Codable {
+    /// One document per file (id: the file's path relative to the input root).
+    case file
+    /// One document per non-blank line (id: `<file>/<line index>`).
+    case line
+    /// One document per blank-line-separated paragraph (id: `<file>/<paragraph index>`).
+    case paragraph
+}
+
+/// Options shared by the readers.
+public struct ReaderOptions: Sendable, Hashable {
+    /// The input format.
+    public var format: InputFormat = .jsonl
+    /// JSONL: the key of the text field.
+    public var textKey = "text"
+    /// JSONL: the key of the id field.
+    public var idKey = "id"
+    /// Text: how files split into documents.
+    public var split: TextSplit = .file
+    /// The longest accepted line (JSONL record or text line), in bytes.
+    public var maxLineBytes = 256 << 20
+    /// Creates default options.
+    public init() {}
+}
+
+/// One unit of input work: a whole file, or a byte range of an uncompressed file.
+public struct InputShard: Sendable, Hashable, Codable {
+    /// 0-based position in the run's shard list.
+    public var index: Int
+    /// The file's path.
+    public var path: String
+    /// The file's name relative to the input root (used in default ids).
+    public var name: String
+    /// First byte of the range.
+    public var start: Int64
+    /// End of the range (exclusive); nil for the whole file.
+    public var end: Int64?
+    /// Bytes in the range (the file size for compressed files).
+    public var size: Int64
+
+    /// Creates a shard.
+    public init(index: Int, path: String, name: String, start: Int64 = 0, end: Int64? = nil, size: Int64) {
+        self.index = index
+        self.path = path
+        self.name = name
+        self.start = start
+        self.end = end
+        self.size = size
+    }
+}
+
+/// Cuts input files into shards: one per compressed file, byte ranges of `shardBytes` for large
+/// uncompressed JSONL and line-split text, so one big file still uses every worker.
+///
+/// The cut depends only on the files and `shardBytes`, never on the worker count.
+public func planShards(files: [String], root: String, options: ReaderOptions, shardBytes: Int64) throws -> [InputShard] {
+    var shards: [InputShard] = []
+    for path in files {
+        let size = try FileSource.size(path: path)
+        let name = relativeName(path, root: root)
+        let splittable =
+            Compression.fromName(path) == .none
+            && (options.format == .jsonl || (options.format == .text && options.split == .line))
+            && (try? FileSource.peek(path: path, count: 4)).flatMap(Compression.fromMagic) == nil
+        if splittable && size > shardBytes && shardBytes > 0 {
+            var start: Int64 = 0
+            while start < size {
+                let end = min(size, start + shardBytes)
+                shards.append(InputShard(index: shards.count, path: path, name: name, start: start, end: end, size: end - start))
+                start = end
+            }
+        } else {
+            shards.append(InputShard(index: shards.count, path: path, name: name, size: size))
+        }
+    }
+    return shards
+}
+
+/// A path relative to a root folder (the path itself when it is not under the root).
+public func relativeName(_ path: String, root: String) -> String {
+    if root.isEmpty || root == "." {
+        return path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+    }
+    let r = root.hasSuffix("/") ? root : root + "/"
+    return path.hasPrefix(r) ? String(path.dropFirst(r.count)) : path
+}
+
+/// Opens the reader for a shard.
+public func makeReader(for shard: InputShard, options: ReaderOptions) throws -> DocumentReader {
+    switch options.format {
+    case .jsonl: return try JSONLReader(shard: shard, options: options)
+    case .text: return try TextReader(shard: shard, options: options)
+    }
+}
+
+/// Counts newlines in [0, offset) of an uncompressed file: the line number base of a range.
+func countLines(path: String, upTo offset: Int64) throws -> Int {
+    if offset <= 0 { return 0 }
+    let src = try FileSource(path: path, start: 0, end: offset)
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buf.deallocate() }
+    var lines = 0
+    while true {
+        let n = try src.read(into: buf)
+        if n == 0 { break }
+        var p = buf.baseAddress!
+        var left = n
+        while left > 0, let nl = memchr(p, 0x0A, left) {
+            lines += 1
+            let step = p.distance(to: nl) + 1
+            p += step
+            left -= step
+        }
+    }
+    return lines
+}
+
+/// Opens the byte source for a shard (a range source starts one byte early; see ``LineReader``).
+func openShardSource(_ shard: InputShard) throws -> ByteSource {
+    if shard.end != nil {
+        return try FileSource(path: shard.path, start: max(0, shard.start - 1))
+    }
+    return try openByteSource(path: shard.path)
+}

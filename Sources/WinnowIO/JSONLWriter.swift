@@ -1,0 +1,57 @@
+import WinnowCore
+
+/// Output formats a recipe can name.
+public enum OutputFormat: String, Sendable, Hashable, CaseIterable, Codable {
+    case jsonl
+    case jsonlGzip = "jsonl.gz"
+    case jsonlZstd = "jsonl.zst"
+
+    /// The compression this format uses.
+    public var compression: Compression {
+        switch self {
+        case .jsonl: return .none
+        case .jsonlGzip: return .gzip
+        case .jsonlZstd: return .zstd
+        }
+    }
+
+    /// The file extension, e.g. `jsonl.gz`.
+    public var fileExtension: String { rawValue }
+}
+
+/// Writes documents to one JSONL shard file, atomically (temp file + rename on ``commit()``).
+public final class JSONLWriter {
+    private let writer: CompressedWriter
+    private let codec: JSONLCodec
+    private var line: [UInt8] = []
+    /// Documents written.
+    public private(set) var documents = 0
+
+    /// Opens `path` for writing in `format`.
+    public init(path: String, format: OutputFormat, level: Int? = nil, codec: JSONLCodec = JSONLCodec()) throws {
+        writer = try CompressedWriter(path: path, compression: format.compression, level: level)
+        self.codec = codec
+        line.reserveCapacity(1 << 16)
+    }
+
+    /// The final path.
+    public var path: String { writer.path }
+
+    /// Uncompressed bytes written.
+    public var bytesWritten: Int64 { writer.bytesIn }
+
+    /// Appends one document.
+    public func write(_ document: Document) throws {
+        line.removeAll(keepingCapacity: true)
+        codec.encode(document, into: &line)
+        try line.withUnsafeBytes { try writer.write($0) }
+        documents += 1
+    }
+
+    /// Finishes the file and returns the checksum of its bytes (16 hex digits).
+    @discardableResult
+    public func commit() throws -> String {
+        try writer.commit()
+        return writer.checksum.hex
+    }
+}

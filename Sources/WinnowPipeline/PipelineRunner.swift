@@ -1,0 +1,504 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+import WinnowCore
+import WinnowIO
+import WinnowStore
+
+/// How `winnow run` executes a recipe.
+public struct RunOptions: Sendable {
+    /// Worker threads.
+    public var workers: Int
+    /// Single-task mode: this process runs task `task` of `tasks` (for an external scheduler).
+    public var task: Int?
+    /// The number of tasks in single-task mode.
+    public var tasks: Int?
+    /// Continue a run from its manifest, skipping finished tasks.
+    public var resume = false
+    /// Delete an existing run folder first.
+    public var overwrite = false
+    /// Keep `work/` after success.
+    public var keepWork = false
+    /// Override of the recipe's output folder.
+    public var outputPath: String?
+
+    /// Options with a worker count.
+    public init(workers: Int) {
+        self.workers = workers
+    }
+
+    /// Whether this process runs one task of several.
+    public var isTaskMode: Bool { tasks != nil }
+}
+
+/// Runs a recipe: plans phases, runs tasks on a worker pool (or one task of N), records each in
+/// the manifest, and writes `data/`, `removed/`, `stats.json` and `errors.jsonl`.
+public final class PipelineRunner: Sendable {
+    /// The recipe.
+    public let recipe: Recipe
+    /// The options.
+    public let options: RunOptions
+    /// Where progress goes.
+    public let progress: ProgressReporter
+    let out: String
+    let tasksFinished = Atomic<Int>(0)
+    let killAfter: Int?
+
+    /// Creates a runner.
+    public init(recipe: Recipe, options: RunOptions, progress: ProgressReporter = ProgressReporter()) {
+        self.recipe = recipe
+        self.options = options
+        self.progress = progress
+        var o = options.outputPath ?? recipe.output.path
+        while o.count > 1 && o.hasSuffix("/") { o.removeLast() }
+        out = o
+        // Fault injection for the crash-and-resume tests: SIGKILL this process in the middle of
+        // the task that starts after N tasks have finished.
+        killAfter = ProcessInfo.processInfo.environment["WINNOW_FAULT_KILL_AFTER_TASKS"].flatMap(Int.init)
+    }
+
+    // MARK: - Run
+
+    /// Runs the recipe to completion (or this process's share of it in task mode).
+    /// - Returns: the merged summary (in task mode, only task 0 returns the full summary after
+    ///   every task is done; the others return their own counts).
+    public func run() throws -> RunSummary {
+        let started = ProgressReporter.now()
+        try prepareFolder()
+        let files = try inputFiles()
+        let shards = try planShards(
+            files: files, root: recipe.input.root, options: recipe.input.options, shardBytes: recipe.input.shardBytes)
+        let plan = Plan(recipe: recipe, shards: shards)
+        let manifest = try RunManifest(path: out + "/run.sqlite")
+        try checkManifest(manifest, shards: shards)
+        progress.log("winnow: \(recipe.name): \(files.count) file(s), \(shards.count) shard(s); \(plan.summary)")
+
+        var ran = 0
+        var skipped = 0
+        for phase in plan.phases {
+            let (r, s) = try runPhase(phase, plan: plan, manifest: manifest)
+            ran += r
+            skipped += s
+        }
+        let isCoordinator = (options.task ?? 0) == 0
+        if options.isTaskMode && isCoordinator {
+            try waitFor(keys: allTaskKeys(plan), manifest: manifest, what: "all tasks")
+        }
+        var summary = try summarize(plan: plan, manifest: manifest)
+        summary.seconds = ProgressReporter.now() - started
+        summary.tasksRun = ran
+        summary.tasksSkipped = skipped
+        if isCoordinator {
+            try finalize(plan: plan, summary: summary)
+        }
+        return summary
+    }
+
+    func allTaskKeys(_ plan: Plan) -> [String] {
+        var keys: [String] = []
+        for phase in plan.phases {
+            keys += plan.shards.map { Plan.shardTaskKey(phase: phase.index, shard: $0.index) }
+            if let o = o(phase) {
+                for (step, parts) in o.resolveSteps.enumerated() {
+                    keys += (0..<parts).map { Plan.resolveTaskKey(phase: phase.index, step: step, partition: $0) }
+                }
+            }
+        }
+        return keys
+    }
+
+    func o(_ phase: Plan.Phase) -> (any CorpusStage)? {
+        phase.observe?.stage as? any CorpusStage
+    }
+
+    // MARK: - Folder and manifest
+
+    func prepareFolder() throws {
+        let manifestPath = out + "/run.sqlite"
+        if FileSystem.exists(out) {
+            if options.overwrite && !options.isTaskMode {
+                try FileSystem.remove(out)
+            } else if FileSystem.exists(manifestPath) {
+                if !options.resume && !options.isTaskMode {
+                    throw ConfigError(
+                        "output folder '\(out)' already holds a run: pass --resume to continue it or --overwrite to start over",
+                        at: nil)
+                }
+            } else if !(try FileSystem.list(out)).isEmpty && !options.isTaskMode {
+                throw ConfigError(
+                    "output folder '\(out)' exists and is not a Winnow run: choose another output.path or pass --overwrite",
+                    at: nil)
+            }
+        }
+        try FileSystem.createDirectory(out)
+        if options.resume && !options.isTaskMode { try removeTemporaryFiles(out) }
+    }
+
+    /// Removes `*.tmp-<pid>` files left by a killed run.
+    func removeTemporaryFiles(_ dir: String) throws {
+        guard FileSystem.isDirectory(dir) else { return }
+        for name in try FileSystem.list(dir) {
+            let p = dir + "/" + name
+            if FileSystem.isDirectory(p) {
+                try removeTemporaryFiles(p)
+            } else if name.contains(".tmp-") {
+                try FileSystem.remove(p)
+            }
+        }
+    }
+
+    func inputFiles() throws -> [String] {
+        var files: [String] = []
+        for pattern in recipe.input.patterns {
+            let matched = try FileSystem.glob(pattern).filter { !FileSystem.isDirectory($0) }
+            if matched.isEmpty {
+                throw ConfigError("input.path '\(pattern)' matches no files", at: nil)
+            }
+            files += matched
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+
+    func checkManifest(_ manifest: RunManifest, shards: [InputShard]) throws {
+        let shardPrint = String(
+            StableHash.xxh64(shards.map { "\($0.path)|\($0.start)|\($0.end ?? -1)|\($0.size)" }.joined(separator: "\n")),
+            radix: 16)
+        let storedRecipe = try manifest.setValueIfAbsent("recipe_fingerprint", recipe.fingerprint)
+        if storedRecipe != recipe.fingerprint {
+            throw ConfigError(
+                "the run in '\(out)' was started with a different recipe; use --overwrite to start over", at: nil)
+        }
+        let storedShards = try manifest.setValueIfAbsent("input_fingerprint", shardPrint)
+        if storedShards != shardPrint {
+            throw ConfigError("the input files changed since the run in '\(out)' started; use --overwrite to start over", at: nil)
+        }
+        _ = try manifest.setValueIfAbsent("recipe_name", recipe.name)
+        _ = try manifest.setValueIfAbsent("shards", String(shards.count))
+    }
+
+    // MARK: - Phases
+
+    /// Runs one phase's shard tasks, then its resolve steps. Returns (tasks run, tasks skipped).
+    func runPhase(_ phase: Plan.Phase, plan: Plan, manifest: RunManifest) throws -> (Int, Int) {
+        let records = try manifest.tasks()
+        var ran = 0
+        var skipped = 0
+        let mine: (Int) -> Bool = { i in
+            guard let n = self.options.tasks else { return true }
+            return i % n == (self.options.task ?? 0)
+        }
+        // Shard tasks.
+        var todo: [InputShard] = []
+        for shard in plan.shards where mine(shard.index) {
+            let key = Plan.shardTaskKey(phase: phase.index, shard: shard.index)
+            if let r = records[key], r.status == "done", try outputsIntact(r) {
+                skipped += 1
+            } else {
+                todo.append(shard)
+            }
+        }
+        let total = todo.reduce(0) { $0 + Int($1.size) }
+        progress.begin("phase \(phase.index + 1)/\(plan.phases.count)", totalBytes: total)
+        let sortedTodo = todo.sorted { ($0.size, -$0.index) > ($1.size, -$1.index) }  // big shards first
+        try WorkerPool.run(count: sortedTodo.count, workers: options.workers) { i in
+            try self.runShardTask(phase: phase, shard: sortedTodo[i], plan: plan, manifest: manifest)
+        }
+        progress.end()
+        ran += todo.count
+        if options.isTaskMode {
+            try waitFor(
+                keys: plan.shards.map { Plan.shardTaskKey(phase: phase.index, shard: $0.index) }, manifest: manifest,
+                what: "phase \(phase.index + 1) shards")
+        }
+        // Resolve steps.
+        if let observed = phase.observe, let corpus = observed.stage as? any CorpusStage {
+            for (step, partitions) in corpus.resolveSteps.enumerated() {
+                let keys = (0..<partitions).map { Plan.resolveTaskKey(phase: phase.index, step: step, partition: $0) }
+                let current = try manifest.tasks()
+                var pending: [Int] = []
+                for p in 0..<partitions where mine(p) {
+                    if let r = current[keys[p]], r.status == "done" { skipped += 1 } else { pending.append(p) }
+                }
+                let pendingParts = pending
+                try WorkerPool.run(count: pendingParts.count, workers: options.workers) { i in
+                    let p = pendingParts[i]
+                    try manifest.begin(keys[p])
+                    let t0 = ProgressReporter.now()
+                    let ctx = CorpusContext(
+                        workDirectory: self.out + "/" + Plan.stageWorkFolder(observed), shard: -1,
+                        shardCount: plan.shards.count, partition: p, seed: self.recipe.seed,
+                        memoryBudget: self.recipe.memoryBudget / max(1, self.options.workers))
+                    try FileSystem.createDirectory(ctx.workDirectory)
+                    try corpus.resolve(step: step, partition: p, context: ctx)
+                    var stats = TaskStats()
+                    var s = StageStats()
+                    s.seconds = ProgressReporter.now() - t0
+                    stats.stages[String(observed.index)] = s
+                    try manifest.finish(keys[p], outputs: [:], stats: try stats.json())
+                    self.progress.log("  resolved \(observed.statsKey) step \(step + 1) part \(p + 1)/\(partitions) in \(String(format: "%.2f", s.seconds)) s")
+                }
+                ran += pending.count
+                if options.isTaskMode {
+                    try waitFor(keys: keys, manifest: manifest, what: "\(observed.statsKey) resolve step \(step + 1)")
+                }
+            }
+        }
+        return (ran, skipped)
+    }
+
+    /// Whether a finished task's outputs still exist with their recorded checksums.
+    func outputsIntact(_ record: TaskRecord) throws -> Bool {
+        for (rel, sum) in record.outputs {
+            let path = out + "/" + rel
+            guard FileSystem.exists(path) else { return false }
+            if try Self.checksum(of: path) != sum { return false }
+        }
+        return true
+    }
+
+    /// The checksum of a file as ``AtomicFileWriter`` computes it (1 MiB blocks).
+    static func checksum(of path: String) throws -> String {
+        let src = try FileSource(path: path)
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buf.deallocate() }
+        var sum = StreamChecksum()
+        while true {
+            var filled = 0
+            while filled < buf.count {
+                let n = try src.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]))
+                if n == 0 { break }
+                filled += n
+            }
+            if filled == 0 { break }
+            sum.update(UnsafeRawBufferPointer(rebasing: buf[0..<filled]))
+            if filled < buf.count { break }
+        }
+        return sum.hex
+    }
+
+    /// Task mode: waits until every key is done in the manifest.
+    func waitFor(keys: [String], manifest: RunManifest, what: String) throws {
+        var announced = false
+        while true {
+            let records = try manifest.tasks()
+            let missing = keys.filter { records[$0]?.status != "done" }
+            if missing.isEmpty { return }
+            if !announced {
+                progress.log("waiting for \(missing.count) other task(s) of \(what)…")
+                announced = true
+            }
+            usleep(200_000)
+        }
+    }
+
+    // MARK: - Shard task
+
+    func runShardTask(phase: Plan.Phase, shard: InputShard, plan: Plan, manifest: RunManifest) throws {
+        let key = Plan.shardTaskKey(phase: phase.index, shard: shard.index)
+        try manifest.begin(key)
+        let killHere = killAfter.map { tasksFinished.load(ordering: .relaxed) >= $0 } ?? false
+
+        // Source.
+        let reader: DocumentReader
+        let readsInput: Bool
+        switch phase.source {
+        case .input:
+            reader = try makeReader(for: shard, options: recipe.input.options)
+            readsInput = true
+        case .phase(let j):
+            let path = out + "/" + Plan.phaseOutput(phase: j, shard: shard.index)
+            let size = try FileSource.size(path: path)
+            reader = try JSONLReader(shard: InputShard(index: shard.index, path: path, name: shard.name, size: size), options: ReaderOptions())
+            readsInput = false
+        }
+        let recordErrors = readsInput && phase.index == 0
+
+        // Stages.
+        let decider = try phase.decide.map { s -> any CorpusDecider in
+            let cs = s.stage as! any CorpusStage
+            return try cs.makeDecider(context: corpusContext(s, shard: shard.index, plan: plan))
+        }
+        let observer = try phase.observe.map { s -> any CorpusObserver in
+            let cs = s.stage as! any CorpusStage
+            let ctx = corpusContext(s, shard: shard.index, plan: plan)
+            try FileSystem.createDirectory(ctx.workDirectory)
+            return try cs.makeObserver(context: ctx)
+        }
+        let docStages = phase.documentStages.map { ($0, $0.stage as! any DocumentStage) }
+        let contexts = docStages.map { _ in StageContext(seed: recipe.seed, shard: shard.index) }
+        var stageStats = [StageStats](repeating: StageStats(), count: docStages.count)
+        var decideStats = StageStats()
+
+        // Outputs.
+        var outputs: [String: String] = [:]
+        let writerRel: String?
+        let writer: JSONLWriter?
+        if phase.isFinal {
+            writerRel = "data/part-\(Plan.pad(shard.index)).\(recipe.output.format.fileExtension)"
+            writer = try JSONLWriter(path: out + "/" + writerRel!, format: recipe.output.format, level: recipe.output.compressionLevel)
+        } else if phase.materializes {
+            writerRel = Plan.phaseOutput(phase: phase.index, shard: shard.index)
+            writer = try JSONLWriter(path: out + "/" + writerRel!, format: .jsonlZstd, level: 1)
+        } else {
+            writerRel = nil
+            writer = nil
+        }
+        var removedWriters: [String: (String, JSONLWriter)] = [:]
+        func removed(_ doc: Document, reason: String, stage: String) throws {
+            guard recipe.output.keepRemoved else { return }
+            var d = doc
+            d.metadata["winnow_reason"] = .string(reason)
+            d.metadata["winnow_stage"] = .string(stage)
+            if removedWriters[reason] == nil {
+                let rel = "removed/\(reason)/part-\(Plan.pad(shard.index))-p\(phase.index).\(recipe.output.format.fileExtension)"
+                removedWriters[reason] = (rel, try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel))
+            }
+            try removedWriters[reason]!.1.write(d)
+        }
+        var errorLines: [UInt8] = []
+        var stats = TaskStats()
+
+        // The loop.
+        var index = 0
+        var observed = 0
+        var lastBytes: Int64 = 0
+        var batchDocs = 0
+        docLoop: while true {
+            let next: Document?
+            do {
+                next = try reader.next()
+            } catch let e as InputError {
+                if !recordErrors { continue }  // seen and recorded by phase 0
+                if recipe.onError == .fail { throw e }
+                stats.read.errors += 1
+                Self.appendErrorRecord(e, to: &errorLines)
+                progress.log("skipped bad record: \(e)")
+                continue
+            }
+            guard var doc = next else { break }
+            if readsInput { stats.read.documents += 1 }
+            batchDocs += 1
+            if batchDocs == 256 {
+                let b = reader.bytesRead
+                progress.add(documents: batchDocs, bytes: Int(b - lastBytes))
+                lastBytes = b
+                batchDocs = 0
+            }
+            if let decider, let decideStage = phase.decide {
+                let v = try decider.decide(&doc, index: index)
+                index += 1
+                decideStats.record(v)
+                if case .drop(let reason) = v {
+                    try removed(doc, reason: reason, stage: decideStage.statsKey)
+                    continue docLoop
+                }
+            }
+            for (k, (rs, stage)) in docStages.enumerated() {
+                let t0 = ProgressReporter.now()
+                let v = try stage.process(&doc, context: contexts[k])
+                stageStats[k].seconds += ProgressReporter.now() - t0
+                stageStats[k].record(v)
+                if case .drop(let reason) = v {
+                    try removed(doc, reason: reason, stage: rs.statsKey)
+                    continue docLoop
+                }
+            }
+            if let observer {
+                try observer.observe(doc, index: observed)
+                observed += 1
+            }
+            try writer?.write(doc)
+            if killHere && (writer?.documents ?? observed) >= 1 {
+                // Fault injection: die mid-task with temporary files open.
+                kill(getpid(), SIGKILL)
+            }
+        }
+        progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes))
+        if readsInput { stats.read.bytes = reader.bytesRead }
+
+        try observer?.finish()
+        if let writer, let writerRel {
+            outputs[writerRel] = try writer.commit()
+            if phase.isFinal {
+                stats.written = writer.documents
+                stats.writtenBytes = writer.bytesWritten
+            }
+        }
+        for (_, (rel, w)) in removedWriters.sorted(by: { $0.key < $1.key }) {
+            outputs[rel] = try w.commit()
+        }
+        if !errorLines.isEmpty {
+            let rel = "work/errors/p\(phase.index)-\(Plan.pad(shard.index)).jsonl"
+            try FileSystem.writeAll(out + "/" + rel, errorLines)
+            outputs[rel] = try Self.checksum(of: out + "/" + rel)
+        }
+        for (k, (rs, _)) in docStages.enumerated() {
+            stageStats[k].counters = contexts[k].counters
+            stats.stages[String(rs.index)] = stageStats[k]
+        }
+        if let d = phase.decide { stats.stages[String(d.index)] = decideStats }
+        try manifest.finish(key, outputs: outputs, stats: try stats.json())
+        tasksFinished.add(1, ordering: .relaxed)
+        if !progress.interactive {
+            progress.log("  done \(key) (\(shard.name)): \(stats.read.documents) read, \(writer?.documents ?? observed) passed")
+        }
+    }
+
+    func corpusContext(_ s: RecipeStage, shard: Int, plan: Plan) -> CorpusContext {
+        CorpusContext(
+            workDirectory: out + "/" + Plan.stageWorkFolder(s), shard: shard, shardCount: plan.shards.count,
+            seed: recipe.seed, memoryBudget: recipe.memoryBudget / max(1, options.workers))
+    }
+
+    /// One line of `errors.jsonl`: where, what, and the raw record (as text, or base64 when it
+    /// is not valid UTF-8), so nothing is lost.
+    static func appendErrorRecord(_ e: InputError, to out: inout [UInt8]) {
+        var obj: [String: MetadataValue] = [
+            "file": .string(e.location.file), "error": .string(e.message),
+        ]
+        if let l = e.location.line { obj["line"] = .int(Int64(l)) }
+        if let c = e.location.column { obj["column"] = .int(Int64(c)) }
+        if let o = e.location.byteOffset { obj["offset"] = .int(o) }
+        if let r = e.record {
+            if let s = String(validating: r, as: UTF8.self) {
+                obj["record"] = .string(s)
+            } else {
+                obj["record_base64"] = .string(Data(r).base64EncodedString())
+            }
+        }
+        JSONLCodec.appendValue(.object(obj), to: &out)
+        out.append(0x0A)
+    }
+
+    // MARK: - Finish
+
+    func summarize(plan: Plan, manifest: RunManifest) throws -> RunSummary {
+        var merged = TaskStats()
+        for (_, r) in try manifest.tasks().sorted(by: { $0.key < $1.key }) where r.status == "done" {
+            merged.merge(TaskStats.from(json: r.stats))
+        }
+        let order = recipe.stages.map { s -> (key: String, index: Int, kind: String) in
+            (s.statsKey, s.index, s.stage is any CorpusStage ? "corpus" : "document")
+        }
+        return RunSummary(
+            name: recipe.name, outputPath: out, stats: merged, stageOrder: order, shards: plan.shards.count, seconds: 0,
+            tasksRun: 0, tasksSkipped: 0)
+    }
+
+    func finalize(plan: Plan, summary: RunSummary) throws {
+        try FileSystem.writeAll(out + "/stats.json", Array(try summary.json().utf8))
+        // errors.jsonl: every task's bad records, in (phase, shard) order.
+        let errDir = out + "/work/errors"
+        if FileSystem.isDirectory(errDir) {
+            var all: [UInt8] = []
+            for name in try FileSystem.list(errDir) where name.hasSuffix(".jsonl") {
+                all += try FileSystem.readAll(errDir + "/" + name)
+            }
+            if !all.isEmpty { try FileSystem.writeAll(out + "/errors.jsonl", all) }
+        }
+        if !options.keepWork { try FileSystem.remove(out + "/work") }
+    }
+}

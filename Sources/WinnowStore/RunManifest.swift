@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import WinnowCore
+
+/// A finished task as the manifest recorded it.
+public struct TaskRecord: Sendable, Hashable {
+    /// The task's key, e.g. `p0/shard/00003` or `p0/resolve0/0`.
+    public var key: String
+    /// `running` or `done`.
+    public var status: String
+    /// How many times the task was started.
+    public var attempts: Int
+    /// Output files (path relative to the run folder) and their checksums.
+    public var outputs: [String: String]
+    /// The task's stats as JSON.
+    public var stats: String
+}
+
+/// The run's manifest in `run.sqlite`: the recipe's hash, and each task with its status,
+/// attempts, output checksums and stats, so `--resume` skips what is done.
+///
+/// Safe to use from several threads and several processes (one task of N); writers wait for
+/// SQLite's lock up to a timeout.
+public final class RunManifest: Sendable {
+    private let db: DatabaseQueue
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the manifest at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(60)
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            try db.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                        CREATE TABLE IF NOT EXISTS tasks (
+                            key TEXT PRIMARY KEY,
+                            status TEXT NOT NULL,
+                            attempts INTEGER NOT NULL DEFAULT 0,
+                            outputs TEXT NOT NULL DEFAULT '{}',
+                            stats TEXT NOT NULL DEFAULT '{}',
+                            started_at REAL,
+                            finished_at REAL
+                        );
+                        """)
+            }
+        } catch let error as DatabaseError {
+            throw FileError(path: path, "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")")
+        }
+    }
+
+    /// A run-level value (recipe hash, name, shard count…).
+    public func value(_ key: String) throws -> String? {
+        try db.read { try String.fetchOne($0, sql: "SELECT value FROM run WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets a run-level value.
+    public func setValue(_ key: String, _ value: String) throws {
+        try db.write {
+            try $0.execute(sql: "INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    /// Sets a run-level value unless one exists; returns the stored value.
+    public func setValueIfAbsent(_ key: String, _ value: String) throws -> String {
+        try db.write {
+            try $0.execute(sql: "INSERT OR IGNORE INTO run (key, value) VALUES (?, ?)", arguments: [key, value])
+            return try String.fetchOne($0, sql: "SELECT value FROM run WHERE key = ?", arguments: [key]) ?? value
+        }
+    }
+
+    /// Records that a task starts (counting the attempt).
+    public func begin(_ key: String) throws {
+        try db.write {
+            try $0.execute(
+                sql: """
+                    INSERT INTO tasks (key, status, attempts, started_at) VALUES (?, 'running', 1, ?)
+                    ON CONFLICT(key) DO UPDATE SET status = 'running', attempts = attempts + 1, started_at = excluded.started_at
+                    """, arguments: [key, Date().timeIntervalSince1970])
+        }
+    }
+
+    /// Records that a task finished, with its outputs' checksums and its stats JSON.
+    public func finish(_ key: String, outputs: [String: String], stats: String) throws {
+        let outputsJSON = String(decoding: try JSONSerialization.data(withJSONObject: outputs, options: [.sortedKeys]), as: UTF8.self)
+        try db.write {
+            try $0.execute(
+                sql: "UPDATE tasks SET status = 'done', outputs = ?, stats = ?, finished_at = ? WHERE key = ?",
+                arguments: [outputsJSON, stats, Date().timeIntervalSince1970, key])
+        }
+    }
+
+    /// Forgets a task (its outputs were found missing or changed).
+    public func reset(_ key: String) throws {
+        try db.write { try $0.execute(sql: "UPDATE tasks SET status = 'stale' WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Every task record, by key.
+    public func tasks() throws -> [String: TaskRecord] {
+        try db.read { db in
+            var out: [String: TaskRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, status, attempts, outputs, stats FROM tasks") {
+                let key: String = row["key"]
+                let outputsText: String = row["outputs"]
+                let outputs =
+                    (try? JSONSerialization.jsonObject(with: Data(outputsText.utf8))) as? [String: String] ?? [:]
+                out[key] = TaskRecord(
+                    key: key, status: row["status"], attempts: row["attempts"], outputs: outputs, stats: row["stats"])
+            }
+            return out
+        }
+    }
+
+    /// The record of one task, if any.
+    public func task(_ key: String) throws -> TaskRecord? {
+        try tasks()[key]
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import WinnowCore
+import WinnowPipeline
+
+/// `winnow run RECIPE`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a recipe (pipelines/*.yaml) over its input.")
+
+    @Argument(help: "The recipe file.")
+    var recipe: String
+
+    @Option(help: "Worker threads (default: the recipe's `workers`, else the number of cores).")
+    var workers: Int?
+
+    @Option(help: "Single-task mode: run task I (0-based) of --tasks N, for an external scheduler.")
+    var task: Int?
+
+    @Option(help: "The number of tasks in single-task mode.")
+    var tasks: Int?
+
+    @Option(name: .customLong("output"), help: "Override the recipe's output.path.")
+    var output: String?
+
+    @Flag(help: "Continue the run in the output folder, skipping finished tasks.")
+    var resume = false
+
+    @Flag(help: "Delete the output folder first.")
+    var overwrite = false
+
+    @Flag(help: "Keep work/ (phase outputs, corpus-stage state) after success.")
+    var keepWork = false
+
+    @Flag(name: .shortAndLong, help: "Print only errors.")
+    var quiet = false
+
+    func validate() throws {
+        if (task == nil) != (tasks == nil) { throw ValidationError("--task and --tasks go together") }
+        if let task, let tasks, !(0..<tasks).contains(task) { throw ValidationError("--task must be in 0..<--tasks") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+    }
+
+    func run() throws {
+        let recipe = try Recipe.load(path: self.recipe)
+        var options = RunOptions(workers: workers ?? recipe.workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        options.task = task
+        options.tasks = tasks
+        options.resume = resume
+        options.overwrite = overwrite
+        options.keepWork = keepWork
+        options.outputPath = output
+        let progress = ProgressReporter(quiet: quiet)
+        let summary = try PipelineRunner(recipe: recipe, options: options, progress: progress).run()
+        if !quiet && (task ?? 0) == 0 { print(Self.render(summary), terminator: "") }
+    }
+
+    /// The summary printed after a run.
+    static func render(_ s: RunSummary) -> String {
+        let st = s.stats
+        var out = "\n\(s.name): \(st.read.documents) documents in → \(st.written) out"
+        if st.read.documents > 0 {
+            out += String(format: " (%.1f%% kept)", 100 * Double(st.written) / Double(st.read.documents))
+        }
+        out += String(format: ", %.1f MB read in %.2f s", Double(st.read.bytes) / 1e6, s.seconds)
+        if s.seconds > 0 { out += String(format: " (%.1f MB/s)", Double(st.read.bytes) / 1e6 / s.seconds) }
+        out += "\n"
+        if s.tasksSkipped > 0 { out += "  resumed: \(s.tasksSkipped) finished task(s) skipped, \(s.tasksRun) run\n" }
+        if st.read.errors > 0 { out += "  bad records skipped: \(st.read.errors) (see errors.jsonl)\n" }
+        for (key, index, _) in s.stageOrder {
+            let x = st.stages[String(index)] ?? StageStats()
+            let drops = x.dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            out += "  \(key): \(x.documentsIn) in, \(x.kept) kept" + (drops.isEmpty ? "" : "; dropped \(drops)") + "\n"
+        }
+        out += "  output: \(s.outputPath)/data/  stats: \(s.outputPath)/stats.json  manifest: \(s.outputPath)/run.sqlite\n"
+        return out
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import WinnowCore
+
+/// The `winnow` command.
+struct Winnow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "winnow",
+        abstract: "Curate LLM training data and shrink prompts, natively, on CPUs.",
+        discussion: """
+            Exit codes: 0 ok, 1 bad input or configuration (the message names file:line), \
+            2 usage error, 3 internal error.
+            """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self, StagesCommand.self, InspectCommand.self])
+}
+
+/// Runs the command line and maps failures to the documented exit codes.
+@main
+enum Main {
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try Winnow.parseAsRoot()
+        } catch {
+            let code = Winnow.exitCode(for: error)
+            if code == .success {
+                Winnow.exit(withError: error)  // --help, --version
+            }
+            FileHandle.standardError.write(Data((Winnow.fullMessage(for: error) + "\n").utf8))
+            exit(2)
+        }
+        do {
+            var c = command
+            try c.run()
+            exit(0)
+        } catch let e as ExitCode {
+            exit(e.rawValue)
+        } catch let e as any UserFacingError {
+            FileHandle.standardError.write(Data(("error: \(e.description)\n").utf8))
+            exit(1)
+        } catch let e as ValidationError {
+            FileHandle.standardError.write(Data(("error: \(e.message)\n").utf8))
+            exit(2)
+        } catch {
+            FileHandle.standardError.write(Data(("internal error: \(error)\n").utf8))
+            exit(3)
+        }
+    }
+}
