@@ -47,8 +47,16 @@ public final class StageParameters {
             throw ConfigError("stage '\(stage)' takes a mapping of parameters, not \(value!.shapeName)", at: value?.location)
         }
         var seen = Set<String>()
-        for (key, v) in entries where !seen.insert(key).inserted {
-            throw ConfigError("stage '\(stage)': parameter '\(key)' given twice", at: v.location)
+        for (key, v) in entries {
+            if !seen.insert(key).inserted {
+                throw ConfigError("stage '\(stage)': parameter '\(key)' given twice", at: v.location)
+            }
+            if self.specs[key] == nil {
+                let known = specs.map(\.name).sorted().joined(separator: ", ")
+                throw ConfigError(
+                    "stage '\(stage)' has no parameter '\(key)'" + (known.isEmpty ? " (it takes none)" : " (known: \(known))"),
+                    at: v.location)
+            }
         }
     }
 

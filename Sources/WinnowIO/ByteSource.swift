@@ -117,6 +117,7 @@ public final class GzipSource: ByteSource {
     private var finished = false
     private var inMember = false
     private var consumed: Int64 = 0
+    private var pendingError: InputError?
 
     /// Wraps a compressed source.
     public init(_ source: ByteSource, path: String, bufferSize: Int = 1 << 18) throws {
@@ -135,9 +136,29 @@ public final class GzipSource: ByteSource {
     /// Compressed bytes consumed so far.
     public var rawOffset: Int64 { consumed }
 
-    /// Decompresses the next chunk.
+    /// Decompresses the next chunk. Bytes decoded before a truncation or corruption are
+    /// returned first; the error comes with the next call.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let e = pendingError {
+            pendingError = nil
+            finished = true
+            throw e
+        }
         if finished || buffer.count == 0 { return 0 }
+        do {
+            return try inflateInto(buffer)
+        } catch let e as InputError {
+            let produced = buffer.count - Int(stream.avail_out)
+            if produced > 0 {
+                pendingError = e
+                return produced
+            }
+            finished = true
+            throw e
+        }
+    }
+
+    private func inflateInto(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = uInt(buffer.count)
         while stream.avail_out > 0 {
@@ -190,6 +211,7 @@ public final class ZstdSource: ByteSource {
     private var finished = false
     private var frameOpen = false
     private var consumed: Int64 = 0
+    private var pendingError: InputError?
 
     /// Wraps a compressed source.
     public init(_ source: ByteSource, path: String) throws {
@@ -208,10 +230,29 @@ public final class ZstdSource: ByteSource {
     /// Compressed bytes consumed so far.
     public var rawOffset: Int64 { consumed }
 
-    /// Decompresses the next chunk.
+    /// Decompresses the next chunk. Bytes decoded before a truncation or corruption are
+    /// returned first; the error comes with the next call.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let e = pendingError {
+            pendingError = nil
+            finished = true
+            throw e
+        }
         if finished || buffer.count == 0 { return 0 }
         var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        do {
+            return try decompressInto(&out)
+        } catch let e as InputError {
+            if out.pos > 0 {
+                pendingError = e
+                return out.pos
+            }
+            finished = true
+            throw e
+        }
+    }
+
+    private func decompressInto(_ out: inout ZSTD_outBuffer) throws -> Int {
         while out.pos < out.size {
             if inBuf.pos == inBuf.size && !inputEOF {
                 let n = try source.read(into: input)

@@ -27,7 +27,7 @@ public final class TextReader: DocumentReader {
     public var bytesRead: Int64 { lines.offset - (shard.end == nil ? 0 : shard.start) }
 
     private func absoluteLine(_ relative: Int) -> Int {
-        if lineBase == nil { lineBase = (try? countLines(path: shard.path, upTo: shard.start)) ?? 0 }
+        if lineBase == nil { lineBase = ((try? countLines(path: shard.path, upTo: shard.start - 1)) ?? 0) + 1 }
         return lineBase! + relative
     }
 

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import WinnowCore
+import WinnowIO
+
+@Suite("Compressed streams")
+struct CompressionTests {
+    func sample(_ n: Int) -> [UInt8] {
+        var rng = SplitMix(state: 42)
+        let words = ["alpha", "beta", "gamma", "δέλτα", "東京", "🙂", "\n"]
+        var out: [UInt8] = []
+        while out.count < n { out += Array(words[Int(rng.next() % UInt64(words.count))].utf8) + [0x20] }
+        return out
+    }
+
+    @Test("round trip", arguments: Compression.allCases)
+    func roundTrip(_ c: Compression) throws {
+        let dir = try temporaryFolder()
+        let data = sample(3_000_000)
+        let path = dir + "/x" + (c == .gzip ? ".gz" : c == .zstd ? ".zst" : ".txt")
+        try writeCompressed(path, data, c)
+        #expect(try readDecompressed(path, chunk: 1000) == data)
+        #expect(try readDecompressed(path, chunk: 1 << 20) == data)
+    }
+
+    @Test("compression is detected from magic bytes when the name says nothing")
+    func magic() throws {
+        let dir = try temporaryFolder()
+        let data = sample(10_000)
+        try writeCompressed(dir + "/a.gz", data, .gzip)
+        try FileManager.default.moveItem(atPath: dir + "/a.gz", toPath: dir + "/a.jsonl")
+        #expect(try readDecompressed(dir + "/a.jsonl") == data)
+    }
+
+    @Test("multi-member gzip reads every member")
+    func multiMember() throws {
+        let dir = try temporaryFolder()
+        try writeCompressed(dir + "/a.gz", Array("first\n".utf8), .gzip)
+        try writeCompressed(dir + "/b.gz", Array("second\n".utf8), .gzip)
+        let joined = try FileSystem.readAll(dir + "/a.gz") + FileSystem.readAll(dir + "/b.gz")
+        try FileSystem.writeAll(dir + "/ab.gz", joined)
+        #expect(String(decoding: try readDecompressed(dir + "/ab.gz"), as: UTF8.self) == "first\nsecond\n")
+    }
+
+    @Test("a truncated stream is an InputError with a byte offset", arguments: [Compression.gzip, .zstd])
+    func truncated(_ c: Compression) throws {
+        let dir = try temporaryFolder()
+        let path = dir + (c == .gzip ? "/t.gz" : "/t.zst")
+        try writeCompressed(path, sample(500_000), c)
+        let full = try FileSystem.readAll(path)
+        try FileSystem.writeAll(path, Array(full.prefix(full.count / 2)))
+        let error = #expect(throws: InputError.self) { _ = try readDecompressed(path) }
+        #expect(error?.location.byteOffset != nil)
+        #expect(error?.description.contains("truncated") == true)
+        #expect(error?.description.hasPrefix(path) == true)
+    }
+
+    @Test("corrupt gzip data is an InputError")
+    func corrupt() throws {
+        let dir = try temporaryFolder()
+        let path = dir + "/c.gz"
+        try writeCompressed(path, sample(200_000), .gzip)
+        var bytes = try FileSystem.readAll(path)
+        for i in stride(from: 100, to: 2000, by: 7) { bytes[i] ^= 0x5A }
+        try FileSystem.writeAll(path, bytes)
+        #expect(throws: InputError.self) { _ = try readDecompressed(path) }
+    }
+
+    @Test("output is byte-identical across runs (gzip mtime is 0)")
+    func deterministic() throws {
+        let dir = try temporaryFolder()
+        let data = sample(100_000)
+        try writeCompressed(dir + "/1.gz", data, .gzip)
+        try writeCompressed(dir + "/2.gz", data, .gzip)
+        #expect(try FileSystem.readAll(dir + "/1.gz") == FileSystem.readAll(dir + "/2.gz"))
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+import WinnowCore
+import WinnowIO
+import WinnowPipeline
+import WinnowStore
+
+@Suite("Running recipes", .serialized)
+struct RunTests {
+    func recipe(_ dir: String, input: String = "in/*.jsonl", extra: String = "", output: String = "out",
+                stages: String = "  - length: { min_words: 3 }\n  - exact_dedup: {}\n  - sample: { fraction: 0.7 }\n") throws -> String
+    {
+        let text = """
+            name: test
+            input: { path: "\(input)", format: jsonl, shard_size: 8KB }
+            output: { path: \(output), format: jsonl.gz, keep_removed: true }
+            seed: 3
+            \(extra)
+            stages:
+            \(stages)
+            """
+        try FileSystem.writeAll(dir + "/recipe.yaml", Array(text.utf8))
+        return dir + "/recipe.yaml"
+    }
+
+    func runInProcess(_ dir: String, workers: Int, output: String) throws -> RunSummary {
+        let r = try Recipe.load(path: try recipe(dir, output: output))
+        var o = RunOptions(workers: workers)
+        o.overwrite = true
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        return try PipelineRunner(recipe: r, options: o, progress: ProgressReporter(quiet: true)).run()
+    }
+
+    @Test("byte-identical data/ and removed/ for 1 and 2 workers")
+    func deterministic() throws {
+        let dir = try temporaryFolder()
+        let total = try writeCorpus(dir, files: 3, perFile: 400)
+        let one = try runInProcess(dir, workers: 1, output: "out1")
+        let two = try runInProcess(dir, workers: 2, output: "out2")
+        let a = try snapshot(dir + "/out1/data")
+        let b = try snapshot(dir + "/out2/data")
+        #expect(a.count > 3)  // several byte-range shards
+        #expect(a == b)
+        #expect(try snapshot(dir + "/out1/removed") == snapshot(dir + "/out2/removed"))
+        #expect(one.stats.read.documents == total)
+        #expect(one.stats == two.stats.withoutTimes(one.stats))
+        #expect(!FileSystem.exists(dir + "/out1/work"))
+        // Every input document is accounted for: kept + dropped.
+        let dropped = one.droppedByReason.reduce(0) { $0 + $1.1 }
+        #expect(one.stats.written + dropped == total)
+        // Exact duplicates were removed: no two kept texts normalise equal.
+        let kept = try readOutput(dir + "/out1")
+        let keys = kept.map { $0.text.lowercased() }
+        #expect(Set(keys).count == keys.count)
+    }
+
+    @Test("a run killed with SIGKILL resumes to the same output and redoes no finished task")
+    func killAndResume() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 3, perFile: 400)
+        let r = try recipe(dir)
+        let reference = try runWinnow(["run", r, "--workers", "2", "--output", "ref", "-q"], in: dir)
+        #expect(reference.status == 0, "\(reference.stderr)")
+
+        let killed = try runWinnow(["run", r, "--workers", "1", "-q"], in: dir, env: ["WINNOW_FAULT_KILL_AFTER_TASKS": "4"])
+        #expect(killed.signaled && killed.status == 9, "status \(killed.status): \(killed.stderr)")
+        let before = try RunManifest(path: dir + "/out/run.sqlite").tasks()
+        let doneBefore = before.filter { $0.value.status == "done" }
+        #expect(doneBefore.count == 4)
+
+        // Without --resume the folder is refused.
+        let refused = try runWinnow(["run", r, "-q"], in: dir)
+        #expect(refused.status == 1 && refused.stderr.contains("--resume"))
+
+        let resumed = try runWinnow(["run", r, "--workers", "2", "--resume"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("4 finished task(s) skipped"))
+        let after = try RunManifest(path: dir + "/out/run.sqlite").tasks()
+        for (key, record) in doneBefore {
+            #expect(after[key]?.attempts == record.attempts, "task \(key) was redone")
+        }
+        #expect(after.values.allSatisfy { $0.status == "done" })
+        #expect(try snapshot(dir + "/out/data") == snapshot(dir + "/ref/data"))
+        #expect(try snapshot(dir + "/out/removed") == snapshot(dir + "/ref/removed"))
+        // No temporary files are left behind.
+        #expect(try snapshot(dir + "/out").keys.allSatisfy { !$0.contains(".tmp-") })
+    }
+
+    @Test("--task I --tasks N processes together give the same output as one run")
+    func taskMode() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 2, perFile: 300)
+        let r = try recipe(dir)
+        #expect(try runWinnow(["run", r, "--output", "ref", "-q"], in: dir).status == 0)
+        // Start both tasks at once, as a scheduler would.
+        let procs = try (0..<2).map { t -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: winnowBinary())
+            p.arguments = ["run", r, "--task", "\(t)", "--tasks", "2", "--workers", "1", "-q"]
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            try p.run()
+            return p
+        }
+        for p in procs { p.waitUntilExit() }
+        #expect(procs.allSatisfy { $0.terminationStatus == 0 })
+        #expect(try snapshot(dir + "/out/data") == snapshot(dir + "/ref/data"))
+    }
+
+    // MARK: - Bad input
+
+    func writeBad(_ dir: String) throws {
+        let lines = [
+            #"{"id":"a","text":"first good document here"}"#,
+            #"{"id":"b","text": "broken json"#,
+            #"{"id":"c","text":"third good document here"}"#,
+        ]
+        try FileSystem.writeAll(dir + "/in/bad-json.jsonl", Array(lines.joined(separator: "\n").utf8))
+        try FileSystem.writeAll(
+            dir + "/in/bad-utf8.jsonl",
+            Array(#"{"id":"d","text":"fourth good document here"}"#.utf8) + [0x0A] + Array(#"{"id":"e","text":"bad "#.utf8) + [0xFF]
+                + Array(#" bytes"}"#.utf8) + [0x0A] + Array(#"{"id":"f","text":"sixth good document here"}"#.utf8))
+        // A gzip file cut short after a few complete records.
+        var body: [UInt8] = []
+        for i in 0..<5000 {
+            JSONLCodec().encode(Document(id: "g\(i)", text: "gzip document number \(i) " + String(repeating: "x\(i % 13) ", count: 20)), into: &body)
+        }
+        let w = try CompressedWriter(path: dir + "/in/cut.jsonl.gz", compression: .gzip)
+        try body.withUnsafeBytes { try w.write($0) }
+        try w.commit()
+        let gz = try FileSystem.readAll(dir + "/in/cut.jsonl.gz")
+        try FileSystem.writeAll(dir + "/in/cut.jsonl.gz", Array(gz.prefix(gz.count * 2 / 3)))
+    }
+
+    @Test("bad input stops the run with file and line, exit code 1", arguments: [
+        ("bad-json.jsonl", "bad-json.jsonl:2:"), ("bad-utf8.jsonl", "bad-utf8.jsonl:2:"), ("cut.jsonl.gz", "cut.jsonl.gz: byte "),
+    ])
+    func failPolicy(file: String, expected: String) throws {
+        let dir = try temporaryFolder()
+        try writeBad(dir)
+        let r = try recipe(dir, input: "in/\(file)", stages: "  - length: { min_words: 1 }\n")
+        let result = try runWinnow(["run", r, "-q"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+    }
+
+    @Test("with on_error: skip, bad records go to errors.jsonl and every good record comes out")
+    func skipPolicy() throws {
+        let dir = try temporaryFolder()
+        try writeBad(dir)
+        let r = try recipe(dir, input: "in/*", extra: "on_error: skip", stages: "  - length: { min_words: 1 }\n  - exact_dedup: {}\n")
+        let result = try runWinnow(["run", r, "--workers", "2"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let ids = Set(try readOutput(dir + "/out").map(\.id))
+        #expect(["a", "c", "d", "f"].allSatisfy { ids.contains($0) })
+        #expect(!ids.contains("b") && !ids.contains("e"))
+        let gz = ids.filter { $0.hasPrefix("g") }
+        #expect(gz.count > 1000)  // every complete record before the cut
+        #expect(gz == Set((0..<gz.count).map { "g\($0)" }))
+        let errors = String(decoding: try FileSystem.readAll(dir + "/out/errors.jsonl"), as: UTF8.self)
+            .split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(errors.count == 3)
+        #expect(errors.contains { ($0["file"] as? String)?.hasSuffix("bad-json.jsonl") == true && $0["line"] as? Int == 2 && $0["record"] != nil })
+        #expect(errors.contains { ($0["file"] as? String)?.hasSuffix("bad-utf8.jsonl") == true && $0["record_base64"] != nil })
+        #expect(errors.contains { ($0["file"] as? String)?.hasSuffix("cut.jsonl.gz") == true && $0["offset"] != nil })
+        let stats = try JSONSerialization.jsonObject(with: Data(try FileSystem.readAll(dir + "/out/stats.json"))) as! [String: Any]
+        #expect(stats["errors"] as? Int == 3)
+    }
+
+    @Test("an unknown recipe key exits 1 naming the recipe line; a usage error exits 2")
+    func exitCodes() throws {
+        let dir = try temporaryFolder()
+        try FileSystem.writeAll(dir + "/r.yaml", Array("input: {path: x}\noutput: {path: o}\nstages:\n  - length: {min_wrds: 1}\n".utf8))
+        let bad = try runWinnow(["run", "r.yaml"], in: dir)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("r.yaml:4:"), "\(bad.stderr)")
+        let usage = try runWinnow(["run"], in: dir)
+        #expect(usage.status == 2)
+        let missing = try runWinnow(["run", "nope.yaml"], in: dir)
+        #expect(missing.status == 1)
+        let noInput = try runWinnow(["run", "r2.yaml"], in: dir)
+        #expect(noInput.status == 1)
+    }
+
+    @Test("winnow stages lists every stage; inspect shows reasons and examples")
+    func stagesAndInspect() throws {
+        let dir = try temporaryFolder()
+        let stages = try runWinnow(["stages"], in: dir)
+        #expect(stages.status == 0)
+        for name in ["length", "sample", "exact_dedup"] { #expect(stages.stdout.contains(name)) }
+        try writeCorpus(dir, files: 2, perFile: 300)
+        #expect(try runWinnow(["run", try recipe(dir), "-q"], in: dir).status == 0)
+        let inspect = try runWinnow(["inspect", "out"], in: dir)
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("exact_duplicate:"))
+        #expect(inspect.stdout.contains("duplicate of"))
+    }
+}
+
+extension TaskStats {
+    /// These stats with stage times taken from another (times differ run to run).
+    func withoutTimes(_ other: TaskStats) -> TaskStats {
+        var s = self
+        for k in s.stages.keys { s.stages[k]?.seconds = other.stages[k]?.seconds ?? 0 }
+        return s
+    }
+}
