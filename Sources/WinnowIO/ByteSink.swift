@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CDeflate
 import CZlib
 import CZstd
 import WinnowCore
@@ -76,14 +77,19 @@ public final class AtomicFileWriter {
 }
 
 /// A compressing byte sink over an ``AtomicFileWriter``.
+///
+/// gzip output is a series of gzip members of 1 MiB of input each, compressed with libdeflate
+/// (mtime 0, so equal input gives equal bytes). Every gzip reader (zlib, Python's `gzip`, `zcat`)
+/// reads such a file as one stream. zstd output is one streaming frame.
 public final class CompressedWriter {
     private let file: AtomicFileWriter
     private let compression: Compression
-    private var zs = z_stream()
+    private var deflater: OpaquePointer?
+    private var wroteMember = false
     private var cctx: OpaquePointer?
     private var out: UnsafeMutableRawBufferPointer
     private var pending: [UInt8] = []
-    private let chunk = 1 << 18
+    private let chunk = 1 << 20
     /// Uncompressed bytes written.
     public private(set) var bytesIn: Int64 = 0
 
@@ -96,9 +102,8 @@ public final class CompressedWriter {
         switch compression {
         case .none: break
         case .gzip:
-            // windowBits 15 + 16: a gzip wrapper with mtime 0, so output is byte-identical across runs.
-            let rc = czlib_deflateInit2(&zs, Int32(level ?? 6), 15 + 16)
-            if rc != Z_OK { throw FileError(path: path, "zlib deflateInit2 failed (\(rc))") }
+            deflater = libdeflate_alloc_compressor(Int32(max(1, min(12, level ?? 6))))
+            if deflater == nil { throw FileError(path: path, "libdeflate_alloc_compressor failed") }
         case .zstd:
             cctx = ZSTD_createCCtx()
             guard let cctx else { throw FileError(path: path, "ZSTD_createCCtx failed") }
@@ -107,7 +112,7 @@ public final class CompressedWriter {
     }
 
     deinit {
-        if compression == .gzip { deflateEnd(&zs) }
+        if let deflater { libdeflate_free_compressor(deflater) }
         if let cctx { ZSTD_freeCCtx(cctx) }
         out.deallocate()
     }
@@ -124,8 +129,13 @@ public final class CompressedWriter {
             try file.write(bytes)
             return
         }
-        pending.append(contentsOf: bytes)
-        if pending.count >= chunk { try compressPending(finish: false) }
+        var rest = bytes
+        while !rest.isEmpty {
+            let take = min(chunk - pending.count, rest.count)
+            pending.append(contentsOf: rest.prefix(take))
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
+            if pending.count == chunk { try compressPending(finish: false) }
+        }
     }
 
     /// Appends the UTF-8 bytes of a string.
@@ -139,17 +149,17 @@ public final class CompressedWriter {
             switch compression {
             case .none: break
             case .gzip:
-                zs.next_in = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                zs.avail_in = uInt(raw.count)
-                while true {
-                    zs.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    zs.avail_out = uInt(out.count)
-                    let rc = deflate(&zs, finish ? Z_FINISH : Z_NO_FLUSH)
-                    if rc == Z_STREAM_ERROR { throw FileError(path: file.path, "zlib deflate failed") }
-                    let produced = out.count - Int(zs.avail_out)
-                    if produced > 0 { try file.write(UnsafeRawBufferPointer(rebasing: out[0..<produced])) }
-                    if finish ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0) { break }
+                // One member per chunk; an empty file still gets one (empty) member.
+                if raw.isEmpty && (wroteMember || !finish) { break }
+                let bound = libdeflate_gzip_compress_bound(deflater, raw.count)
+                if bound > out.count {
+                    out.deallocate()
+                    out = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
                 }
+                let n = libdeflate_gzip_compress(deflater, raw.baseAddress, raw.count, out.baseAddress, out.count)
+                if n == 0 { throw FileError(path: file.path, "libdeflate compression failed") }
+                try file.write(UnsafeRawBufferPointer(rebasing: out[0..<n]))
+                wroteMember = true
             case .zstd:
                 var inb = ZSTD_inBuffer(src: UnsafeRawPointer(raw.baseAddress), size: raw.count, pos: 0)
                 while true {

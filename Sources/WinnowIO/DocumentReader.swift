@@ -48,10 +48,8 @@ public struct ReaderOptions: Sendable, Hashable {
     public init() {}
 }
 
-/// One unit of input work: a whole file, or a byte range of an uncompressed file.
-public struct InputShard: Sendable, Hashable, Codable {
-    /// 0-based position in the run's shard list.
-    public var index: Int
+/// A file, or a byte range of an uncompressed file: part of a shard.
+public struct InputPiece: Sendable, Hashable, Codable {
     /// The file's path.
     public var path: String
     /// The file's name relative to the input root (used in default ids).
@@ -63,9 +61,8 @@ public struct InputShard: Sendable, Hashable, Codable {
     /// Bytes in the range (the file size for compressed files).
     public var size: Int64
 
-    /// Creates a shard.
-    public init(index: Int, path: String, name: String, start: Int64 = 0, end: Int64? = nil, size: Int64) {
-        self.index = index
+    /// Creates a piece.
+    public init(path: String, name: String, start: Int64 = 0, end: Int64? = nil, size: Int64) {
         self.path = path
         self.name = name
         self.start = start
@@ -74,12 +71,51 @@ public struct InputShard: Sendable, Hashable, Codable {
     }
 }
 
-/// Cuts input files into shards: one per compressed file, byte ranges of `shardBytes` for large
-/// uncompressed JSONL and line-split text, so one big file still uses every worker.
+/// One unit of input work: a byte range of a large file, one large file, or a run of small
+/// consecutive files (so a folder of thousands of pages does not make thousands of tasks).
+public struct InputShard: Sendable, Hashable, Codable {
+    /// 0-based position in the run's shard list.
+    public var index: Int
+    /// The pieces, read in order.
+    public var pieces: [InputPiece]
+
+    /// Creates a shard of pieces.
+    public init(index: Int, pieces: [InputPiece]) {
+        self.index = index
+        self.pieces = pieces
+    }
+
+    /// Creates a shard of one file (or one byte range of it).
+    public init(index: Int, path: String, name: String, start: Int64 = 0, end: Int64? = nil, size: Int64) {
+        self.init(index: index, pieces: [InputPiece(path: path, name: name, start: start, end: end, size: size)])
+    }
+
+    /// Total bytes (compressed bytes for compressed files).
+    public var size: Int64 { pieces.reduce(0) { $0 + $1.size } }
+
+    /// A short name for logs: the first file, and how many follow.
+    public var name: String {
+        guard let first = pieces.first else { return "(empty)" }
+        return pieces.count == 1 ? first.name : "\(first.name) (+\(pieces.count - 1) files)"
+    }
+}
+
+/// Cuts input files into shards, so that every worker has work and no task is tiny:
+/// - a large uncompressed JSONL file (or line-split text file) is cut into byte ranges of
+///   `shardBytes`, so one 10 GB file still uses every worker;
+/// - a compressed file, or an uncompressed file that cannot be split, is one shard (or part of one);
+/// - consecutive small files are packed together until a shard holds about `shardBytes`.
 ///
 /// The cut depends only on the files and `shardBytes`, never on the worker count.
 public func planShards(files: [String], root: String, options: ReaderOptions, shardBytes: Int64) throws -> [InputShard] {
     var shards: [InputShard] = []
+    var pack: [InputPiece] = []
+    var packBytes: Int64 = 0
+    func flush() {
+        if !pack.isEmpty { shards.append(InputShard(index: shards.count, pieces: pack)) }
+        pack = []
+        packBytes = 0
+    }
     for path in files {
         let size = try FileSource.size(path: path)
         let name = relativeName(path, root: root)
@@ -88,6 +124,7 @@ public func planShards(files: [String], root: String, options: ReaderOptions, sh
             && (options.format == .jsonl || (options.format == .text && options.split == .line))
             && (try? FileSource.peek(path: path, count: 4)).flatMap(Compression.fromMagic) == nil
         if splittable && size > shardBytes && shardBytes > 0 {
+            flush()
             var start: Int64 = 0
             while start < size {
                 let end = min(size, start + shardBytes)
@@ -95,9 +132,12 @@ public func planShards(files: [String], root: String, options: ReaderOptions, sh
                 start = end
             }
         } else {
-            shards.append(InputShard(index: shards.count, path: path, name: name, size: size))
+            if !pack.isEmpty && packBytes + size > shardBytes { flush() }
+            pack.append(InputPiece(path: path, name: name, size: size))
+            packBytes += size
         }
     }
+    flush()
     return shards
 }
 
@@ -110,11 +150,46 @@ public func relativeName(_ path: String, root: String) -> String {
     return path.hasPrefix(r) ? String(path.dropFirst(r.count)) : path
 }
 
-/// Opens the reader for a shard.
+/// Opens the reader for a shard (its pieces read one after another).
 public func makeReader(for shard: InputShard, options: ReaderOptions) throws -> DocumentReader {
+    if shard.pieces.count == 1 { return try makeReader(for: shard.pieces[0], options: options) }
+    return ConcatenatedReader(pieces: shard.pieces, options: options)
+}
+
+/// Opens the reader for one piece.
+public func makeReader(for piece: InputPiece, options: ReaderOptions) throws -> DocumentReader {
     switch options.format {
-    case .jsonl: return try JSONLReader(shard: shard, options: options)
-    case .text: return try TextReader(shard: shard, options: options)
+    case .jsonl: return try JSONLReader(piece: piece, options: options)
+    case .text: return try TextReader(piece: piece, options: options)
+    }
+}
+
+/// Reads the pieces of a shard in order, opening each when the previous one ends.
+final class ConcatenatedReader: DocumentReader {
+    private let pieces: [InputPiece]
+    private let options: ReaderOptions
+    private var current: DocumentReader?
+    private var nextPiece = 0
+    private var finishedBytes: Int64 = 0
+
+    init(pieces: [InputPiece], options: ReaderOptions) {
+        self.pieces = pieces
+        self.options = options
+    }
+
+    var bytesRead: Int64 { finishedBytes + (current?.bytesRead ?? 0) }
+
+    func next() throws -> Document? {
+        while true {
+            if current == nil {
+                guard nextPiece < pieces.count else { return nil }
+                current = try makeReader(for: pieces[nextPiece], options: options)
+                nextPiece += 1
+            }
+            if let doc = try current!.next() { return doc }
+            finishedBytes += current!.bytesRead
+            current = nil
+        }
     }
 }
 
@@ -140,10 +215,10 @@ func countLines(path: String, upTo offset: Int64) throws -> Int {
     return lines
 }
 
-/// Opens the byte source for a shard (a range source starts one byte early; see ``LineReader``).
-func openShardSource(_ shard: InputShard) throws -> ByteSource {
-    if shard.end != nil {
-        return try FileSource(path: shard.path, start: max(0, shard.start - 1))
+/// Opens the byte source for a piece (a range source starts one byte early; see ``LineReader``).
+func openPieceSource(_ piece: InputPiece) throws -> ByteSource {
+    if piece.end != nil {
+        return try FileSource(path: piece.path, start: max(0, piece.start - 1))
     }
-    return try openByteSource(path: shard.path)
+    return try openByteSource(path: piece.path)
 }

@@ -5,18 +5,18 @@ import WinnowCore
 /// Blank lines are skipped. Records without an id get `<file>/<line index>` (0-based, as
 /// datatrove does). Errors name the file and line (and byte offset).
 public final class JSONLReader: DocumentReader {
-    private let shard: InputShard
+    private let shard: InputPiece
     private let lines: LineReader
     private let codec: JSONLCodec
     private var lineBase: Int?
     private var done = false
 
-    /// Opens a shard.
-    public init(shard: InputShard, options: ReaderOptions) throws {
-        self.shard = shard
+    /// Opens a piece (a file or a byte range of one).
+    public init(piece: InputPiece, options: ReaderOptions) throws {
+        self.shard = piece
         codec = JSONLCodec(textKey: options.textKey, idKey: options.idKey)
         lines = LineReader(
-            source: try openShardSource(shard), path: shard.path, start: shard.end == nil ? 0 : shard.start,
+            source: try openPieceSource(shard), path: shard.path, start: shard.end == nil ? 0 : shard.start,
             end: shard.end, maxLineBytes: options.maxLineBytes)
         if shard.start == 0 { lineBase = 0 }
     }

@@ -4,7 +4,7 @@ import WinnowCore
 ///
 /// Text must be valid UTF-8; a bad byte is reported with its line and byte offset.
 public final class TextReader: DocumentReader {
-    private let shard: InputShard
+    private let shard: InputPiece
     private let split: TextSplit
     private let lines: LineReader
     private var lineBase: Int?
@@ -13,12 +13,12 @@ public final class TextReader: DocumentReader {
     private var paragraph: [UInt8] = []
     private var paragraphLine = 0
 
-    /// Opens a shard.
-    public init(shard: InputShard, options: ReaderOptions) throws {
-        self.shard = shard
+    /// Opens a piece (a file or a byte range of one).
+    public init(piece: InputPiece, options: ReaderOptions) throws {
+        self.shard = piece
         split = options.split
         lines = LineReader(
-            source: try openShardSource(shard), path: shard.path, start: shard.end == nil ? 0 : shard.start,
+            source: try openPieceSource(shard), path: shard.path, start: shard.end == nil ? 0 : shard.start,
             end: shard.end, maxLineBytes: options.split == .file ? Int.max / 4 : options.maxLineBytes)
         if shard.start == 0 { lineBase = 0 }
     }

@@ -23,6 +23,8 @@ public struct RunOptions: Sendable {
     public var keepWork = false
     /// Override of the recipe's output folder.
     public var outputPath: String?
+    /// Log a line per finished task.
+    public var verbose = false
 
     /// Options with a worker count.
     public init(workers: Int) {
@@ -77,10 +79,15 @@ public final class PipelineRunner: Sendable {
 
         var ran = 0
         var skipped = 0
-        for phase in plan.phases {
-            let (r, s) = try runPhase(phase, plan: plan, manifest: manifest)
-            ran += r
-            skipped += s
+        if try !reconcileWithoutWork(plan: plan, manifest: manifest) {
+            for phase in plan.phases {
+                let (r, s) = try runPhase(phase, plan: plan, manifest: manifest)
+                ran += r
+                skipped += s
+            }
+        } else {
+            skipped = try manifest.tasks().count
+            progress.log("the run in '\(out)' is complete and its outputs are intact: nothing to do")
         }
         let isCoordinator = (options.task ?? 0) == 0
         if options.isTaskMode && isCoordinator {
@@ -94,6 +101,27 @@ public final class PipelineRunner: Sendable {
             try finalize(plan: plan, summary: summary)
         }
         return summary
+    }
+
+    /// When `work/` is gone (a finished run, or a user deleted it), tasks of earlier phases lost
+    /// the state later phases need. Returns true when the final outputs are all intact (nothing
+    /// to do); otherwise marks every earlier-phase task for redoing.
+    func reconcileWithoutWork(plan: Plan, manifest: RunManifest) throws -> Bool {
+        if FileSystem.isDirectory(out + "/work") { return false }
+        let records = try manifest.tasks()
+        if records.isEmpty { return false }
+        let last = plan.phases.count - 1
+        let finalKeys = Set(plan.shards.map { Plan.shardTaskKey(phase: last, shard: $0.index) })
+        var intact = true
+        for key in finalKeys {
+            guard let r = records[key], r.status == "done", try outputsIntact(r) else {
+                intact = false
+                break
+            }
+        }
+        if intact { return true }
+        for key in records.keys where !finalKeys.contains(key) { try manifest.reset(key) }
+        return false
     }
 
     func allTaskKeys(_ plan: Plan) -> [String] {
@@ -164,7 +192,9 @@ public final class PipelineRunner: Sendable {
 
     func checkManifest(_ manifest: RunManifest, shards: [InputShard]) throws {
         let shardPrint = String(
-            StableHash.xxh64(shards.map { "\($0.path)|\($0.start)|\($0.end ?? -1)|\($0.size)" }.joined(separator: "\n")),
+            StableHash.xxh64(
+                shards.map { $0.pieces.map { "\($0.path)|\($0.start)|\($0.end ?? -1)|\($0.size)" }.joined(separator: ",") }
+                    .joined(separator: "\n")),
             radix: 16)
         let storedRecipe = try manifest.setValueIfAbsent("recipe_fingerprint", recipe.fingerprint)
         if storedRecipe != recipe.fingerprint {
@@ -208,6 +238,9 @@ public final class PipelineRunner: Sendable {
         }
         progress.end()
         ran += todo.count
+        if !todo.isEmpty {
+            progress.log("  phase \(phase.index + 1)/\(plan.phases.count): \(todo.count) shard task(s) done" + (skipped > 0 ? ", \(skipped) already done" : ""))
+        }
         if options.isTaskMode {
             try waitFor(
                 keys: plan.shards.map { Plan.shardTaskKey(phase: phase.index, shard: $0.index) }, manifest: manifest,
@@ -238,7 +271,7 @@ public final class PipelineRunner: Sendable {
                     s.seconds = ProgressReporter.now() - t0
                     stats.stages[String(observed.index)] = s
                     try manifest.finish(keys[p], outputs: [:], stats: try stats.json())
-                    self.progress.log("  resolved \(observed.statsKey) step \(step + 1) part \(p + 1)/\(partitions) in \(String(format: "%.2f", s.seconds)) s")
+                    if self.options.verbose || partitions == 1 { self.progress.log("  resolved \(observed.statsKey) step \(step + 1) part \(p + 1)/\(partitions) in \(String(format: "%.2f", s.seconds)) s") }
                 }
                 ran += pending.count
                 if options.isTaskMode {
@@ -311,7 +344,7 @@ public final class PipelineRunner: Sendable {
         case .phase(let j):
             let path = out + "/" + Plan.phaseOutput(phase: j, shard: shard.index)
             let size = try FileSource.size(path: path)
-            reader = try JSONLReader(shard: InputShard(index: shard.index, path: path, name: shard.name, size: size), options: ReaderOptions())
+            reader = try JSONLReader(piece: InputPiece(path: path, name: shard.name, size: size), options: ReaderOptions())
             readsInput = false
         }
         let recordErrors = readsInput && phase.index == 0
@@ -379,7 +412,7 @@ public final class PipelineRunner: Sendable {
                 continue
             }
             guard var doc = next else { break }
-            if readsInput { stats.read.documents += 1 }
+            if recordErrors { stats.read.documents += 1 }
             batchDocs += 1
             if batchDocs == 256 {
                 let b = reader.bytesRead
@@ -417,7 +450,7 @@ public final class PipelineRunner: Sendable {
             }
         }
         progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes))
-        if readsInput { stats.read.bytes = reader.bytesRead }
+        if recordErrors { stats.read.bytes = reader.bytesRead }
 
         try observer?.finish()
         if let writer, let writerRel {
@@ -442,8 +475,8 @@ public final class PipelineRunner: Sendable {
         if let d = phase.decide { stats.stages[String(d.index)] = decideStats }
         try manifest.finish(key, outputs: outputs, stats: try stats.json())
         tasksFinished.add(1, ordering: .relaxed)
-        if !progress.interactive {
-            progress.log("  done \(key) (\(shard.name)): \(stats.read.documents) read, \(writer?.documents ?? observed) passed")
+        if options.verbose {
+            progress.log("  done \(key) (\(shard.name)): \(writer?.documents ?? observed) passed")
         }
     }
 
@@ -490,6 +523,7 @@ public final class PipelineRunner: Sendable {
 
     func finalize(plan: Plan, summary: RunSummary) throws {
         try FileSystem.writeAll(out + "/stats.json", Array(try summary.json().utf8))
+        try RunManifest(path: out + "/run.sqlite").setValue("complete", "1")
         // errors.jsonl: every task's bad records, in (phase, shard) order.
         let errDir = out + "/work/errors"
         if FileSystem.isDirectory(errDir) {

@@ -141,7 +141,13 @@ public struct Recipe: Sendable {
             outSpec.format = format
         }
         if let v = output["keep_removed"] { outSpec.keepRemoved = try bool(v, "output.keep_removed") }
-        if let v = output["compression_level"] { outSpec.compressionLevel = try int(v, "output.compression_level", 1...19) }
+        if let v = output["compression_level"] {
+            switch outSpec.format {
+            case .jsonlGzip: outSpec.compressionLevel = try int(v, "output.compression_level (gzip)", 1...12)
+            case .jsonlZstd: outSpec.compressionLevel = try int(v, "output.compression_level (zstd)", 1...19)
+            case .jsonl: throw ConfigError("output.compression_level needs a compressed format (jsonl.gz or jsonl.zst)", at: v.location)
+            }
+        }
 
         var workers: Int?
         if let v = top["workers"], v.kind != .null {

@@ -67,10 +67,12 @@ public struct RunSummary: Sendable {
         var stages: [[String: Any]] = []
         for (key, index, kind) in stageOrder {
             let s = stats.stages[String(index)] ?? StageStats()
-            stages.append([
+            var entry: [String: Any] = [
                 "stage": key, "kind": kind, "in": s.documentsIn, "kept": s.kept, "dropped": s.dropped,
-                "counters": s.counters, "seconds": (s.seconds * 1000).rounded() / 1000,
-            ])
+                "seconds": (s.seconds * 1000).rounded() / 1000,
+            ]
+            if !s.counters.isEmpty { entry["counters"] = s.counters }
+            stages.append(entry)
         }
         let obj: [String: Any] = [
             "name": name,

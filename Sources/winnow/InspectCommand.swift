@@ -47,7 +47,7 @@ struct InspectCommand: ParsableCommand {
             var shown = 0
             outer: for name in try FileSystem.list(dir) {
                 let path = dir + "/" + name
-                let reader = try JSONLReader(shard: InputShard(index: 0, path: path, name: name, size: 0), options: ReaderOptions())
+                let reader = try JSONLReader(piece: InputPiece(path: path, name: name, size: 0), options: ReaderOptions())
                 while shown < examples, let doc = try reader.next() {
                     shown += 1
                     print("  - id: \(doc.id)" + (doc.metadata["duplicate_of"]?.stringValue.map { " (duplicate of \($0))" } ?? ""))
@@ -65,7 +65,7 @@ struct InspectCommand: ParsableCommand {
             guard FileSystem.isDirectory(dir) else { continue }
             for name in try FileSystem.list(dir) {
                 let path = dir + "/" + name
-                let reader = try JSONLReader(shard: InputShard(index: 0, path: path, name: name, size: 0), options: ReaderOptions())
+                let reader = try JSONLReader(piece: InputPiece(path: path, name: name, size: 0), options: ReaderOptions())
                 while let doc = try reader.next() {
                     guard doc.id == id else { continue }
                     print("\(sub == "data" ? "kept" : "removed (\(sub.dropFirst(8)))") in \(path)")

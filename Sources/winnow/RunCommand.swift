@@ -35,6 +35,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors.")
     var quiet = false
 
+    @Flag(name: .shortAndLong, help: "Log every finished task.")
+    var verbose = false
+
     func validate() throws {
         if (task == nil) != (tasks == nil) { throw ValidationError("--task and --tasks go together") }
         if let task, let tasks, !(0..<tasks).contains(task) { throw ValidationError("--task must be in 0..<--tasks") }
@@ -51,6 +54,7 @@ struct RunCommand: ParsableCommand {
         options.overwrite = overwrite
         options.keepWork = keepWork
         options.outputPath = output
+        options.verbose = verbose
         let progress = ProgressReporter(quiet: quiet)
         let summary = try PipelineRunner(recipe: recipe, options: options, progress: progress).run()
         if !quiet && (task ?? 0) == 0 { print(Self.render(summary), terminator: "") }

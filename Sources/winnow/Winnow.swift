@@ -39,12 +39,18 @@ enum Main {
         } catch let e as any UserFacingError {
             FileHandle.standardError.write(Data(("error: \(e.description)\n").utf8))
             exit(1)
-        } catch let e as ValidationError {
-            FileHandle.standardError.write(Data(("error: \(e.message)\n").utf8))
-            exit(2)
         } catch {
-            FileHandle.standardError.write(Data(("internal error: \(error)\n").utf8))
-            exit(3)
+            // ArgumentParser's own errors (help requested, validation) keep their meaning.
+            switch Winnow.exitCode(for: error) {
+            case .success:
+                Winnow.exit(withError: error)
+            case .validationFailure:
+                FileHandle.standardError.write(Data((Winnow.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            default:
+                FileHandle.standardError.write(Data(("internal error: \(error)\n").utf8))
+                exit(3)
+            }
         }
     }
 }

@@ -88,6 +88,23 @@ struct RunTests {
         #expect(try snapshot(dir + "/out").keys.allSatisfy { !$0.contains(".tmp-") })
     }
 
+    @Test("--resume on a finished run does nothing; with a lost data file it redoes what is needed")
+    func resumeFinished() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 2, perFile: 300)
+        let r = try recipe(dir)
+        #expect(try runWinnow(["run", r, "-q"], in: dir).status == 0)
+        let first = try snapshot(dir + "/out/data")
+        let again = try runWinnow(["run", r, "--resume"], in: dir)
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("nothing to do"))
+        let lost = first.keys.sorted()[1]
+        try FileSystem.remove(dir + "/out/data/" + lost)
+        let redo = try runWinnow(["run", r, "--resume", "-q"], in: dir)
+        #expect(redo.status == 0, "\(redo.stderr)")
+        #expect(try snapshot(dir + "/out/data") == first)
+    }
+
     @Test("--task I --tasks N processes together give the same output as one run")
     func taskMode() throws {
         let dir = try temporaryFolder()
@@ -177,6 +194,9 @@ struct RunTests {
         #expect(bad.stderr.contains("r.yaml:4:"), "\(bad.stderr)")
         let usage = try runWinnow(["run"], in: dir)
         #expect(usage.status == 2)
+        let help = try runWinnow(["run", "--help"], in: dir)
+        #expect(help.status == 0 && help.stdout.contains("--resume"))
+        #expect(try runWinnow(["--help"], in: dir).status == 0)
         let missing = try runWinnow(["run", "nope.yaml"], in: dir)
         #expect(missing.status == 1)
         let noInput = try runWinnow(["run", "r2.yaml"], in: dir)

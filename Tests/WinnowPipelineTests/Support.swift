@@ -89,7 +89,7 @@ func snapshot(_ dir: String) throws -> [String: [UInt8]] {
 func readOutput(_ runDir: String) throws -> [Document] {
     var docs: [Document] = []
     for name in try FileSystem.list(runDir + "/data") {
-        let r = try JSONLReader(shard: InputShard(index: 0, path: runDir + "/data/" + name, name: name, size: 0), options: ReaderOptions())
+        let r = try JSONLReader(piece: InputPiece(path: runDir + "/data/" + name, name: name, size: 0), options: ReaderOptions())
         while let d = try r.next() { docs.append(d) }
     }
     return docs
