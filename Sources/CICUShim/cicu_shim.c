@@ -6,6 +6,8 @@
 #include <unicode/utext.h>
 #include <unicode/ustring.h>
 #include <unicode/uversion.h>
+#include <unicode/ucasemap.h>
+#include <pthread.h>
 #include <unicode/utypes.h>
 
 void cicu_version(char *buf, int32_t cap) {
@@ -57,6 +59,23 @@ int32_t cicu_normalize_utf8(int32_t form, const uint8_t *src, int32_t len, uint8
     if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
     *err = U_FAILURE(e) ? e : 0;
     return need;
+}
+
+static UCaseMap *root_casemap = NULL;
+static pthread_once_t casemap_once = PTHREAD_ONCE_INIT;
+static void open_casemap(void) {
+    UErrorCode e = U_ZERO_ERROR;
+    root_casemap = ucasemap_open("", U_FOLD_CASE_DEFAULT, &e);
+}
+
+int32_t cicu_utf8_lower(const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err) {
+    pthread_once(&casemap_once, open_casemap);
+    if (!root_casemap) { *err = U_INTERNAL_PROGRAM_ERROR; return 0; }
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t n = ucasemap_utf8ToLower(root_casemap, (char *)dst, cap, (const char *)src, len, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
+    *err = U_FAILURE(e) ? e : 0;
+    return n;
 }
 
 struct cicu_breaker { UBreakIterator *bi; UText *ut; };

@@ -183,7 +183,17 @@ public struct JSONLCodec: Sendable {
             var runStart = 0
             var i = 0
             let n = u.count
+            let raw = UnsafeRawPointer(u.baseAddress)
             while i < n {
+                if let raw, i + 8 <= n {
+                    let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let m = SWAR.equal(x, 0x22) | SWAR.equal(x, 0x5C) | SWAR.less(x, 0x20)
+                    if m == 0 {
+                        i += 8
+                        continue
+                    }
+                    i += SWAR.firstIndex(m)
+                }
                 let c = u[i]
                 if c >= 0x20 && c != 0x22 && c != 0x5C {
                     i += 1

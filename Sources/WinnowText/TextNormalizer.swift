@@ -4,7 +4,8 @@ import WinnowCore
 /// Normalises text for duplicate detection: lowercase, whitespace runs collapsed to one space,
 /// leading and trailing whitespace removed.
 ///
-/// ASCII text takes a byte-level fast path; other text goes through Unicode lowercasing.
+/// ASCII text takes a byte-level fast path; other text is lowercased by ICU's full Unicode case
+/// mapping, straight on UTF-8.
 public struct TextNormalizer: Sendable {
     /// Creates a normaliser.
     public init() {}
@@ -13,31 +14,101 @@ public struct TextNormalizer: Sendable {
     public func normalize(_ text: String, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         var t = text
-        let ascii = t.withUTF8 { u -> Bool in
-            for c in u where c >= 0x80 { return false }
-            return true
-        }
-        if ascii {
-            t.withUTF8 { collapse($0, lower: true, into: &out) }
-        } else {
-            var lower = text.lowercased()
-            lower.withUTF8 { collapse($0, lower: false, into: &out) }
+        t.withUTF8 { u in
+            if Self.isASCII(u) {
+                collapse(u, lower: true, into: &out)
+            } else {
+                let lower = Self.lowercaseUTF8(u)
+                lower.withUnsafeBufferPointer { collapse($0, lower: false, into: &out) }
+            }
         }
     }
 
+    /// Full Unicode lowercasing of UTF-8 bytes (ICU, root locale).
+    static func lowercaseUTF8(_ u: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var cap = u.count + 16
+        while true {
+            var err: Int32 = 0
+            var out = [UInt8](repeating: 0, count: cap)
+            let n = out.withUnsafeMutableBufferPointer {
+                cicu_utf8_lower(u.baseAddress, Int32(u.count), $0.baseAddress, Int32(cap), &err)
+            }
+            if err != 0 { return Array(String(decoding: u, as: UTF8.self).lowercased().utf8) }
+            if Int(n) <= cap {
+                out.removeLast(cap - Int(n))
+                return out
+            }
+            cap = Int(n)
+        }
+    }
+
+    static func isASCII(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = u.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        var acc: UInt64 = 0
+        while i + 8 <= u.count {
+            acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        if acc & SWAR.highs != 0 { return false }
+        while i < u.count {
+            if u[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Copies `u` with whitespace runs collapsed to one space (none at the ends), ASCII
+    /// uppercase lowercased when `lower`. Eight bytes at a time where a word has no space.
     private func collapse(_ u: UnsafeBufferPointer<UInt8>, lower: Bool, into out: inout [UInt8]) {
-        out.reserveCapacity(u.count)
-        var pendingSpace = false
-        for c in u {
-            if c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C {
-                pendingSpace = !out.isEmpty
-                continue
+        let n = u.count
+        guard let src = u.baseAddress else {
+            out = []
+            return
+        }
+        let raw = UnsafeRawPointer(src)
+        out = [UInt8](unsafeUninitializedCapacity: n + 8) { buf, count in
+            let dst = UnsafeMutableRawPointer(buf.baseAddress!)
+            var w = 0
+            var i = 0
+            var pendingSpace = false
+            while i < n {
+                if i + 8 <= n {
+                    // Fast path: eight ASCII bytes with no control byte, no space at either end
+                    // and no two spaces in a row are copied as they are (lowercased).
+                    var x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if SWAR.nonASCII(x) == 0 && SWAR.less(x, 0x20) == 0 {
+                        let spaces = SWAR.equal(x, 0x20)
+                        if x & 0xFF != 0x20 && x >> 56 != 0x20 && spaces & (spaces << 8) == 0 {
+                            if pendingSpace {
+                                buf[w] = 0x20
+                                w += 1
+                                pendingSpace = false
+                            }
+                            if lower { x = SWAR.lowercaseASCII(x) }
+                            dst.storeBytes(of: x, toByteOffset: w, as: UInt64.self)
+                            w += 8
+                            i += 8
+                            continue
+                        }
+                    }
+                }
+                let c = src[i]
+                i += 1
+                if c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C) {
+                    pendingSpace = w > 0
+                    continue
+                }
+                if pendingSpace {
+                    buf[w] = 0x20
+                    w += 1
+                    pendingSpace = false
+                }
+                buf[w] = lower && c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+                w += 1
             }
-            if pendingSpace {
-                out.append(0x20)
-                pendingSpace = false
-            }
-            out.append(lower && c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+            count = w
         }
     }
 

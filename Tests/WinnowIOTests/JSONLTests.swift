@@ -109,3 +109,25 @@ struct JSONLTests {
         #expect(try decode(#"{"text":"a\ud800b"}"#).text == "a\u{FFFD}b")
     }
 }
+
+@Suite("JSON string fast paths")
+struct JSONStringFastPathTests {
+    @Test("strings of every length round-trip with specials at every position")
+    func positions() throws {
+        for length in 0..<40 {
+            for position in 0..<max(1, length) {
+                for special in ["\"", "\\", "\n", "\u{1}", "é", "🙂"] {
+                    var chars = Array(repeating: "a", count: length)
+                    if length > 0 { chars[position] = special }
+                    let text = chars.joined()
+                    var out: [UInt8] = []
+                    JSONLCodec().encode(Document(id: "x", text: text), into: &out)
+                    let back = try out.dropLast().withUnsafeBytes { raw in try JSONLCodec().decode(raw) { "" } }
+                    #expect(back.text == text)
+                    let ref = try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any]
+                    #expect(ref?["text"] as? String == text)
+                }
+            }
+        }
+    }
+}

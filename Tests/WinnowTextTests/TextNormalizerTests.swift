@@ -35,3 +35,30 @@ struct TextNormalizerTests {
         #expect(ICUInfo.version.hasPrefix("7"))
     }
 }
+
+@Suite("TextNormalizer fast paths")
+struct TextNormalizerFastPathTests {
+    /// The obvious byte-at-a-time definition, for checking the eight-byte fast paths.
+    func reference(_ s: String) -> String {
+        let ws: Set<Unicode.Scalar> = [" ", "\n", "\t", "\r", "\u{0B}", "\u{0C}"]
+        return s.lowercased().unicodeScalars.split(whereSeparator: { ws.contains($0) })
+            .map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
+    }
+
+    @Test("agrees with the plain definition on 5,000 random strings")
+    func randomStrings() {
+        var state: UInt64 = 99
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let pieces = ["a", "B", "xyz", "HELLO", " ", "  ", "\n", "\t", "\r\n", "!", "0", "é", "Ä", "東", "🙂", "~", "@", "[", "`", "{"]
+        for _ in 0..<5000 {
+            var s = ""
+            for _ in 0..<Int(next() % 60) { s += pieces[Int(next() % UInt64(pieces.count))] }
+            var out: [UInt8] = []
+            TextNormalizer().normalize(s, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == reference(s), "\(s.debugDescription)")
+        }
+    }
+}

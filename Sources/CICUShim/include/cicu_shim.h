@@ -21,6 +21,10 @@ enum { CICU_NFC = 0, CICU_NFKC = 1, CICU_NFD = 2, CICU_NFKD = 3, CICU_NFKC_CASEF
     (may exceed cap: call again with a larger buffer); sets *err on failure. */
 int32_t cicu_normalize_utf8(int32_t form, const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err);
 
+/** Lowercases UTF-8 `src` into `dst` with the root locale's full case mapping (UTF-8 in and out,
+    no UTF-16 copy). Returns the bytes needed (may exceed cap); sets *err on failure. Thread-safe. */
+int32_t cicu_utf8_lower(const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err);
+
 /** Opaque break iterator over UTF-8 text (through utext_openUTF8, no UTF-16 copy). */
 typedef struct cicu_breaker cicu_breaker;
 enum { CICU_BREAK_WORD = 0, CICU_BREAK_SENTENCE = 1, CICU_BREAK_LINE = 2, CICU_BREAK_CHARACTER = 3 };
