@@ -4,6 +4,7 @@ import Glibc
 import CDeflate
 import CZlib
 import CZstd
+import Synchronization
 import WinnowCore
 
 /// A forward-only stream of bytes: a file, a byte range of a file, or a decompressor over one.
@@ -210,6 +211,37 @@ public final class GzipSource: ByteSource {
     }
 }
 
+/// Large reusable buffers, so that decompressing shard after shard does not fault in fresh
+/// pages each time.
+enum BufferPool {
+    /// A buffer owned by whoever holds it (the pool hands each out to one holder at a time).
+    struct Owned: @unchecked Sendable {
+        var buffer: UnsafeMutableRawBufferPointer
+    }
+
+    private static let pool = Mutex<[Owned]>([])
+
+    /// A buffer of at least `capacity` bytes.
+    static func take(_ capacity: Int) -> UnsafeMutableRawBufferPointer {
+        let reused: Owned? = pool.withLock { buffers in
+            guard let i = buffers.firstIndex(where: { $0.buffer.count >= capacity }) else { return nil }
+            return buffers.remove(at: i)
+        }
+        return reused?.buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+    }
+
+    /// Returns a buffer for reuse (the pool keeps a few of the largest).
+    static func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        let owned = Owned(buffer: buffer)
+        let dropped: Owned? = pool.withLock { buffers in
+            buffers.append(owned)
+            buffers.sort { $0.buffer.count > $1.buffer.count }
+            return buffers.count > 4 ? buffers.removeLast() : nil
+        }
+        dropped?.buffer.deallocate()
+    }
+}
+
 /// A gzip file decompressed whole with libdeflate, member by member, then served from memory.
 public final class WholeGzipSource: ByteSource {
     /// Files up to this many compressed bytes are decompressed whole.
@@ -223,40 +255,51 @@ public final class WholeGzipSource: ByteSource {
     /// the caller can fall back to streaming zlib for a precise error.
     public init?(path: String, size: Int) throws {
         compressedSize = size
-        let input = try FileSystem.readAll(path)
+        data = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        guard size > 0 else { return }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw FileError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            return nil
+        }
+        defer { munmap(mapped, size) }
+        _ = madvise(mapped, size, MADV_SEQUENTIAL)
+        let input = UnsafeRawBufferPointer(start: mapped, count: size)
         guard let d = libdeflate_alloc_decompressor() else { return nil }
         defer { libdeflate_free_decompressor(d) }
-        var capacity = max(1 << 16, input.count * 4)
-        data = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        var inPos = 0
-        var ok = true
-        input.withUnsafeBytes { raw in
-            while inPos < raw.count {
-                var consumed = 0
-                var produced = 0
-                let rc = libdeflate_gzip_decompress_ex(
-                    d, raw.baseAddress! + inPos, raw.count - inPos, data.baseAddress! + length, capacity - length,
-                    &consumed, &produced)
-                if rc == LIBDEFLATE_INSUFFICIENT_SPACE {
-                    capacity *= 2
-                    let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-                    bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<length]))
-                    data.deallocate()
-                    data = bigger
-                    continue
-                }
-                if rc != LIBDEFLATE_SUCCESS {
-                    ok = false
-                    return
-                }
-                inPos += consumed
-                length += produced
-            }
+        // The last member's trailer holds its size mod 2^32 (the whole size for the usual
+        // one-member file), so one allocation usually fits.
+        var capacity = max(1 << 16, size * 4)
+        if size >= 18 {
+            let isize = Int(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: size - 4, as: UInt32.self)))
+            if isize >= size / 2 { capacity = max(capacity, isize + 64) }
         }
-        if !ok { return nil }  // deinit frees `data`
+        data = BufferPool.take(capacity)
+        capacity = data.count
+        var inPos = 0
+        while inPos < size {
+            var consumed = 0
+            var produced = 0
+            let rc = libdeflate_gzip_decompress_ex(
+                d, input.baseAddress! + inPos, size - inPos, data.baseAddress! + length, capacity - length,
+                &consumed, &produced)
+            if rc == LIBDEFLATE_INSUFFICIENT_SPACE {
+                capacity *= 2
+                let bigger = BufferPool.take(capacity)
+                capacity = bigger.count
+                bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<length]))
+                BufferPool.give(data)
+                data = bigger
+                continue
+            }
+            if rc != LIBDEFLATE_SUCCESS { return nil }  // deinit returns `data`
+            inPos += consumed
+            length += produced
+        }
     }
 
-    deinit { data.deallocate() }
+    deinit { if data.baseAddress != nil { BufferPool.give(data) } }
 
     /// The whole file was read up front.
     public var rawOffset: Int64 { Int64(position == length ? compressedSize : compressedSize * position / max(1, length)) }

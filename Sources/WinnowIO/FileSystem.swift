@@ -66,16 +66,23 @@ public enum FileSystem {
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// Reads a whole (small) file.
+    /// Reads a whole file (as stored, without decompressing).
     public static func readAll(_ path: String) throws -> [UInt8] {
-        let src = try openByteSource(path: path, compression: Compression.none)
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let src = try FileSource(path: path)
+        var size = Int(try FileSource.size(path: path))
+        var out = [UInt8](repeating: 0, count: size)
+        var filled = 0
         while true {
-            let n = try chunk.withUnsafeMutableBytes { try src.read(into: $0) }
+            if filled == size {
+                // The file grew while we read it: keep reading.
+                size = max(size * 2, 1 << 16)
+                out += [UInt8](repeating: 0, count: size - out.count)
+            }
+            let n = try out.withUnsafeMutableBytes { try src.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<size])) }
             if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            filled += n
         }
+        out.removeLast(out.count - filled)
         return out
     }
 
