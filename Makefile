@@ -8,7 +8,7 @@ WINNOW_DEBUG := .build/debug/winnow
 WINNOW_RELEASE := .build/release/winnow
 
 # Debian packages the build, the tests and the sample corpus need.
-APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev \
+APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
 	libbz2-dev pkg-config fortunes
 
 .PHONY: help deps deps-apt build release sample demo test docs-stages bench-setup clean

@@ -20,7 +20,7 @@ WORKERS="${WORKERS:-2}"
 RUNS="${RUNS:-3}"
 CORPUS="${CORPUS:-bench/data/corpus}"
 ONLY="${ONLY:-}"
-RECIPE=bench/recipes/exact-dedup.yaml
+RECIPE="${RECIPE:-bench/recipes/exact-dedup.yaml}"   # e.g. bench/recipes/exact-dedup-level6.yaml
 WINNOW_OUT=bench/out/winnow-exact-dedup
 DT_OUT=bench/out/datatrove-exact-dedup
 VENV_PY=bench/.venv/bin/python
@@ -40,8 +40,9 @@ fi
 
 # The recipe names bench/data/corpus; for another corpus derive a recipe that reads it.
 if [[ "$CORPUS" != bench/data/corpus ]]; then
+  base="$RECIPE"
   RECIPE="$RUNDIR/exact-dedup.yaml"
-  sed "s#bench/data/corpus/\*#$CORPUS/*#" bench/recipes/exact-dedup.yaml >"$RECIPE"
+  sed "s#bench/data/corpus/\*#$CORPUS/*#" "$base" >"$RECIPE"
 fi
 
 run_winnow=1 run_dt=1

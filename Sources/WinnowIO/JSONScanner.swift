@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import WinnowCore
 
 /// A JSON syntax error at a byte column of one record.
@@ -127,8 +130,10 @@ public struct JSONScanner {
             let c = raw[i]
             if c != 0x5C {
                 // Copy a run of plain bytes.
-                var j = i + 1
-                while j < n && raw[j] != 0x5C { j += 1 }
+                var j = n
+                if let bs = memchr(raw.baseAddress! + i + 1, 0x5C, n - i - 1) {
+                    j = raw.baseAddress!.distance(to: bs.assumingMemoryBound(to: UInt8.self))
+                }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<j]))
                 i = j
                 continue

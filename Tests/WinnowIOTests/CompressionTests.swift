@@ -23,6 +23,38 @@ struct CompressionTests {
         #expect(try readDecompressed(path, chunk: 1 << 20) == data)
     }
 
+    @Test("gzip from both writers (ISA-L default, libdeflate levels) reads back through zlib too", arguments: [nil, 1, 6, 12])
+    func gzipLevels(level: Int?) throws {
+        let dir = try temporaryFolder()
+        let data = sample(2_500_000)  // several 1 MiB members at explicit levels
+        let path = dir + "/l.gz"
+        let w = try CompressedWriter(path: path, compression: .gzip, level: level)
+        try data.withUnsafeBytes { try w.write($0) }
+        try w.commit()
+        #expect(try readDecompressed(path) == data)  // libdeflate, whole file
+        // zlib streaming, as any other gzip reader would.
+        let z = try GzipSource(try FileSource(path: path), path: path)
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try buf.withUnsafeMutableBytes { try z.read(into: $0) }
+            if n == 0 { break }
+            out += buf[0..<n]
+        }
+        #expect(out == data)
+    }
+
+    @Test("an empty gzip output is still a valid gzip file")
+    func emptyGzip() throws {
+        let dir = try temporaryFolder()
+        for level in [nil, 6] as [Int?] {
+            let w = try CompressedWriter(path: dir + "/e.gz", compression: .gzip, level: level)
+            try w.commit()
+            #expect(try FileSystem.readAll(dir + "/e.gz").prefix(2) == [0x1f, 0x8b])
+            #expect(try readDecompressed(dir + "/e.gz").isEmpty)
+        }
+    }
+
     @Test("compression is detected from magic bytes when the name says nothing")
     func magic() throws {
         let dir = try temporaryFolder()
