@@ -93,4 +93,14 @@ public protocol CorpusDecider: AnyObject {
     /// The verdict for the document at `index` (same numbering as the observer saw); may
     /// annotate the document (e.g. `duplicate_of`, `cluster_size`).
     func decide(_ document: inout Document, index: Int) throws -> Verdict
+
+    /// The verdict from the index alone, when the document would be kept *unchanged*; nil when
+    /// the decider needs the document (to drop it, or to annotate it). Lets the pipeline copy
+    /// kept records without parsing them. The default is nil.
+    func quickVerdict(index: Int) -> Verdict?
+}
+
+extension CorpusDecider {
+    /// No shortcut: every document goes through ``decide(_:index:)``.
+    public func quickVerdict(index: Int) -> Verdict? { nil }
 }

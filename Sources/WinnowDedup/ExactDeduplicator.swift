@@ -116,6 +116,10 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
         let duplicateOf: [Int: String]
         init(duplicateOf: [Int: String]) { self.duplicateOf = duplicateOf }
 
+        func quickVerdict(index: Int) -> Verdict? {
+            duplicateOf[index] == nil ? .keep : nil
+        }
+
         func decide(_ document: inout Document, index: Int) throws -> Verdict {
             guard let original = duplicateOf[index] else { return .keep }
             document.metadata["duplicate_of"] = .string(original)

@@ -48,6 +48,15 @@ public final class JSONLWriter {
         documents += 1
     }
 
+    /// Appends one record that is already a canonical JSON line (without its newline), as
+    /// ``JSONLCodec/encode(_:into:)`` wrote it.
+    public func writeRaw(_ record: UnsafeRawBufferPointer) throws {
+        try writer.write(record)
+        var nl: UInt8 = 0x0A
+        try withUnsafeBytes(of: &nl) { try writer.write($0) }
+        documents += 1
+    }
+
     /// Finishes the file and returns the checksum of its bytes (16 hex digits).
     @discardableResult
     public func commit() throws -> String {

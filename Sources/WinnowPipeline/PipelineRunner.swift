@@ -342,7 +342,7 @@ public final class PipelineRunner: Sendable {
             reader = try makeReader(for: shard, options: recipe.input.options)
             readsInput = true
         case .phase(let j):
-            let path = out + "/" + Plan.phaseOutput(phase: j, shard: shard.index)
+            let path = out + "/" + plan.phaseOutput(phase: j, shard: shard.index)
             let size = try FileSource.size(path: path)
             reader = try JSONLReader(piece: InputPiece(path: path, name: shard.name, size: size), options: ReaderOptions())
             readsInput = false
@@ -373,8 +373,9 @@ public final class PipelineRunner: Sendable {
             writerRel = "data/part-\(Plan.pad(shard.index)).\(recipe.output.format.fileExtension)"
             writer = try JSONLWriter(path: out + "/" + writerRel!, format: recipe.output.format, level: recipe.output.compressionLevel)
         } else if phase.materializes {
-            writerRel = Plan.phaseOutput(phase: phase.index, shard: shard.index)
-            writer = try JSONLWriter(path: out + "/" + writerRel!, format: .jsonlZstd, level: 1)
+            writerRel = plan.phaseOutput(phase: phase.index, shard: shard.index)
+            writer = try JSONLWriter(
+                path: out + "/" + writerRel!, format: phase.workFormat, level: phase.workFormat == .jsonlZstd ? 1 : nil)
         } else {
             writerRel = nil
             writer = nil
@@ -399,54 +400,98 @@ public final class PipelineRunner: Sendable {
         var observed = 0
         var lastBytes: Int64 = 0
         var batchDocs = 0
-        docLoop: while true {
-            let next: Document?
-            do {
-                next = try reader.next()
-            } catch let e as InputError {
-                if !recordErrors { continue }  // seen and recorded by phase 0
-                if recipe.onError == .fail { throw e }
-                stats.read.errors += 1
-                Self.appendErrorRecord(e, to: &errorLines)
-                progress.log("skipped bad record: \(e)")
-                continue
-            }
-            guard var doc = next else { break }
-            if recordErrors { stats.read.documents += 1 }
-            batchDocs += 1
-            if batchDocs == 256 {
-                let b = reader.bytesRead
-                progress.add(documents: batchDocs, bytes: Int(b - lastBytes))
-                lastBytes = b
-                batchDocs = 0
-            }
-            if let decider, let decideStage = phase.decide {
-                let v = try decider.decide(&doc, index: index)
+        // Fast path: the previous phase wrote canonical plain JSONL and this phase only decides.
+        // A record the decider keeps untouched by its index alone is copied as it is (it is
+        // already the canonical encoding), without parsing or re-encoding it.
+        if case .phase(let j) = phase.source, plan.phases[j].workFormat == .jsonl, let decider, let decideStage = phase.decide,
+            docStages.isEmpty, observer == nil, let writer
+        {
+            let path = out + "/" + plan.phaseOutput(phase: j, shard: shard.index)
+            let lines = LineReader(source: try FileSource(path: path), path: path)
+            let codec = JSONLCodec()
+            while let line = try lines.next() {
+                if line.bytes.isEmpty { continue }
+                batchDocs += 1
+                if batchDocs == 1024 {
+                    progress.add(documents: batchDocs, bytes: Int(lines.offset - lastBytes))
+                    lastBytes = lines.offset
+                    batchDocs = 0
+                }
+                let i = index
                 index += 1
+                if decider.quickVerdict(index: i) == .keep {
+                    decideStats.record(.keep)
+                    try writer.writeRaw(line.bytes)
+                    continue
+                }
+                var doc: Document
+                do {
+                    doc = try codec.decode(line.bytes) { "" }
+                } catch {
+                    throw InputError("corrupt work file (rerun without --resume)", at: SourceLocation(file: path, line: line.number))
+                }
+                let v = try decider.decide(&doc, index: i)
                 decideStats.record(v)
                 if case .drop(let reason) = v {
                     try removed(doc, reason: reason, stage: decideStage.statsKey)
-                    continue docLoop
+                } else {
+                    try writer.write(doc)
                 }
+                if killHere && writer.documents >= 1 { kill(getpid(), SIGKILL) }
             }
-            for (k, (rs, stage)) in docStages.enumerated() {
-                let t0 = ProgressReporter.now()
-                let v = try stage.process(&doc, context: contexts[k])
-                stageStats[k].seconds += ProgressReporter.now() - t0
-                stageStats[k].record(v)
-                if case .drop(let reason) = v {
-                    try removed(doc, reason: reason, stage: rs.statsKey)
-                    continue docLoop
+            progress.add(documents: batchDocs, bytes: Int(lines.offset - lastBytes))
+            batchDocs = 0
+            lastBytes = reader.bytesRead
+        } else {
+            docLoop: while true {
+                let next: Document?
+                do {
+                    next = try reader.next()
+                } catch let e as InputError {
+                    if !recordErrors { continue }  // seen and recorded by phase 0
+                    if recipe.onError == .fail { throw e }
+                    stats.read.errors += 1
+                    Self.appendErrorRecord(e, to: &errorLines)
+                    progress.log("skipped bad record: \(e)")
+                    continue
                 }
-            }
-            if let observer {
-                try observer.observe(doc, index: observed)
-                observed += 1
-            }
-            try writer?.write(doc)
-            if killHere && (writer?.documents ?? observed) >= 1 {
-                // Fault injection: die mid-task with temporary files open.
-                kill(getpid(), SIGKILL)
+                guard var doc = next else { break }
+                if recordErrors { stats.read.documents += 1 }
+                batchDocs += 1
+                if batchDocs == 256 {
+                    let b = reader.bytesRead
+                    progress.add(documents: batchDocs, bytes: Int(b - lastBytes))
+                    lastBytes = b
+                    batchDocs = 0
+                }
+                if let decider, let decideStage = phase.decide {
+                    let v = try decider.decide(&doc, index: index)
+                    index += 1
+                    decideStats.record(v)
+                    if case .drop(let reason) = v {
+                        try removed(doc, reason: reason, stage: decideStage.statsKey)
+                        continue docLoop
+                    }
+                }
+                for (k, (rs, stage)) in docStages.enumerated() {
+                    let t0 = ProgressReporter.now()
+                    let v = try stage.process(&doc, context: contexts[k])
+                    stageStats[k].seconds += ProgressReporter.now() - t0
+                    stageStats[k].record(v)
+                    if case .drop(let reason) = v {
+                        try removed(doc, reason: reason, stage: rs.statsKey)
+                        continue docLoop
+                    }
+                }
+                if let observer {
+                    try observer.observe(doc, index: observed)
+                    observed += 1
+                }
+                try writer?.write(doc)
+                if killHere && (writer?.documents ?? observed) >= 1 {
+                    // Fault injection: die mid-task with temporary files open.
+                    kill(getpid(), SIGKILL)
+                }
             }
         }
         progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes))

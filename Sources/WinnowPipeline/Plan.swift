@@ -5,9 +5,11 @@ import WinnowIO
 ///
 /// Phase k reads its source, applies the previous corpus stage's `decide` (if any), runs its
 /// document stages, and feeds its ending corpus stage's `observe` (if any). A phase that
-/// changes the stream (a decide or document stages) materialises its output in `work/` unless
-/// it is the last; a phase that only observes passes its own source on, so nothing is written
-/// twice and nothing expensive is recomputed.
+/// changes the stream (a decide or document stages) materialises its output in `work/` (zstd
+/// JSONL) unless it is the last. A phase that only observes passes its source on when that is
+/// uncompressed input (re-reading it is cheap); over compressed input it writes the records it
+/// parsed as uncompressed canonical JSONL, so the next phase neither decompresses nor parses
+/// again the documents its decide step keeps untouched.
 public struct Plan: Sendable {
     /// Where a phase reads from.
     public enum Source: Sendable, Hashable {
@@ -33,6 +35,8 @@ public struct Plan: Sendable {
         public var isFinal: Bool
         /// Whether its output is written to `work/phase-k/`.
         public var materializes: Bool
+        /// The format of that output: zstd JSONL, or plain JSONL for an observe-only phase.
+        public var workFormat: OutputFormat = .jsonlZstd
     }
 
     /// The phases in order.
@@ -43,6 +47,7 @@ public struct Plan: Sendable {
     /// Cuts a recipe into phases over the given shards.
     public init(recipe: Recipe, shards: [InputShard]) {
         self.shards = shards
+        let compressedInput = shards.contains { $0.pieces.contains { Compression.fromName($0.path) != .none } }
         var phases: [Phase] = []
         var current = Phase(index: 0, source: .input, decide: nil, documentStages: [], observe: nil, isFinal: false, materializes: false)
         for s in recipe.stages {
@@ -50,7 +55,9 @@ public struct Plan: Sendable {
                 current.observe = s
                 phases.append(current)
                 let prev = current
-                let source: Source = (prev.decide == nil && prev.documentStages.isEmpty) ? prev.source : .phase(prev.index)
+                let observeOnly = prev.decide == nil && prev.documentStages.isEmpty
+                let source: Source =
+                    observeOnly && !(compressedInput && prev.source == .input) ? prev.source : .phase(prev.index)
                 current = Phase(index: prev.index + 1, source: source, decide: s, documentStages: [], observe: nil, isFinal: false, materializes: false)
             } else {
                 current.documentStages.append(s)
@@ -59,7 +66,9 @@ public struct Plan: Sendable {
         phases.append(current)
         for i in phases.indices {
             phases[i].isFinal = i == phases.count - 1
-            phases[i].materializes = !phases[i].isFinal && (phases[i].decide != nil || !phases[i].documentStages.isEmpty)
+            let observeOnly = phases[i].decide == nil && phases[i].documentStages.isEmpty
+            phases[i].materializes = !phases[i].isFinal && (!observeOnly || (compressedInput && phases[i].source == .input))
+            if observeOnly { phases[i].workFormat = .jsonl }
         }
         self.phases = phases
     }
@@ -86,8 +95,8 @@ public struct Plan: Sendable {
     }
 
     /// The materialised output of a phase for a shard (relative to the run folder).
-    public static func phaseOutput(phase: Int, shard: Int) -> String {
-        "work/phase-\(phase)/part-\(pad(shard)).jsonl.zst"
+    public func phaseOutput(phase: Int, shard: Int) -> String {
+        "work/phase-\(phase)/part-\(Plan.pad(shard)).\(phases[phase].workFormat.fileExtension)"
     }
 
     /// A short description of the plan for logs.

@@ -70,6 +70,24 @@ struct JSONLTests {
         #expect((try? JSONSerialization.jsonObject(with: Data(out))) != nil)
     }
 
+    @Test("re-encoding a canonical record gives the same bytes")
+    func canonicalIsStable() throws {
+        var rng = SplitMix(state: 11)
+        let values: [MetadataValue] = [1, -7, 0.1, 1e-5, 3.0, 1e300, .double(.nan), "é\u{1}\"", true, .null, .array([1, 2.5, "x"]),
+                                       .object(["b": 1, "a": "z"])]
+        for i in 0..<500 {
+            var meta: [String: MetadataValue] = [:]
+            for k in 0..<Int(rng.next() % 4) { meta["k\(k)-\(rng.next() % 9)"] = values[Int(rng.next() % UInt64(values.count))] }
+            let doc = Document(id: "d\(i)", text: "text \(i) \u{7f} 🙂 \\ \n", metadata: meta, scores: i % 3 == 0 ? ["s": Double(i) / 3] : [:])
+            var first: [UInt8] = []
+            JSONLCodec().encode(doc, into: &first)
+            let back = try first.dropLast().withUnsafeBytes { raw in try JSONLCodec().decode(raw) { "" } }
+            var second: [UInt8] = []
+            JSONLCodec().encode(back, into: &second)
+            #expect(first == second)
+        }
+    }
+
     @Test("ids: string, number, or the fallback")
     func ids() throws {
         #expect(try decode(#"{"text":"t","id":17}"#).id == "17")

@@ -1,5 +1,6 @@
 import Testing
 import WinnowCore
+import WinnowIO
 import WinnowPipeline
 
 @Suite("Recipes")
@@ -49,6 +50,16 @@ struct RecipeTests {
         let p = Plan(recipe: r, shards: [])
         #expect(!p.phases[0].materializes)
         #expect(p.phases[1].source == .input)
+    }
+
+    @Test("an observe-only phase over compressed input writes plain JSONL for the next phase")
+    func materialiseCompressed() throws {
+        let r = try Recipe.decode("input: {path: a}\noutput: {path: o}\nstages:\n  - exact_dedup: {}\n", file: "r.yaml")
+        let p = Plan(recipe: r, shards: [InputShard(index: 0, path: "x.jsonl.gz", name: "x.jsonl.gz", size: 10)])
+        #expect(p.phases[0].materializes)
+        #expect(p.phases[0].workFormat == .jsonl)
+        #expect(p.phases[1].source == .phase(0))
+        #expect(p.phaseOutput(phase: 0, shard: 3) == "work/phase-0/part-00003.jsonl")
     }
 
     @Test("errors name the recipe file, line and column", arguments: [
