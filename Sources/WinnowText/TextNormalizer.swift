@@ -4,8 +4,8 @@ import WinnowCore
 /// Normalises text for duplicate detection: lowercase, whitespace runs collapsed to one space,
 /// leading and trailing whitespace removed.
 ///
-/// ASCII text takes a byte-level fast path; other text is lowercased by ICU's full Unicode case
-/// mapping, straight on UTF-8.
+/// One pass over UTF-8: ASCII eight bytes at a time where possible; each run of non-ASCII
+/// characters is lowercased by ICU's full Unicode case mapping, straight on UTF-8.
 public struct TextNormalizer: Sendable {
     /// Creates a normaliser.
     public init() {}
@@ -15,11 +15,10 @@ public struct TextNormalizer: Sendable {
         out.removeAll(keepingCapacity: true)
         var t = text
         t.withUTF8 { u in
-            if Self.isASCII(u) {
-                collapse(u, lower: true, into: &out)
-            } else {
+            if !collapse(u, lower: true, into: &out) {
+                // A run grew past the room left (rare case expansions): lowercase all first.
                 let lower = Self.lowercaseUTF8(u)
-                lower.withUnsafeBufferPointer { collapse($0, lower: false, into: &out) }
+                _ = lower.withUnsafeBufferPointer { collapse($0, lower: false, into: &out) }
             }
         }
     }
@@ -42,33 +41,19 @@ public struct TextNormalizer: Sendable {
         }
     }
 
-    static func isASCII(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = u.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        var acc: UInt64 = 0
-        while i + 8 <= u.count {
-            acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        if acc & SWAR.highs != 0 { return false }
-        while i < u.count {
-            if u[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }
-
     /// Copies `u` with whitespace runs collapsed to one space (none at the ends), ASCII
-    /// uppercase lowercased when `lower`. Eight bytes at a time where a word has no space.
-    private func collapse(_ u: UnsafeBufferPointer<UInt8>, lower: Bool, into out: inout [UInt8]) {
+    /// uppercase lowercased and non-ASCII runs lowercased by ICU when `lower`. Eight bytes at a
+    /// time where a word has no space. Returns false if the output outgrew its room.
+    private func collapse(_ u: UnsafeBufferPointer<UInt8>, lower: Bool, into out: inout [UInt8]) -> Bool {
         let n = u.count
         guard let src = u.baseAddress else {
             out = []
-            return
+            return true
         }
         let raw = UnsafeRawPointer(src)
-        out = [UInt8](unsafeUninitializedCapacity: n + 8) { buf, count in
+        let capacity = 2 * n + 16
+        var fits = true
+        out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
             let dst = UnsafeMutableRawPointer(buf.baseAddress!)
             var w = 0
             var i = 0
@@ -95,8 +80,8 @@ public struct TextNormalizer: Sendable {
                     }
                 }
                 let c = src[i]
-                i += 1
                 if c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C) {
+                    i += 1
                     pendingSpace = w > 0
                     continue
                 }
@@ -105,11 +90,28 @@ public struct TextNormalizer: Sendable {
                     w += 1
                     pendingSpace = false
                 }
+                if c >= 0x80 && lower {
+                    // A run of non-ASCII characters: ICU lowercases it in place in the output.
+                    var j = i + 1
+                    while j < n && src[j] >= 0x80 { j += 1 }
+                    var err: Int32 = 0
+                    let room = capacity - 8 - w
+                    let m = Int(cicu_utf8_lower(src + i, Int32(j - i), buf.baseAddress! + w, Int32(room), &err))
+                    if err != 0 || m > room {
+                        fits = false
+                        break
+                    }
+                    w += m
+                    i = j
+                    continue
+                }
                 buf[w] = lower && c >= 0x41 && c <= 0x5A ? c | 0x20 : c
                 w += 1
+                i += 1
             }
             count = w
         }
+        return fits
     }
 
     /// A stable 64-bit hash of the normalised text.
