@@ -12,6 +12,9 @@ public protocol DocumentReader: AnyObject {
     func next() throws -> Document?
     /// Decompressed bytes consumed so far.
     var bytesRead: Int64 { get }
+    /// Bytes of the file(s) as stored (compressed, for compressed input) consumed so far: the
+    /// measure of progress against shard sizes.
+    var storedBytesRead: Int64 { get }
 }
 
 /// Input formats a recipe can name.
@@ -171,6 +174,7 @@ final class ConcatenatedReader: DocumentReader {
     private var current: DocumentReader?
     private var nextPiece = 0
     private var finishedBytes: Int64 = 0
+    private var finishedStored: Int64 = 0
 
     init(pieces: [InputPiece], options: ReaderOptions) {
         self.pieces = pieces
@@ -178,6 +182,7 @@ final class ConcatenatedReader: DocumentReader {
     }
 
     var bytesRead: Int64 { finishedBytes + (current?.bytesRead ?? 0) }
+    var storedBytesRead: Int64 { finishedStored + (current?.storedBytesRead ?? 0) }
 
     func next() throws -> Document? {
         while true {
@@ -188,6 +193,7 @@ final class ConcatenatedReader: DocumentReader {
             }
             if let doc = try current!.next() { return doc }
             finishedBytes += current!.bytesRead
+            finishedStored += pieces[nextPiece - 1].size
             current = nil
         }
     }

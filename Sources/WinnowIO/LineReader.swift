@@ -52,6 +52,9 @@ public final class LineReader {
     /// Stream offset of the next unread byte.
     public var offset: Int64 { streamOffset + Int64(head) }
 
+    /// How far the underlying source has read (compressed bytes for a decompressor).
+    public var sourceOffset: Int64 { source.rawOffset }
+
     /// Refills the buffer, moving unread bytes to the front and growing when full.
     /// Returns false at the end of the stream.
     private func fill() throws -> Bool {

@@ -25,6 +25,8 @@ public final class TextReader: DocumentReader {
 
     /// Decompressed bytes consumed so far.
     public var bytesRead: Int64 { lines.offset - (shard.end == nil ? 0 : shard.start) }
+    /// Stored (possibly compressed) bytes consumed so far.
+    public var storedBytesRead: Int64 { min(shard.size, lines.sourceOffset - (shard.end == nil ? 0 : max(0, shard.start - 1))) }
 
     private func absoluteLine(_ relative: Int) -> Int {
         if lineBase == nil { lineBase = ((try? countLines(path: shard.path, upTo: shard.start - 1)) ?? 0) + 1 }

@@ -230,7 +230,14 @@ public final class PipelineRunner: Sendable {
                 todo.append(shard)
             }
         }
-        let total = todo.reduce(0) { $0 + Int($1.size) }
+        // Progress counts bytes as stored: the input shards, or the work files of an earlier phase.
+        let total = todo.reduce(0) { sum, shard in
+            switch phase.source {
+            case .input: return sum + Int(shard.size)
+            case .phase(let j):
+                return sum + Int((try? FileSource.size(path: out + "/" + plan.phaseOutput(phase: j, shard: shard.index))) ?? 0)
+            }
+        }
         progress.begin("phase \(phase.index + 1)/\(plan.phases.count)", totalBytes: total)
         let sortedTodo = todo.sorted { ($0.size, -$0.index) > ($1.size, -$1.index) }  // big shards first
         try WorkerPool.run(count: sortedTodo.count, workers: options.workers) { i in
@@ -399,6 +406,7 @@ public final class PipelineRunner: Sendable {
         var index = 0
         var observed = 0
         var lastBytes: Int64 = 0
+        var lastStored: Int64 = 0
         var batchDocs = 0
         // Fast path: the previous phase wrote canonical plain JSONL and this phase only decides.
         // A record the decider keeps untouched by its index alone is copied as it is (it is
@@ -442,6 +450,7 @@ public final class PipelineRunner: Sendable {
             progress.add(documents: batchDocs, bytes: Int(lines.offset - lastBytes))
             batchDocs = 0
             lastBytes = reader.bytesRead
+            lastStored = reader.storedBytesRead
         } else {
             docLoop: while true {
                 let next: Document?
@@ -460,8 +469,10 @@ public final class PipelineRunner: Sendable {
                 batchDocs += 1
                 if batchDocs == 256 {
                     let b = reader.bytesRead
-                    progress.add(documents: batchDocs, bytes: Int(b - lastBytes))
+                    let st = reader.storedBytesRead
+                    progress.add(documents: batchDocs, bytes: Int(b - lastBytes), stored: Int(st - lastStored))
                     lastBytes = b
+                    lastStored = st
                     batchDocs = 0
                 }
                 if let decider, let decideStage = phase.decide {
@@ -494,7 +505,7 @@ public final class PipelineRunner: Sendable {
                 }
             }
         }
-        progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes))
+        progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes), stored: Int(reader.storedBytesRead - lastStored))
         if recordErrors { stats.read.bytes = reader.bytesRead }
 
         try observer?.finish()

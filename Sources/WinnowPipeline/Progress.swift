@@ -8,6 +8,7 @@ import Synchronization
 public final class ProgressReporter: Sendable {
     private let documents = Atomic<Int>(0)
     private let bytes = Atomic<Int>(0)
+    private let stored = Atomic<Int>(0)
     private let state = Mutex<(label: String, totalBytes: Int, start: Double, lastDraw: Double, drawn: Bool)>(
         ("", 0, 0, 0, false))
     /// Whether to draw a bar (stderr is a terminal).
@@ -31,13 +32,16 @@ public final class ProgressReporter: Sendable {
     public func begin(_ label: String, totalBytes: Int) {
         documents.store(0, ordering: .relaxed)
         bytes.store(0, ordering: .relaxed)
+        stored.store(0, ordering: .relaxed)
         state.withLock { $0 = (label, totalBytes, Self.now(), 0, false) }
     }
 
-    /// Adds work done.
-    public func add(documents d: Int, bytes b: Int) {
+    /// Adds work done: documents, uncompressed bytes, and bytes as stored (what the phase's
+    /// total counts; defaults to `bytes`).
+    public func add(documents d: Int, bytes b: Int, stored s: Int? = nil) {
         documents.add(d, ordering: .relaxed)
         bytes.add(b, ordering: .relaxed)
+        stored.add(s ?? b, ordering: .relaxed)
         guard interactive, !quiet else { return }
         let t = Self.now()
         let line: String? = state.withLock { s in
@@ -53,7 +57,7 @@ public final class ProgressReporter: Sendable {
         let d = documents.load(ordering: .relaxed)
         let b = bytes.load(ordering: .relaxed)
         let dt = max(t - start, 1e-6)
-        let frac = total > 0 ? min(1, Double(b) / Double(total)) : 0
+        let frac = total > 0 ? min(1, Double(stored.load(ordering: .relaxed)) / Double(total)) : 0
         let width = 24
         let filled = Int(frac * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
