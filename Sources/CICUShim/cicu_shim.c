@@ -7,6 +7,8 @@
 #include <unicode/ustring.h>
 #include <unicode/uversion.h>
 #include <unicode/ucasemap.h>
+#include <unicode/uchar.h>
+#include <unicode/utf16.h>
 #include <pthread.h>
 #include <unicode/utypes.h>
 
@@ -76,6 +78,43 @@ int32_t cicu_utf8_lower(const uint8_t *src, int32_t len, uint8_t *dst, int32_t c
     if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
     *err = U_FAILURE(e) ? e : 0;
     return n;
+}
+
+int32_t cicu_nfd_strip_marks(const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err) {
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *n = unorm2_getNFDInstance(&e);
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    int32_t u16len = 0;
+    u_strFromUTF8(NULL, 0, &u16len, (const char *)src, len, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) e = U_ZERO_ERROR;
+    if (U_FAILURE(e)) { *err = e; return 0; }
+    UChar *in = (UChar *)malloc(sizeof(UChar) * (size_t)(u16len + 1));
+    u_strFromUTF8(in, u16len + 1, NULL, (const char *)src, len, &e);
+    int32_t outcap = u16len * 3 + 16;
+    UChar *out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+    int32_t outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) {
+        e = U_ZERO_ERROR; free(out); outcap = outlen + 1;
+        out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+        outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
+    }
+    free(in);
+    if (U_FAILURE(e)) { free(out); *err = e; return 0; }
+    /* Drop Mn code points in place. */
+    int32_t w = 0;
+    for (int32_t i = 0; i < outlen;) {
+        UChar32 c;
+        int32_t start = i;
+        U16_NEXT(out, i, outlen, c);
+        if (u_charType(c) == U_NON_SPACING_MARK) continue;
+        for (int32_t k = start; k < i; k++) out[w++] = out[k];
+    }
+    int32_t need = 0;
+    u_strToUTF8((char *)dst, cap, &need, out, w, &e);
+    free(out);
+    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
+    *err = U_FAILURE(e) ? e : 0;
+    return need;
 }
 
 struct cicu_breaker { UBreakIterator *bi; UText *ut; };

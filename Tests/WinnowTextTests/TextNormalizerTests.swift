@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WinnowText
 
@@ -59,6 +60,30 @@ struct TextNormalizerFastPathTests {
             var out: [UInt8] = []
             TextNormalizer().normalize(s, into: &out)
             #expect(String(decoding: out, as: UTF8.self) == reference(s), "\(s.debugDescription)")
+        }
+    }
+}
+
+@Suite("DatatroveNormalizer")
+struct DatatroveNormalizerTests {
+    struct Case: Decodable {
+        var text: String
+        var simplified: String
+    }
+
+    /// Hand-written hard strings with the output of datatrove 0.10.1's `simplify_text`
+    /// (generated once with bench/.venv; see the fixture's neighbours in bench/).
+    static let cases: [Case] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/simplify_text.jsonl")
+        guard let data = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return data.split(separator: "\n").compactMap { try? JSONDecoder().decode(Case.self, from: Data($0.utf8)) }
+    }()
+
+    @Test("matches datatrove's simplify_text on the fixture")
+    func parity() {
+        #expect(Self.cases.count >= 40)
+        for c in Self.cases {
+            #expect(DatatroveNormalizer().normalize(c.text) == c.simplified, "\(c.text.debugDescription)")
         }
     }
 }

@@ -25,6 +25,11 @@ int32_t cicu_normalize_utf8(int32_t form, const uint8_t *src, int32_t len, uint8
     no UTF-16 copy). Returns the bytes needed (may exceed cap); sets *err on failure. Thread-safe. */
 int32_t cicu_utf8_lower(const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err);
 
+/** NFD-decomposes UTF-8 `src` and drops every nonspacing mark (general category Mn), as
+    `"".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")`.
+    Returns the bytes needed (may exceed cap); sets *err on failure. */
+int32_t cicu_nfd_strip_marks(const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err);
+
 /** Opaque break iterator over UTF-8 text (through utext_openUTF8, no UTF-16 copy). */
 typedef struct cicu_breaker cicu_breaker;
 enum { CICU_BREAK_WORD = 0, CICU_BREAK_SENTENCE = 1, CICU_BREAK_LINE = 2, CICU_BREAK_CHARACTER = 3 };
