@@ -17,6 +17,7 @@ public struct StageRegistry: Sendable {
         LengthFilter.descriptor,
         SampleFilter.descriptor,
         ExactDeduplicator.descriptor,
+        MinHashDeduplicator.descriptor,
     ])
 
     /// The entry for a name.

@@ -56,6 +56,23 @@ struct RunTests {
         #expect(Set(keys).count == keys.count)
     }
 
+    @Test("minhash_dedup: byte-identical output for 1 and 2 workers, clusters annotated")
+    func minhashDeterministic() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 3, perFile: 300, gzip: true)
+        let stages = "  - minhash_dedup: {}\n"
+        for (workers, out) in [(1, "m1"), (2, "m2")] {
+            _ = try recipe(dir, input: "in/*.jsonl.gz", output: out, stages: stages)
+            let r = try runWinnow(["run", dir + "/recipe.yaml", "--workers", "\(workers)", "-q"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try snapshot(dir + "/m1/data") == snapshot(dir + "/m2/data"))
+        #expect(try snapshot(dir + "/m1/removed") == snapshot(dir + "/m2/removed"))
+        let kept = try readOutput(dir + "/m1")
+        #expect(kept.contains { $0.metadata["cluster_size"] != nil })
+        #expect(kept.count < 900)
+    }
+
     @Test("a run killed with SIGKILL resumes to the same output and redoes no finished task")
     func killAndResume() throws {
         let dir = try temporaryFolder()

@@ -1,0 +1,346 @@
+import WinnowCore
+import WinnowIO
+import WinnowText
+
+/// Near-duplicate removal with MinHash and locality-sensitive hashing (Broder 1997; the
+/// FineWeb/datatrove recipe): word n-gram shingles of the datatrove-normalised text, `bands × rows`
+/// MinHash values per document, documents sharing any band become candidates, candidates are
+/// clustered with union-find, and each cluster keeps its first document in input order.
+///
+/// Steps: observe (per shard: one sorted file of band keys per band, plus ids) → resolve step 0
+/// (one partition per band, in parallel: documents with equal band keys become edges) → resolve
+/// step 1 (union-find over all edges; per-shard decision lists) → decide.
+public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
+    /// The stage name.
+    public var name: String { "minhash_dedup" }
+    /// Words per shingle.
+    public var ngram: Int
+    /// LSH bands.
+    public var bands: Int
+    /// MinHash values per band.
+    public var rows: Int
+    /// Seed of the permutations.
+    public var seed: UInt64
+
+    /// Creates the stage.
+    public init(ngram: Int = 5, bands: Int = 14, rows: Int = 8, seed: UInt64 = 1) {
+        self.ngram = ngram
+        self.bands = bands
+        self.rows = rows
+        self.seed = seed
+    }
+
+    /// The registry entry.
+    public static let descriptor = StageDescriptor(
+        name: "minhash_dedup", kind: .corpus,
+        summary: "Removes near-duplicates: word n-gram shingles of the datatrove-normalised text, bands × rows MinHash values, LSH candidates clustered with union-find; each cluster keeps its first document in input order. Removed documents carry metadata.duplicate_of; kept members of a cluster carry cluster_id and cluster_size.",
+        parameters: [
+            ParameterSpec("ngram", "int", default: "5", "words per shingle"),
+            ParameterSpec("bands", "int", default: "14", "LSH bands (FineWeb: 14)"),
+            ParameterSpec("rows", "int", default: "8", "MinHash values per band (FineWeb: 8); pairs with Jaccard s are found with probability 1 − (1 − s^rows)^bands"),
+            ParameterSpec("seed", "int", default: "1", "seed of the hash permutations"),
+        ],
+        dropReasons: ["minhash_duplicate"],
+        make: { p in
+            MinHashDeduplicator(
+                ngram: try p.int("ngram", default: 5, min: 1, max: 64)!, bands: try p.int("bands", default: 14, min: 1, max: 255)!,
+                rows: try p.int("rows", default: 8, min: 1, max: 64)!, seed: UInt64(try p.int("seed", default: 1, min: 0)!))
+        })
+
+    // MARK: - Signatures
+
+    static let mersenne: UInt64 = (1 << 61) - 1
+
+    /// The permutation coefficients (a, b) for `count` hash functions, from the seed.
+    static func permutations(count: Int, seed: UInt64) -> (a: [UInt64], b: [UInt64]) {
+        var state = seed &+ 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var a: [UInt64] = []
+        var b: [UInt64] = []
+        for _ in 0..<count {
+            a.append(next() % (mersenne - 1) + 1)
+            b.append(next() % mersenne)
+        }
+        return (a, b)
+    }
+
+    /// Hashes of the word n-grams of a normalised text (one shingle of all words when shorter).
+    static func shingles(_ normalized: String, ngram: Int) -> [UInt64] {
+        let words = normalized.split(separator: " ", omittingEmptySubsequences: true)
+        if words.isEmpty { return [] }
+        let n = min(ngram, words.count)
+        var out: [UInt64] = []
+        out.reserveCapacity(words.count - n + 1)
+        for i in 0...(words.count - n) {
+            let shingle = words[i..<(i + n)].joined(separator: " ")
+            out.append(StableHash.xxh64(shingle))
+        }
+        return out
+    }
+
+    /// The MinHash signature: for each permutation k, min over shingles of
+    /// ((a_k · h + b_k) mod 2^64) mod (2^61 − 1) — datatrove's arithmetic.
+    static func signature(_ shingles: [UInt64], a: [UInt64], b: [UInt64]) -> [UInt64] {
+        var sig = [UInt64](repeating: UInt64.max, count: a.count)
+        if shingles.isEmpty { return sig }
+        for h in shingles {
+            for k in 0..<a.count {
+                var v = a[k] &* h &+ b[k]
+                v = (v & mersenne) &+ (v >> 61)
+                if v >= mersenne { v -= mersenne }
+                if v < sig[k] { sig[k] = v }
+            }
+        }
+        return sig
+    }
+
+    // MARK: - Observe
+
+    final class Observer: CorpusObserver {
+        let stage: MinHashDeduplicator
+        let context: CorpusContext
+        let a: [UInt64]
+        let b: [UInt64]
+        var bandEntries: [[UInt64]]  // per band: (key, index) pairs flattened
+        var ids: [UInt8] = []
+        var count = 0
+
+        init(stage: MinHashDeduplicator, context: CorpusContext) {
+            self.stage = stage
+            self.context = context
+            (a, b) = MinHashDeduplicator.permutations(count: stage.bands * stage.rows, seed: stage.seed)
+            bandEntries = Array(repeating: [], count: stage.bands)
+        }
+
+        func observe(_ document: Document, index: Int) throws {
+            let normalized = DatatroveNormalizer().normalize(document.text)
+            let sh = MinHashDeduplicator.shingles(normalized, ngram: stage.ngram)
+            count += 1
+            ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
+            ids.append(0x0A)
+            if sh.isEmpty { return }  // nothing to compare: never a candidate
+            let sig = MinHashDeduplicator.signature(sh, a: a, b: b)
+            sig.withUnsafeBufferPointer { s in
+                for band in 0..<stage.bands {
+                    let key = StableHash.xxh64(
+                        UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(s)[(band * stage.rows * 8)..<((band + 1) * stage.rows * 8)]),
+                        seed: UInt64(band))
+                    bandEntries[band].append(key)
+                    bandEntries[band].append(UInt64(index))
+                }
+            }
+        }
+
+        func finish() throws {
+            for band in 0..<stage.bands {
+                // Sort (key, index) pairs by key then index.
+                var pairs: [(UInt64, UInt64)] = []
+                pairs.reserveCapacity(bandEntries[band].count / 2)
+                var i = 0
+                while i < bandEntries[band].count {
+                    pairs.append((bandEntries[band][i], bandEntries[band][i + 1]))
+                    i += 2
+                }
+                pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+                var flat: [UInt64] = []
+                flat.reserveCapacity(pairs.count * 2)
+                for (k, v) in pairs {
+                    flat.append(k)
+                    flat.append(v)
+                }
+                try writeWords(context.path(MinHashDeduplicator.bandFile(shard: context.shard, band: band)), flat)
+            }
+            try FileSystem.writeAll(context.path(MinHashDeduplicator.idFile(context.shard)), ids)
+            try writeWords(context.path(MinHashDeduplicator.countFile(context.shard)), [UInt64(count)])
+        }
+    }
+
+    static func bandFile(shard: Int, band: Int) -> String { "band-\(band)-shard-\(shard).u64" }
+    static func edgeFile(band: Int) -> String { "edges-\(band).u64" }
+    static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
+    static func countFile(_ shard: Int) -> String { "count-\(shard).u64" }
+    static func decisionFile(_ shard: Int) -> String { "decisions-\(shard).tsv" }
+
+    /// Creates the per-shard observer.
+    public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
+        Observer(stage: self, context: context)
+    }
+
+    // MARK: - Resolve
+
+    /// Step 0 has one partition per band; step 1 clusters.
+    public var resolveSteps: [Int] { [bands, 1] }
+
+    /// Runs one partition of a resolve step.
+    public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
+        if step == 0 {
+            try resolveBand(partition, context: context)
+        } else {
+            try cluster(context: context)
+        }
+    }
+
+    /// Documents with equal keys in this band: each is linked to the first of them (in
+    /// shard, index order). Node = shard << 32 | index.
+    func resolveBand(_ band: Int, context: CorpusContext) throws {
+        var entries: [(key: UInt64, node: UInt64)] = []
+        for shard in 0..<context.shardCount {
+            let words = try readWords(context.path(Self.bandFile(shard: shard, band: band)))
+            var i = 0
+            while i + 1 < words.count {
+                entries.append((words[i], UInt64(shard) << 32 | words[i + 1]))
+                i += 2
+            }
+        }
+        entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.node < $1.node }
+        var edges: [UInt64] = []
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count && entries[end].key == entries[start].key { end += 1 }
+            for j in (start + 1)..<max(start + 1, end) {
+                edges.append(entries[start].node)
+                edges.append(entries[j].node)
+            }
+            start = end
+        }
+        try writeWords(context.path(Self.edgeFile(band: band)), edges)
+    }
+
+    /// Union-find over every band's edges; the root of a cluster is its first document.
+    func cluster(context: CorpusContext) throws {
+        var offsets: [Int] = [0]
+        for shard in 0..<context.shardCount {
+            let count = try readWords(context.path(Self.countFile(shard))).first ?? 0
+            offsets.append(offsets.last! + Int(count))
+        }
+        let total = offsets.last!
+        var parent = [Int32](unsafeUninitializedCapacity: total) { buf, n in
+            for i in 0..<total { buf[i] = Int32(i) }
+            n = total
+        }
+        func find(_ x: Int) -> Int {
+            var r = x
+            while Int(parent[r]) != r { r = Int(parent[r]) }
+            var y = x
+            while Int(parent[y]) != r {
+                let next = Int(parent[y])
+                parent[y] = Int32(r)
+                y = next
+            }
+            return r
+        }
+        func dense(_ node: UInt64) -> Int { offsets[Int(node >> 32)] + Int(node & 0xFFFF_FFFF) }
+        for band in 0..<bands {
+            let edges = try readWords(context.path(Self.edgeFile(band: band)))
+            var i = 0
+            while i + 1 < edges.count {
+                let ra = find(dense(edges[i]))
+                let rb = find(dense(edges[i + 1]))
+                if ra != rb {
+                    // The smaller dense id (earlier in input order) stays the root.
+                    if ra < rb { parent[rb] = Int32(ra) } else { parent[ra] = Int32(rb) }
+                }
+                i += 2
+            }
+        }
+        var size = [Int32](repeating: 0, count: total)
+        var root = [Int32](repeating: 0, count: total)
+        for i in 0..<total {
+            let r = find(i)
+            root[i] = Int32(r)
+            size[r] += 1
+        }
+        // Ids of every root of a cluster with more than one member.
+        var neededShards = Set<Int>()
+        for i in 0..<total where size[Int(root[i])] > 1 {
+            neededShards.insert(shardOf(Int(root[i]), offsets))
+        }
+        var ids: [Int: [Substring]] = [:]
+        for shard in neededShards.sorted() {
+            let text = String(decoding: try FileSystem.readAll(context.path(Self.idFile(shard))), as: UTF8.self)
+            ids[shard] = text.split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        func id(_ d: Int) -> Substring {
+            let s = shardOf(d, offsets)
+            return ids[s]?[d - offsets[s]] ?? ""
+        }
+        for shard in 0..<context.shardCount {
+            var out = ""
+            for d in offsets[shard]..<offsets[shard + 1] {
+                let r = Int(root[d])
+                let n = size[r]
+                if n <= 1 { continue }
+                // drop \t index \t root id \t size  |  keep \t index \t root id \t size
+                out += "\(r == d ? "k" : "d")\t\(d - offsets[shard])\t\(id(r))\t\(n)\n"
+            }
+            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), Array(out.utf8))
+        }
+    }
+
+    func shardOf(_ d: Int, _ offsets: [Int]) -> Int {
+        var lo = 0
+        var hi = offsets.count - 2
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid] <= d { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    // MARK: - Decide
+
+    final class Decider: CorpusDecider {
+        let decisions: [Int: (drop: Bool, root: String, size: Int)]
+        init(_ decisions: [Int: (drop: Bool, root: String, size: Int)]) { self.decisions = decisions }
+
+        func quickVerdict(index: Int) -> Verdict? { decisions[index] == nil ? .keep : nil }
+
+        func decide(_ document: inout Document, index: Int) throws -> Verdict {
+            guard let d = decisions[index] else { return .keep }
+            if d.drop {
+                document.metadata["duplicate_of"] = .string(d.root)
+                return .drop(reason: "minhash_duplicate")
+            }
+            document.metadata["cluster_id"] = .string(d.root)
+            document.metadata["cluster_size"] = .int(Int64(d.size))
+            return .keep
+        }
+    }
+
+    /// Creates the per-shard decider from the clustering's list.
+    public func makeDecider(context: CorpusContext) throws -> any CorpusDecider {
+        let text = String(decoding: try FileSystem.readAll(context.path(Self.decisionFile(context.shard))), as: UTF8.self)
+        var map: [Int: (drop: Bool, root: String, size: Int)] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count == 4, let i = Int(f[1]), let n = Int(f[3]) else { continue }
+            map[i] = (f[0] == "d", String(f[2]), n)
+        }
+        return Decider(map)
+    }
+}
+
+/// Writes 64-bit words (little-endian) to a file atomically.
+func writeWords(_ path: String, _ words: [UInt64]) throws {
+    let w = try AtomicFileWriter(path: path)
+    try words.withUnsafeBytes { try w.write($0) }
+    try w.commit()
+}
+
+/// Reads a file of 64-bit words.
+func readWords(_ path: String) throws -> [UInt64] {
+    let bytes = try FileSystem.readAll(path)
+    return [UInt64](unsafeUninitializedCapacity: bytes.count / 8) { buf, n in
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<(bytes.count / 8) { buf[i] = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        }
+        n = bytes.count / 8
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import WinnowCore
+import WinnowDedup
+import WinnowIO
+import WinnowText
+
+@Suite("minhash_dedup")
+struct MinHashDeduplicatorTests {
+    /// Runs observe → resolve (all bands, then clustering) → decide; returns (verdict, metadata) per shard.
+    func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator()) throws -> [[(Verdict, [String: MetadataValue])]] {
+        let dir = NSTemporaryDirectory() + "winnow-minhash-\(UUID().uuidString)"
+        try FileSystem.createDirectory(dir)
+        defer { try? FileSystem.remove(dir) }
+        for (s, texts) in shards.enumerated() {
+            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
+            for (i, t) in texts.enumerated() { try o.observe(Document(id: "s\(s)d\(i)", text: t), index: i) }
+            try o.finish()
+        }
+        for (step, parts) in stage.resolveSteps.enumerated() {
+            for p in 0..<parts {
+                try stage.resolve(step: step, partition: p, context: CorpusContext(workDirectory: dir, shard: -1, shardCount: shards.count, partition: p))
+            }
+        }
+        return try shards.enumerated().map { s, texts in
+            let d = try stage.makeDecider(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
+            return try texts.enumerated().map { i, t in
+                var doc = Document(id: "s\(s)d\(i)", text: t)
+                let v = try d.decide(&doc, index: i)
+                if v == .keep && doc.metadata.isEmpty { #expect(d.quickVerdict(index: i) == .keep) }
+                return (v, doc.metadata)
+            }
+        }
+    }
+
+    /// A deterministic English-like text of `n` words.
+    func text(_ seed: UInt64, words n: Int) -> [String] {
+        var state = seed
+        // Letters only: the normaliser maps every digit run to "0".
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let vocab = (0..<2000).map { i in String([letters[i % 26], letters[(i / 26) % 26], letters[(i / 676) % 26]]) + "q" }
+        return (0..<n).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return vocab[Int(state >> 33) % vocab.count]
+        }
+    }
+
+    /// Exact Jaccard of 5-gram shingle sets, as the stage computes shingles.
+    func jaccard(_ a: String, _ b: String) -> Double {
+        let norm = DatatroveNormalizer()
+        func set(_ s: String) -> Set<String> {
+            let w = norm.normalize(s).split(separator: " ")
+            return Set((0...(w.count - 5)).map { w[$0..<($0 + 5)].joined(separator: " ") })
+        }
+        let x = set(a)
+        let y = set(b)
+        return Double(x.intersection(y).count) / Double(x.union(y).count)
+    }
+
+    @Test("finds high-Jaccard pairs, leaves low-Jaccard ones, keeps the first of each cluster")
+    func planted() throws {
+        var docs: [String] = []
+        var pairs: [(Int, Int, Double)] = []
+        for k in 0..<40 {
+            let base = text(UInt64(k) + 1, words: 300)
+            docs.append(base.joined(separator: " "))
+            // A copy with a few words changed (high Jaccard) or many (low).
+            var edited = base
+            let changes = k % 2 == 0 ? 3 : 120
+            for c in 0..<changes { edited[(c * 37 + k) % edited.count] = "edit" + String(repeating: "z", count: c + 1) }
+            docs.append(edited.joined(separator: " ").uppercased())  // case does not matter
+            pairs.append((docs.count - 2, docs.count - 1, 0))
+        }
+        for i in pairs.indices { pairs[i].2 = jaccard(docs[pairs[i].0], docs[pairs[i].1]) }
+        // Split over three shards to exercise cross-shard clustering.
+        let shards = [Array(docs[0..<27]), Array(docs[27..<54]), Array(docs[54...])]
+        let result = try run(shards).flatMap { $0 }
+        for (a, b, j) in pairs {
+            if j >= 0.85 {
+                #expect(result[a].0 == .keep, "first of a pair with J=\(j) is kept")
+                #expect(result[b].0 == .drop(reason: "minhash_duplicate"), "pair with J=\(j) was missed")
+                #expect(result[b].1["duplicate_of"] == .string(idOf(a, shards)))
+                #expect(result[a].1["cluster_size"] == 2)
+            } else if j <= 0.3 {
+                #expect(result[b].0 == .keep, "pair with J=\(j) was merged")
+            }
+        }
+        #expect(pairs.contains { $0.2 >= 0.85 } && pairs.contains { $0.2 <= 0.3 })
+    }
+
+    func idOf(_ global: Int, _ shards: [[String]]) -> String {
+        var g = global
+        for (s, docs) in shards.enumerated() {
+            if g < docs.count { return "s\(s)d\(g)" }
+            g -= docs.count
+        }
+        return ""
+    }
+
+    @Test("clusters are transitive and keep their earliest document")
+    func transitive() throws {
+        let base = text(77, words: 200)
+        var b = base
+        b[10] = "xone"
+        var c = b
+        c[150] = "xtwo"
+        let docs = [c, base, b].map { $0.joined(separator: " ") }
+        let r = try run([[docs[0]], [docs[1], docs[2]]]).flatMap { $0 }
+        #expect(r.map { $0.0 == .keep } == [true, false, false])
+        #expect(r[1].1["duplicate_of"] == "s0d0" && r[2].1["duplicate_of"] == "s0d0")
+        #expect(r[0].1["cluster_size"] == 3)
+    }
+
+    @Test("short and empty documents do not crash and are not merged with others")
+    func short() throws {
+        let r = try run([["", "...", "one two", "one two"]]).flatMap { $0 }
+        #expect(r[0].0 == .keep && r[1].0 == .keep && r[2].0 == .keep)
+        #expect(r[3].0 == .drop(reason: "minhash_duplicate"))  // identical short texts are one shingle
+    }
+
+    @Test("identical texts always collide")
+    func signature() throws {
+        let a = MinHashDeduplicator()
+        let one = try run([[text(5, words: 50).joined(separator: " "), text(5, words: 50).joined(separator: " ")]], stage: a)
+        #expect(one[0][1].0 == .drop(reason: "minhash_duplicate"))
+    }
+}
+
