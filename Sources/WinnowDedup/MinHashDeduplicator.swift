@@ -71,17 +71,33 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     }
 
     /// Hashes of the word n-grams of a normalised text (one shingle of all words when shorter).
-    static func shingles(_ normalized: String, ngram: Int) -> [UInt64] {
-        let words = normalized.split(separator: " ", omittingEmptySubsequences: true)
-        if words.isEmpty { return [] }
-        let n = min(ngram, words.count)
-        var out: [UInt64] = []
-        out.reserveCapacity(words.count - n + 1)
-        for i in 0...(words.count - n) {
-            let shingle = words[i..<(i + n)].joined(separator: " ")
-            out.append(StableHash.xxh64(shingle))
+    ///
+    /// Words in normalised text are separated by single spaces, so an n-gram joined by spaces is
+    /// simply the bytes from its first word's start to its last word's end: hashed in place.
+    static func shingles(_ normalized: [UInt8], ngram: Int) -> [UInt64] {
+        normalized.withUnsafeBytes { raw -> [UInt64] in
+            var starts: [Int] = []
+            var ends: [Int] = []
+            var inWord = false
+            for (i, c) in raw.enumerated() {
+                if c == 0x20 {
+                    if inWord { ends.append(i) }
+                    inWord = false
+                } else if !inWord {
+                    starts.append(i)
+                    inWord = true
+                }
+            }
+            if inWord { ends.append(raw.count) }
+            if starts.isEmpty { return [] }
+            let n = min(ngram, starts.count)
+            var out: [UInt64] = []
+            out.reserveCapacity(starts.count - n + 1)
+            for i in 0...(starts.count - n) {
+                out.append(StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[starts[i]..<ends[i + n - 1]])))
+            }
+            return out
         }
-        return out
     }
 
     /// The MinHash signature: for each permutation k, min over shingles of
@@ -119,7 +135,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         }
 
         func observe(_ document: Document, index: Int) throws {
-            let normalized = DatatroveNormalizer().normalize(document.text)
+            let normalized = DatatroveNormalizer().normalizeUTF8(document.text)
             let sh = MinHashDeduplicator.shingles(normalized, ngram: stage.ngram)
             count += 1
             ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })

@@ -40,51 +40,130 @@ public struct DatatroveNormalizer: Sendable {
         return s.properties.numericType == .decimal
     }
 
+    /// ASCII bytes that become spaces (datatrove's punctuation and control characters, and
+    /// whitespace), as a 128-entry table.
+    static let asciiSpace: [Bool] = (0..<128).map { v in
+        let s = Unicode.Scalar(UInt8(v))
+        return punctuation.contains(s) || isPythonSpace(s)
+    }
+
     /// The simplified text.
     public func normalize(_ text: String) -> String {
-        // 1. lowercase (ICU root locale, full mapping, as Python's str.lower()).
+        String(decoding: normalizeUTF8(text), as: UTF8.self)
+    }
+
+    /// The simplified text as UTF-8 bytes.
+    public func normalizeUTF8(_ text: String) -> [UInt8] {
         var t = text
-        let lower: [UInt8] = t.withUTF8 { Self.icu(cicu_utf8_lower, $0) }
-        let scalars = Array(String(decoding: lower, as: UTF8.self).unicodeScalars)
-        // 2. numbers → "0"; 3. punctuation → " "; 4. whitespace runs → " ", stripped.
-        var out = String.UnicodeScalarView()
+        return t.withUTF8 { u -> [UInt8] in
+            var ascii = true
+            for c in u where c >= 0x80 {
+                ascii = false
+                break
+            }
+            // 1. lowercase (ICU root locale, full mapping, as Python's str.lower()); ASCII inline.
+            if ascii { return Self.simplify(u, ascii: true) }
+            let lower = Self.icu(cicu_utf8_lower, u)
+            let simplified = lower.withUnsafeBufferPointer { Self.simplify($0, ascii: false) }
+            // 5. NFD, nonspacing marks dropped; that can leave a space at either end: strip again.
+            let stripped = simplified.withUnsafeBufferPointer { Self.icu(cicu_nfd_strip_marks, $0) }
+            return Self.stripPythonSpace(stripped)
+        }
+    }
+
+    /// Steps 2–4 on UTF-8 (lowercased already unless `ascii`): digit runs → "0", punctuation and
+    /// whitespace runs → one space, no space at the ends.
+    static func simplify(_ u: UnsafeBufferPointer<UInt8>, ascii: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
         var pendingSpace = false
         var i = 0
-        let n = scalars.count
-        func emit(_ s: Unicode.Scalar) {
-            if pendingSpace && !out.isEmpty { out.append(" ") }
+        let n = u.count
+        @inline(__always) func flushSpace() {
+            if pendingSpace && !out.isEmpty { out.append(0x20) }
             pendingSpace = false
-            out.append(s)
+        }
+        // Decodes the scalar at byte i (valid UTF-8) and its length.
+        @inline(__always) func scalar(at i: Int) -> (Unicode.Scalar, Int) {
+            let c = u[i]
+            if c < 0x80 { return (Unicode.Scalar(c), 1) }
+            var v: UInt32
+            var len: Int
+            if c >= 0xF0 { v = UInt32(c & 0x07); len = 4 } else if c >= 0xE0 { v = UInt32(c & 0x0F); len = 3 } else { v = UInt32(c & 0x1F); len = 2 }
+            for k in 1..<len where i + k < n { v = v << 6 | UInt32(u[i + k] & 0x3F) }
+            return (Unicode.Scalar(v) ?? "\u{FFFD}", len)
+        }
+        @inline(__always) func isDigit(at i: Int) -> (Bool, Int) {
+            let c = u[i]
+            if c < 0x80 { return (c >= 0x30 && c <= 0x39, 1) }
+            let (s, len) = scalar(at: i)
+            return (s.properties.numericType == .decimal, len)
         }
         while i < n {
-            let s = scalars[i]
-            if Self.isDigit(s) {
-                var j = i + 1
-                while j < n && Self.isDigit(scalars[j]) { j += 1 }
-                if j + 1 < n && Self.decimalSeparators.contains(scalars[j]) && Self.isDigit(scalars[j + 1]) {
-                    j += 2
-                    while j < n && Self.isDigit(scalars[j]) { j += 1 }
+            let c = u[i]
+            if c < 0x80 {
+                if c >= 0x30 && c <= 0x39 {
+                    // A number: digits, optionally one separator and more digits.
+                    var j = i + 1
+                    while j < n, case (true, let l) = isDigit(at: j) { j += l }
+                    if j < n {
+                        let (sep, sl) = scalar(at: j)
+                        if decimalSeparators.contains(sep), j + sl < n, case (true, _) = isDigit(at: j + sl) {
+                            j += sl
+                            while j < n, case (true, let l) = isDigit(at: j) { j += l }
+                        }
+                    }
+                    flushSpace()
+                    out.append(0x30)
+                    i = j
+                    continue
                 }
-                emit("0")
-                i = j
-                continue
-            }
-            if Self.punctuation.contains(s) || Self.isPythonSpace(s) {
-                pendingSpace = true
+                if asciiSpace[Int(c)] {
+                    pendingSpace = true
+                    i += 1
+                    continue
+                }
+                flushSpace()
+                out.append(ascii && c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
                 i += 1
                 continue
             }
-            emit(s)
-            i += 1
+            let (s, len) = scalar(at: i)
+            if s.properties.numericType == .decimal {
+                var j = i + len
+                while j < n, case (true, let l) = isDigit(at: j) { j += l }
+                if j < n {
+                    let (sep, sl) = scalar(at: j)
+                    if decimalSeparators.contains(sep), j + sl < n, case (true, _) = isDigit(at: j + sl) {
+                        j += sl
+                        while j < n, case (true, let l) = isDigit(at: j) { j += l }
+                    }
+                }
+                flushSpace()
+                out.append(0x30)
+                i = j
+                continue
+            }
+            if punctuation.contains(s) || isPythonSpace(s) {
+                pendingSpace = true
+                i += len
+                continue
+            }
+            flushSpace()
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[i..<min(n, i + len)]))
+            i += len
         }
-        // 5. NFD, nonspacing marks dropped.
-        var simplified = String(out)
-        let stripped: [UInt8] = simplified.withUTF8 { Self.icu(cicu_nfd_strip_marks, $0) }
-        // Dropping a mark can leave a space at either end: strip again, as datatrove does.
-        var result = String(decoding: stripped, as: UTF8.self).unicodeScalars[...]
-        while let f = result.first, Self.isPythonSpace(f) { result.removeFirst() }
-        while let l = result.last, Self.isPythonSpace(l) { result.removeLast() }
-        return String(String.UnicodeScalarView(result))
+        return out
+    }
+
+    /// Strips Python whitespace from both ends of UTF-8 bytes.
+    static func stripPythonSpace(_ b: [UInt8]) -> [UInt8] {
+        let s = String(decoding: b, as: UTF8.self).unicodeScalars
+        var view = s[...]
+        while let f = view.first, isPythonSpace(f) { view.removeFirst() }
+        while let l = view.last, isPythonSpace(l) { view.removeLast() }
+        if view.count == s.count { return b }
+        return Array(String(String.UnicodeScalarView(view)).utf8)
     }
 
     typealias ICUCall = (UnsafePointer<UInt8>?, Int32, UnsafeMutablePointer<UInt8>?, Int32, UnsafeMutablePointer<Int32>?) -> Int32
