@@ -18,6 +18,7 @@ public struct StageRegistry: Sendable {
         SampleFilter.descriptor,
         ExactDeduplicator.descriptor,
         MinHashDeduplicator.descriptor,
+        LineDeduplicator.descriptor,
     ])
 
     /// The entry for a name.

@@ -220,6 +220,22 @@ struct RunTests {
         #expect(noInput.status == 1)
     }
 
+    @Test("winnow dedup runs each method and gives the recipe's output")
+    func dedupCommand() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 2, perFile: 300, gzip: true)
+        for method in ["exact", "minhash", "line"] {
+            let r = try runWinnow(["dedup", "in/*.jsonl.gz", "--method", method, "--output", "d-\(method)", "-q"], in: dir)
+            #expect(r.status == 0, "\(method): \(r.stderr)")
+            #expect(FileSystem.exists(dir + "/d-\(method)/stats.json"))
+        }
+        _ = try recipe(dir, input: "in/*.jsonl.gz", output: "viarecipe", stages: "  - exact_dedup: {}\n")
+        #expect(try runWinnow(["run", "recipe.yaml", "-q"], in: dir).status == 0)
+        #expect(try readOutput(dir + "/d-exact") == readOutput(dir + "/viarecipe"))
+        let bad = try runWinnow(["dedup", "in/*.jsonl.gz", "--method", "fuzzy", "--output", "x"], in: dir)
+        #expect(bad.status == 2)
+    }
+
     @Test("winnow stages lists every stage; inspect shows reasons and examples")
     func stagesAndInspect() throws {
         let dir = try temporaryFolder()
