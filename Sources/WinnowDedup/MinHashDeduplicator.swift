@@ -21,13 +21,17 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     public var rows: Int
     /// Seed of the permutations.
     public var seed: UInt64
+    /// When set, a candidate pair is merged only if the exact Jaccard similarity of the two
+    /// documents' shingle sets is at least this.
+    public var verify: Double?
 
     /// Creates the stage.
-    public init(ngram: Int = 5, bands: Int = 14, rows: Int = 8, seed: UInt64 = 1) {
+    public init(ngram: Int = 5, bands: Int = 14, rows: Int = 8, seed: UInt64 = 1, verify: Double? = nil) {
         self.ngram = ngram
         self.bands = bands
         self.rows = rows
         self.seed = seed
+        self.verify = verify
     }
 
     /// The registry entry.
@@ -39,12 +43,14 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             ParameterSpec("bands", "int", default: "14", "LSH bands (FineWeb: 14)"),
             ParameterSpec("rows", "int", default: "8", "MinHash values per band (FineWeb: 8); pairs with Jaccard s are found with probability 1 − (1 − s^rows)^bands"),
             ParameterSpec("seed", "int", default: "1", "seed of the hash permutations"),
+            ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word)"),
         ],
         dropReasons: ["minhash_duplicate"],
         make: { p in
             MinHashDeduplicator(
                 ngram: try p.int("ngram", default: 5, min: 1, max: 64)!, bands: try p.int("bands", default: 14, min: 1, max: 255)!,
-                rows: try p.int("rows", default: 8, min: 1, max: 64)!, seed: UInt64(try p.int("seed", default: 1, min: 0)!))
+                rows: try p.int("rows", default: 8, min: 1, max: 64)!, seed: UInt64(try p.int("seed", default: 1, min: 0)!),
+                verify: try p.double("verify", min: 0, max: 1))
         })
 
     // MARK: - Signatures
@@ -126,6 +132,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         var bandEntries: [[UInt64]]  // per band: (key, index) pairs flattened
         var ids: [UInt8] = []
         var count = 0
+        var shingleWords: [UInt64] = []  // with verify: per document, count then sorted unique hashes
 
         init(stage: MinHashDeduplicator, context: CorpusContext) {
             self.stage = stage
@@ -140,6 +147,11 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             count += 1
             ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
             ids.append(0x0A)
+            if stage.verify != nil {
+                let unique = Array(Set(sh)).sorted()
+                shingleWords.append(UInt64(unique.count))
+                shingleWords.append(contentsOf: unique)
+            }
             if sh.isEmpty { return }  // nothing to compare: never a candidate
             let sig = MinHashDeduplicator.signature(sh, a: a, b: b)
             sig.withUnsafeBufferPointer { s in
@@ -174,6 +186,9 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             }
             try FileSystem.writeAll(context.path(MinHashDeduplicator.idFile(context.shard)), ids)
             try writeWords(context.path(MinHashDeduplicator.countFile(context.shard)), [UInt64(count)])
+            if stage.verify != nil {
+                try writeWords(context.path(MinHashDeduplicator.shingleFile(context.shard)), shingleWords)
+            }
         }
     }
 
@@ -182,6 +197,27 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
     static func countFile(_ shard: Int) -> String { "count-\(shard).u64" }
     static func decisionFile(_ shard: Int) -> String { "decisions-\(shard).tsv" }
+    static func shingleFile(_ shard: Int) -> String { "shingles-\(shard).u64" }
+
+    /// Exact Jaccard of two sorted sets of hashes.
+    static func jaccard(_ a: ArraySlice<UInt64>, _ b: ArraySlice<UInt64>) -> Double {
+        if a.isEmpty && b.isEmpty { return 1 }
+        var i = a.startIndex
+        var j = b.startIndex
+        var common = 0
+        while i < a.endIndex && j < b.endIndex {
+            if a[i] == b[j] {
+                common += 1
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return Double(common) / Double(a.count + b.count - common)
+    }
 
     /// Creates the per-shard observer.
     public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
@@ -253,10 +289,45 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             return r
         }
         func dense(_ node: UInt64) -> Int { offsets[Int(node >> 32)] + Int(node & 0xFFFF_FFFF) }
+        // With verify: every document's sorted shingle set, located by (start, count).
+        var shingles: [Int: (words: [UInt64], starts: [Int])] = [:]
+        func shingleSet(_ node: UInt64) throws -> ArraySlice<UInt64> {
+            let shard = Int(node >> 32)
+            if shingles[shard] == nil {
+                let words = try readWords(context.path(Self.shingleFile(shard)))
+                var starts: [Int] = []
+                var i = 0
+                while i < words.count {
+                    starts.append(i)
+                    i += Int(words[i]) + 1
+                }
+                shingles[shard] = (words, starts)
+            }
+            let (words, starts) = shingles[shard]!
+            let s = starts[Int(node & 0xFFFF_FFFF)]
+            return words[(s + 1)..<(s + 1 + Int(words[s]))]
+        }
+        var checked = Set<UInt64>()
         for band in 0..<bands {
             let edges = try readWords(context.path(Self.edgeFile(band: band)))
             var i = 0
             while i + 1 < edges.count {
+                if let threshold = verify {
+                    // The same pair can come from several bands: check it once.
+                    let key = edges[i] &* 0x9E37_79B9_7F4A_7C15 ^ edges[i + 1]
+                    let first = checked.insert(key).inserted
+                    let joined = find(dense(edges[i])) == find(dense(edges[i + 1]))
+                    var reject = !first
+                    if first && !joined {
+                        let a = try shingleSet(edges[i])
+                        let b = try shingleSet(edges[i + 1])
+                        reject = Self.jaccard(a, b) < threshold
+                    }
+                    if reject {
+                        i += 2
+                        continue
+                    }
+                }
                 let ra = find(dense(edges[i]))
                 let rb = find(dense(edges[i + 1]))
                 if ra != rb {

@@ -7,6 +7,7 @@ import WinnowText
 
 @Suite("minhash_dedup")
 struct MinHashDeduplicatorTests {
+    init() {}
     /// Runs observe → resolve (all bands, then clustering) → decide; returns (verdict, metadata) per shard.
     func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator()) throws -> [[(Verdict, [String: MetadataValue])]] {
         let dir = NSTemporaryDirectory() + "winnow-minhash-\(UUID().uuidString)"
@@ -126,3 +127,32 @@ struct MinHashDeduplicatorTests {
     }
 }
 
+
+@Suite("minhash_dedup verify")
+struct MinHashVerifyTests {
+    @Test("with verify, candidate pairs below the Jaccard threshold are not merged")
+    func verify() throws {
+        let t = MinHashDeduplicatorTests()
+        // Pairs at graded Jaccard levels: 300 words with k words changed.
+        var docs: [String] = []
+        var js: [Double] = []
+        for (n, k) in [0, 2, 6, 10, 14, 18, 24].enumerated() {
+            let base = t.text(UInt64(n) + 100, words: 300)
+            var e = base
+            for c in 0..<k { e[(c * 41 + 7) % 300] = "chg" + String(repeating: "y", count: c + 1) }
+            docs += [base.joined(separator: " "), e.joined(separator: " ")]
+            js.append(t.jaccard(docs[docs.count - 2], docs[docs.count - 1]))
+        }
+        let plain = try t.run([docs]).flatMap { $0 }
+        let verified = try t.run([docs], stage: MinHashDeduplicator(verify: 0.8)).flatMap { $0 }
+        for (n, j) in js.enumerated() {
+            let second = 2 * n + 1
+            if j < 0.8 {
+                #expect(verified[second].0 == .keep, "J=\(j) merged despite verify 0.8")
+            } else if plain[second].0 != .keep {
+                #expect(verified[second].0 == .drop(reason: "minhash_duplicate"), "J=\(j) lost by verify")
+            }
+        }
+        #expect(js.contains { $0 < 0.8 } && js.contains { $0 >= 0.8 })
+    }
+}
