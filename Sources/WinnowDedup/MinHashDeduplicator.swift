@@ -240,29 +240,74 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
 
     /// Documents with equal keys in this band: each is linked to the first of them (in
     /// shard, index order). Node = shard << 32 | index.
+    ///
+    /// Each shard's band file is sorted by (key, index), so this is a streaming k-way merge:
+    /// memory is one read buffer per shard, whatever the corpus size.
     func resolveBand(_ band: Int, context: CorpusContext) throws {
-        var entries: [(key: UInt64, node: UInt64)] = []
-        for shard in 0..<context.shardCount {
-            let words = try readWords(context.path(Self.bandFile(shard: shard, band: band)))
-            var i = 0
-            while i + 1 < words.count {
-                entries.append((words[i], UInt64(shard) << 32 | words[i + 1]))
-                i += 2
+        var readers = try (0..<context.shardCount).map { shard in
+            try WordStream(path: context.path(Self.bandFile(shard: shard, band: band)))
+        }
+        // Heads of each stream: (key, node); a small binary heap over shards.
+        var heap: [(key: UInt64, node: UInt64, shard: Int)] = []
+        func less(_ a: (key: UInt64, node: UInt64, shard: Int), _ b: (key: UInt64, node: UInt64, shard: Int)) -> Bool {
+            a.key != b.key ? a.key < b.key : a.node < b.node
+        }
+        func push(_ e: (key: UInt64, node: UInt64, shard: Int)) {
+            heap.append(e)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if !less(heap[i], heap[p]) { break }
+                heap.swapAt(i, p)
+                i = p
             }
         }
-        entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.node < $1.node }
-        var edges: [UInt64] = []
-        var start = 0
-        while start < entries.count {
-            var end = start + 1
-            while end < entries.count && entries[end].key == entries[start].key { end += 1 }
-            for j in (start + 1)..<max(start + 1, end) {
-                edges.append(entries[start].node)
-                edges.append(entries[j].node)
+        func pop() -> (key: UInt64, node: UInt64, shard: Int)? {
+            guard let top = heap.first else { return nil }
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    let r = l + 1
+                    var m = i
+                    if l < heap.count && less(heap[l], heap[m]) { m = l }
+                    if r < heap.count && less(heap[r], heap[m]) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
             }
-            start = end
+            return top
         }
-        try writeWords(context.path(Self.edgeFile(band: band)), edges)
+        func refill(_ shard: Int) throws {
+            if let key = try readers[shard].next(), let index = try readers[shard].next() {
+                push((key, UInt64(shard) << 32 | index, shard))
+            }
+        }
+        for shard in 0..<readers.count { try refill(shard) }
+        let out = try AtomicFileWriter(path: context.path(Self.edgeFile(band: band)))
+        var buffer: [UInt64] = []
+        buffer.reserveCapacity(1 << 16)
+        var groupKey: UInt64 = 0
+        var groupFirst: UInt64?
+        while let e = pop() {
+            try refill(e.shard)
+            if let first = groupFirst, e.key == groupKey {
+                buffer.append(first)
+                buffer.append(e.node)
+                if buffer.count >= 1 << 16 {
+                    try buffer.withUnsafeBytes { try out.write($0) }
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            } else {
+                groupKey = e.key
+                groupFirst = e.node
+            }
+        }
+        try buffer.withUnsafeBytes { try out.write($0) }
+        try out.commit()
     }
 
     /// Union-find over every band's edges; the root of a cluster is its first document.
@@ -309,32 +354,24 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         }
         var checked = Set<UInt64>()
         for band in 0..<bands {
-            let edges = try readWords(context.path(Self.edgeFile(band: band)))
-            var i = 0
-            while i + 1 < edges.count {
+            let stream = try WordStream(path: context.path(Self.edgeFile(band: band)))
+            while let u = try stream.next(), let v = try stream.next() {
                 if let threshold = verify {
                     // The same pair can come from several bands: check it once.
-                    let key = edges[i] &* 0x9E37_79B9_7F4A_7C15 ^ edges[i + 1]
-                    let first = checked.insert(key).inserted
-                    let joined = find(dense(edges[i])) == find(dense(edges[i + 1]))
+                    let first = checked.insert((u &* 0x9E37_79B9_7F4A_7C15) ^ v).inserted
+                    let joined = find(dense(u)) == find(dense(v))
                     var reject = !first
                     if first && !joined {
-                        let a = try shingleSet(edges[i])
-                        let b = try shingleSet(edges[i + 1])
-                        reject = Self.jaccard(a, b) < threshold
+                        reject = Self.jaccard(try shingleSet(u), try shingleSet(v)) < threshold
                     }
-                    if reject {
-                        i += 2
-                        continue
-                    }
+                    if reject { continue }
                 }
-                let ra = find(dense(edges[i]))
-                let rb = find(dense(edges[i + 1]))
+                let ra = find(dense(u))
+                let rb = find(dense(v))
                 if ra != rb {
                     // The smaller dense id (earlier in input order) stays the root.
                     if ra < rb { parent[rb] = Int32(ra) } else { parent[ra] = Int32(rb) }
                 }
-                i += 2
             }
         }
         var size = [Int32](repeating: 0, count: total)
@@ -419,6 +456,36 @@ func writeWords(_ path: String, _ words: [UInt64]) throws {
     let w = try AtomicFileWriter(path: path)
     try words.withUnsafeBytes { try w.write($0) }
     try w.commit()
+}
+
+/// Reads 64-bit words from a file one at a time, through a 1 MiB buffer.
+final class WordStream {
+    private let source: FileSource
+    private var buffer = [UInt64](repeating: 0, count: 1 << 17)
+    private var count = 0
+    private var position = 0
+
+    init(path: String) throws {
+        source = try FileSource(path: path)
+    }
+
+    func next() throws -> UInt64? {
+        if position == count {
+            var filled = 0
+            try buffer.withUnsafeMutableBytes { raw in
+                while filled < raw.count {
+                    let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                    if n == 0 { break }
+                    filled += n
+                }
+            }
+            count = filled / 8
+            position = 0
+            if count == 0 { return nil }
+        }
+        defer { position += 1 }
+        return buffer[position]
+    }
 }
 
 /// Reads a file of 64-bit words.

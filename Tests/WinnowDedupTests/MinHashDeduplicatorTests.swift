@@ -98,6 +98,21 @@ struct MinHashDeduplicatorTests {
         return ""
     }
 
+    @Test("the same corpus cut into many small shards (a wide k-way merge) gives the same clusters")
+    func shardingInvariant() throws {
+        var docs: [String] = []
+        for k in 0..<30 {
+            let base = text(UInt64(k) + 500, words: 120)
+            var e = base
+            e[k % 120] = "swapq"
+            docs += [base.joined(separator: " "), e.joined(separator: " ")]
+        }
+        let one = try run([docs]).flatMap { $0 }
+        let many = try run(stride(from: 0, to: docs.count, by: 3).map { Array(docs[$0..<min(docs.count, $0 + 3)]) }).flatMap { $0 }
+        #expect(one.map { $0.0 } == many.map { $0.0 })
+        #expect(one.filter { $0.0 != .keep }.count >= 25)
+    }
+
     @Test("clusters are transitive and keep their earliest document")
     func transitive() throws {
         let base = text(77, words: 200)
