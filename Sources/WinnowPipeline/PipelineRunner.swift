@@ -430,6 +430,7 @@ public final class PipelineRunner: Sendable {
                 if decider.quickVerdict(index: i) == .keep {
                     decideStats.record(.keep)
                     try writer.writeRaw(line.bytes)
+                    if killHere { kill(getpid(), SIGKILL) }  // fault injection (tests)
                     continue
                 }
                 var doc: Document

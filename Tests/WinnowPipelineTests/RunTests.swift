@@ -105,6 +105,20 @@ struct RunTests {
         #expect(try snapshot(dir + "/out").keys.allSatisfy { !$0.contains(".tmp-") })
     }
 
+    @Test("minhash_dedup killed mid-phase resumes to the same output", arguments: [2, 4])
+    func minhashKillResume(killAfter: Int) throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 3, perFile: 1200, gzip: true)  // > shard_size each: 3 shards
+        let r = try recipe(dir, input: "in/*.jsonl.gz", stages: "  - length: { min_words: 2 }\n  - minhash_dedup: { verify: 0.8 }\n")
+        #expect(try runWinnow(["run", r, "--output", "ref", "-q"], in: dir).status == 0)
+        let killed = try runWinnow(["run", r, "-q", "--workers", "1"], in: dir, env: ["WINNOW_FAULT_KILL_AFTER_TASKS": "\(killAfter)"])
+        #expect(killed.signaled)
+        let resumed = try runWinnow(["run", r, "--resume", "-q"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try snapshot(dir + "/out/data") == snapshot(dir + "/ref/data"))
+        #expect(try snapshot(dir + "/out/removed") == snapshot(dir + "/ref/removed"))
+    }
+
     @Test("--resume on a finished run does nothing; with a lost data file it redoes what is needed")
     func resumeFinished() throws {
         let dir = try temporaryFolder()
