@@ -108,7 +108,7 @@ struct RunTests {
     @Test("minhash_dedup killed mid-phase resumes to the same output", arguments: [2, 4])
     func minhashKillResume(killAfter: Int) throws {
         let dir = try temporaryFolder()
-        try writeCorpus(dir, files: 3, perFile: 1200, gzip: true)  // > shard_size each: 3 shards
+        try writeCorpus(dir, files: 3, perFile: 2500, gzip: true)  // > shard_size each: 3 shards
         let r = try recipe(dir, input: "in/*.jsonl.gz", stages: "  - length: { min_words: 2 }\n  - minhash_dedup: { verify: 0.8 }\n")
         #expect(try runWinnow(["run", r, "--output", "ref", "-q"], in: dir).status == 0)
         let killed = try runWinnow(["run", r, "-q", "--workers", "1"], in: dir, env: ["WINNOW_FAULT_KILL_AFTER_TASKS": "\(killAfter)"])
