@@ -44,7 +44,7 @@ public final class StageParameters {
         case .mapping(let m): entries = m
         case .scalar(let s) where s.isEmpty: entries = []
         default:
-            throw ConfigError("stage '\(stage)' takes a mapping of parameters, not \(value!.shapeName)", at: value?.location)
+            throw ConfigError("stage '\(stage)' takes a mapping of parameters, not \(value?.shapeName ?? "null")", at: value?.location)
         }
         var seen = Set<String>()
         for (key, v) in entries {

@@ -313,11 +313,11 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// Union-find over every band's edges; the root of a cluster is its first document.
     func cluster(context: CorpusContext) throws {
         var offsets: [Int] = [0]
+        var total = 0
         for shard in 0..<context.shardCount {
-            let count = try readWords(context.path(Self.countFile(shard))).first ?? 0
-            offsets.append(offsets.last! + Int(count))
+            total += Int(try readWords(context.path(Self.countFile(shard))).first ?? 0)
+            offsets.append(total)
         }
-        let total = offsets.last!
         var parent = [Int32](unsafeUninitializedCapacity: total) { buf, n in
             for i in 0..<total { buf[i] = Int32(i) }
             n = total
@@ -338,17 +338,21 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         var shingles: [Int: (words: [UInt64], starts: [Int])] = [:]
         func shingleSet(_ node: UInt64) throws -> ArraySlice<UInt64> {
             let shard = Int(node >> 32)
-            if shingles[shard] == nil {
-                let words = try readWords(context.path(Self.shingleFile(shard)))
-                var starts: [Int] = []
+            let words: [UInt64]
+            let starts: [Int]
+            if let loaded = shingles[shard] {
+                (words, starts) = loaded
+            } else {
+                words = try readWords(context.path(Self.shingleFile(shard)))
+                var found: [Int] = []
                 var i = 0
                 while i < words.count {
-                    starts.append(i)
+                    found.append(i)
                     i += Int(words[i]) + 1
                 }
+                starts = found
                 shingles[shard] = (words, starts)
             }
-            let (words, starts) = shingles[shard]!
             let s = starts[Int(node & 0xFFFF_FFFF)]
             return words[(s + 1)..<(s + 1 + Int(words[s]))]
         }

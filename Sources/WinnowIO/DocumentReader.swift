@@ -186,13 +186,17 @@ final class ConcatenatedReader: DocumentReader {
 
     func next() throws -> Document? {
         while true {
-            if current == nil {
+            let reader: DocumentReader
+            if let current {
+                reader = current
+            } else {
                 guard nextPiece < pieces.count else { return nil }
-                current = try makeReader(for: pieces[nextPiece], options: options)
+                reader = try makeReader(for: pieces[nextPiece], options: options)
+                current = reader
                 nextPiece += 1
             }
-            if let doc = try current!.next() { return doc }
-            finishedBytes += current!.bytesRead
+            if let doc = try reader.next() { return doc }
+            finishedBytes += reader.bytesRead
             finishedStored += pieces[nextPiece - 1].size
             current = nil
         }

@@ -117,12 +117,12 @@ public struct JSONLCodec: Sendable {
             out.append(contentsOf: Array(",\"scores\":".utf8))
             out.append(0x7B)
             var first = true
-            for key in doc.scores.keys.sorted(by: Self.byteOrder) {
+            for (key, value) in doc.scores.sorted(by: { Self.byteOrder($0.key, $1.key) }) {
                 if !first { out.append(0x2C) }
                 first = false
                 Self.appendString(key, to: &out)
                 out.append(0x3A)
-                Self.appendDouble(doc.scores[key]!, to: &out)
+                Self.appendDouble(value, to: &out)
             }
             out.append(0x7D)
         }
@@ -156,12 +156,12 @@ public struct JSONLCodec: Sendable {
     static func appendObject(_ o: [String: MetadataValue], to out: inout [UInt8]) {
         out.append(0x7B)
         var first = true
-        for key in o.keys.sorted(by: byteOrder) {
+        for (key, value) in o.sorted(by: { byteOrder($0.key, $1.key) }) {
             if !first { out.append(0x2C) }
             first = false
             appendString(key, to: &out)
             out.append(0x3A)
-            appendValue(o[key]!, to: &out)
+            appendValue(value, to: &out)
         }
         out.append(0x7D)
     }

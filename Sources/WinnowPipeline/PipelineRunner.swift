@@ -377,12 +377,14 @@ public final class PipelineRunner: Sendable {
         let writerRel: String?
         let writer: JSONLWriter?
         if phase.isFinal {
-            writerRel = "data/part-\(Plan.pad(shard.index)).\(recipe.output.format.fileExtension)"
-            writer = try JSONLWriter(path: out + "/" + writerRel!, format: recipe.output.format, level: recipe.output.compressionLevel)
+            let rel = "data/part-\(Plan.pad(shard.index)).\(recipe.output.format.fileExtension)"
+            writerRel = rel
+            writer = try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel)
         } else if phase.materializes {
-            writerRel = plan.phaseOutput(phase: phase.index, shard: shard.index)
+            let rel = plan.phaseOutput(phase: phase.index, shard: shard.index)
+            writerRel = rel
             writer = try JSONLWriter(
-                path: out + "/" + writerRel!, format: phase.workFormat, level: phase.workFormat == .jsonlZstd ? 1 : nil)
+                path: out + "/" + rel, format: phase.workFormat, level: phase.workFormat == .jsonlZstd ? 1 : nil)
         } else {
             writerRel = nil
             writer = nil
@@ -393,11 +395,15 @@ public final class PipelineRunner: Sendable {
             var d = doc
             d.metadata["winnow_reason"] = .string(reason)
             d.metadata["winnow_stage"] = .string(stage)
-            if removedWriters[reason] == nil {
+            let w: JSONLWriter
+            if let existing = removedWriters[reason] {
+                w = existing.1
+            } else {
                 let rel = "removed/\(reason)/part-\(Plan.pad(shard.index))-p\(phase.index).\(recipe.output.format.fileExtension)"
-                removedWriters[reason] = (rel, try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel))
+                w = try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel)
+                removedWriters[reason] = (rel, w)
             }
-            try removedWriters[reason]!.1.write(d)
+            try w.write(d)
         }
         var errorLines: [UInt8] = []
         var stats = TaskStats()

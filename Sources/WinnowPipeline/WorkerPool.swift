@@ -29,7 +29,7 @@ public enum WorkerPool {
                         try body(i)
                     } catch {
                         failure.withLock { f in
-                            if f == nil || i < f!.index { f = (i, error) }
+                            if i < (f?.index ?? Int.max) { f = (i, error) }
                         }
                         return
                     }
