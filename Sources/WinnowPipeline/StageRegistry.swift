@@ -19,6 +19,7 @@ public struct StageRegistry: Sendable {
         ExactDeduplicator.descriptor,
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
+        SubstringDeduplicator.descriptor,
     ])
 
     /// The entry for a name.
