@@ -133,6 +133,8 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         var ids: [UInt8] = []
         var count = 0
         var shingleWords: [UInt64] = []  // with verify: per document, count then sorted unique hashes
+        var held = 0  // bytes of band entries in memory
+        var runs = 0  // sorted runs spilled to disk (past the memory budget)
 
         init(stage: MinHashDeduplicator, context: CorpusContext) {
             self.stage = stage
@@ -163,26 +165,54 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
                     bandEntries[band].append(UInt64(index))
                 }
             }
+            held += stage.bands * 16
+            // External sort: past the memory budget, spill sorted runs and merge them at the end.
+            if held > context.memoryBudget { try spill() }
+        }
+
+        /// (key, index) pairs sorted by key then index, flattened.
+        static func sorted(_ entries: [UInt64]) -> [UInt64] {
+            var pairs: [(UInt64, UInt64)] = []
+            pairs.reserveCapacity(entries.count / 2)
+            var i = 0
+            while i + 1 < entries.count {
+                pairs.append((entries[i], entries[i + 1]))
+                i += 2
+            }
+            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            var flat: [UInt64] = []
+            flat.reserveCapacity(pairs.count * 2)
+            for (k, v) in pairs {
+                flat.append(k)
+                flat.append(v)
+            }
+            return flat
+        }
+
+        func runFile(band: Int, run: Int) -> String {
+            context.path(MinHashDeduplicator.bandFile(shard: context.shard, band: band) + ".run-\(run)")
+        }
+
+        func spill() throws {
+            for band in 0..<stage.bands {
+                try writeWords(runFile(band: band, run: runs), Self.sorted(bandEntries[band]))
+                bandEntries[band].removeAll(keepingCapacity: true)
+            }
+            runs += 1
+            held = 0
         }
 
         func finish() throws {
+            if runs > 0 && held > 0 { try spill() }
             for band in 0..<stage.bands {
-                // Sort (key, index) pairs by key then index.
-                var pairs: [(UInt64, UInt64)] = []
-                pairs.reserveCapacity(bandEntries[band].count / 2)
-                var i = 0
-                while i < bandEntries[band].count {
-                    pairs.append((bandEntries[band][i], bandEntries[band][i + 1]))
-                    i += 2
+                let path = context.path(MinHashDeduplicator.bandFile(shard: context.shard, band: band))
+                if runs == 0 {
+                    try writeWords(path, Self.sorted(bandEntries[band]))
+                } else {
+                    let inputs = (0..<runs).map { runFile(band: band, run: $0) }
+                    try mergeSortedPairs(inputs, into: path)
+                    for f in inputs { try FileSystem.remove(f) }
                 }
-                pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-                var flat: [UInt64] = []
-                flat.reserveCapacity(pairs.count * 2)
-                for (k, v) in pairs {
-                    flat.append(k)
-                    flat.append(v)
-                }
-                try writeWords(context.path(MinHashDeduplicator.bandFile(shard: context.shard, band: band)), flat)
             }
             try FileSystem.writeAll(context.path(MinHashDeduplicator.idFile(context.shard)), ids)
             try writeWords(context.path(MinHashDeduplicator.countFile(context.shard)), [UInt64(count)])
@@ -460,6 +490,38 @@ func writeWords(_ path: String, _ words: [UInt64]) throws {
     let w = try AtomicFileWriter(path: path)
     try words.withUnsafeBytes { try w.write($0) }
     try w.commit()
+}
+
+/// Merges files of (key, value) word pairs, each sorted by (key, value), into one sorted file,
+/// streaming (one buffer per input).
+func mergeSortedPairs(_ inputs: [String], into output: String) throws {
+    let streams = try inputs.map { try WordStream(path: $0) }
+    var heads: [(UInt64, UInt64)?] = try streams.map { s in
+        guard let k = try s.next(), let v = try s.next() else { return nil }
+        return (k, v)
+    }
+    let out = try AtomicFileWriter(path: output)
+    var buffer: [UInt64] = []
+    buffer.reserveCapacity(1 << 16)
+    while true {
+        // Few inputs (spilled runs of one shard): a linear scan for the smallest head is enough.
+        var best = -1
+        for (i, h) in heads.enumerated() {
+            guard let h else { continue }
+            if best < 0 { best = i; continue }
+            if let b = heads[best], h.0 < b.0 || (h.0 == b.0 && h.1 < b.1) { best = i }
+        }
+        guard best >= 0, let h = heads[best] else { break }
+        buffer.append(h.0)
+        buffer.append(h.1)
+        if buffer.count >= 1 << 16 {
+            try buffer.withUnsafeBytes { try out.write($0) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        if let k = try streams[best].next(), let v = try streams[best].next() { heads[best] = (k, v) } else { heads[best] = nil }
+    }
+    try buffer.withUnsafeBytes { try out.write($0) }
+    try out.commit()
 }
 
 /// Reads 64-bit words from a file one at a time, through a 1 MiB buffer.

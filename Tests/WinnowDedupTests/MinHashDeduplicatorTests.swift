@@ -9,12 +9,12 @@ import WinnowText
 struct MinHashDeduplicatorTests {
     init() {}
     /// Runs observe → resolve (all bands, then clustering) → decide; returns (verdict, metadata) per shard.
-    func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator()) throws -> [[(Verdict, [String: MetadataValue])]] {
+    func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator(), budget: Int = 1 << 30) throws -> [[(Verdict, [String: MetadataValue])]] {
         let dir = NSTemporaryDirectory() + "winnow-minhash-\(UUID().uuidString)"
         try FileSystem.createDirectory(dir)
         defer { try? FileSystem.remove(dir) }
         for (s, texts) in shards.enumerated() {
-            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
+            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count, memoryBudget: budget))
             for (i, t) in texts.enumerated() { try o.observe(Document(id: "s\(s)d\(i)", text: t), index: i) }
             try o.finish()
         }
@@ -111,6 +111,24 @@ struct MinHashDeduplicatorTests {
         let many = try run(stride(from: 0, to: docs.count, by: 3).map { Array(docs[$0..<min(docs.count, $0 + 3)]) }).flatMap { $0 }
         #expect(one.map { $0.0 } == many.map { $0.0 })
         #expect(one.filter { $0.0 != .keep }.count >= 25)
+    }
+
+    @Test("a memory budget below the signature size forces spilled sorted runs, with identical results")
+    func externalSort() throws {
+        var docs: [String] = []
+        for k in 0..<40 {
+            let base = text(UInt64(k) + 900, words: 150)
+            var e = base
+            e[k % 150] = "spillq"
+            docs += [base.joined(separator: " "), e.joined(separator: " ")]
+        }
+        let shards = [Array(docs[0..<50]), Array(docs[50...])]
+        let inMemory = try run(shards)
+        // 14 bands × 16 bytes = 224 bytes per document: a 1,000-byte budget spills every ~4 documents.
+        let spilled = try run(shards, budget: 1000)
+        #expect(inMemory.flatMap { $0.map(\.0) } == spilled.flatMap { $0.map(\.0) })
+        #expect(inMemory.flatMap { $0.map(\.1) } == spilled.flatMap { $0.map(\.1) })
+        #expect(spilled.flatMap { $0 }.filter { $0.0 != .keep }.count >= 35)
     }
 
     @Test("clusters are transitive and keep their earliest document")

@@ -73,6 +73,19 @@ struct RunTests {
         #expect(kept.count < 900)
     }
 
+    @Test("minhash_dedup with a tiny memory budget (external sort) gives the same output")
+    func minhashBudget() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 2, perFile: 400, gzip: true)
+        let stages = "  - minhash_dedup: {}\n"
+        _ = try recipe(dir, input: "in/*.jsonl.gz", output: "big", stages: stages)
+        #expect(try runWinnow(["run", "recipe.yaml", "-q"], in: dir).status == 0)
+        _ = try recipe(dir, input: "in/*.jsonl.gz", extra: "memory: 4KB", output: "small", stages: stages)
+        #expect(try runWinnow(["run", "recipe.yaml", "-q"], in: dir).status == 0)
+        #expect(try snapshot(dir + "/big/data") == snapshot(dir + "/small/data"))
+        #expect(try snapshot(dir + "/big/removed") == snapshot(dir + "/small/removed"))
+    }
+
     @Test("a run killed with SIGKILL resumes to the same output and redoes no finished task")
     func killAndResume() throws {
         let dir = try temporaryFolder()
