@@ -1,3 +1,4 @@
+internal import CMinHash
 import WinnowCore
 import WinnowIO
 import WinnowText
@@ -111,16 +112,41 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     static func signature(_ shingles: [UInt64], a: [UInt64], b: [UInt64]) -> [UInt64] {
         var sig = [UInt64](repeating: UInt64.max, count: a.count)
         if shingles.isEmpty { return sig }
+        shingles.withUnsafeBufferPointer { hs in
+            a.withUnsafeBufferPointer { av in
+                b.withUnsafeBufferPointer { bv in
+                    sig.withUnsafeMutableBufferPointer { out in
+                        cminhash_signature(hs.baseAddress, Int64(hs.count), av.baseAddress, bv.baseAddress, Int64(av.count), out.baseAddress)
+                    }
+                }
+            }
+        }
+        return sig
+    }
+
+    /// The same signature in plain Swift, for testing the C kernel.
+    static func referenceSignature(_ shingles: [UInt64], a: [UInt64], b: [UInt64]) -> [UInt64] {
+        var sig = [UInt64](repeating: UInt64.max, count: a.count)
         for h in shingles {
             for k in 0..<a.count {
                 var v = a[k] &* h &+ b[k]
                 v = (v & mersenne) &+ (v >> 61)
                 if v >= mersenne { v -= mersenne }
-                if v < sig[k] { sig[k] = v }
+                sig[k] = min(sig[k], v)
             }
         }
         return sig
     }
+
+    /// The signature through the C kernel (for tests).
+    public static func signatureForTesting(_ h: [UInt64], a: [UInt64], b: [UInt64]) -> [UInt64] { signature(h, a: a, b: b) }
+    /// The signature in plain Swift (for tests).
+    public static func referenceSignatureForTesting(_ h: [UInt64], a: [UInt64], b: [UInt64]) -> [UInt64] {
+        referenceSignature(h, a: a, b: b)
+    }
+
+    /// Whether the AVX-512 signature kernel runs on this CPU.
+    public static var usesAVX512: Bool { cminhash_uses_avx512() != 0 }
 
     // MARK: - Observe
 
@@ -156,14 +182,15 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             }
             if sh.isEmpty { return }  // nothing to compare: never a candidate
             let sig = MinHashDeduplicator.signature(sh, a: a, b: b)
-            sig.withUnsafeBufferPointer { s in
-                for band in 0..<stage.bands {
-                    let key = StableHash.xxh64(
-                        UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(s)[(band * stage.rows * 8)..<((band + 1) * stage.rows * 8)]),
-                        seed: UInt64(band))
-                    bandEntries[band].append(key)
-                    bandEntries[band].append(UInt64(index))
+            let rows = stage.rows
+            let keys: [UInt64] = sig.withUnsafeBytes { raw in
+                (0..<stage.bands).map { band in
+                    StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[(band * rows * 8)..<((band + 1) * rows * 8)]), seed: UInt64(band))
                 }
+            }
+            for (band, key) in keys.enumerated() {
+                bandEntries[band].append(key)
+                bandEntries[band].append(UInt64(index))
             }
             held += stage.bands * 16
             // External sort: past the memory budget, spill sorted runs and merge them at the end.
@@ -274,7 +301,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// Each shard's band file is sorted by (key, index), so this is a streaming k-way merge:
     /// memory is one read buffer per shard, whatever the corpus size.
     func resolveBand(_ band: Int, context: CorpusContext) throws {
-        var readers = try (0..<context.shardCount).map { shard in
+        let readers = try (0..<context.shardCount).map { shard in
             try WordStream(path: context.path(Self.bandFile(shard: shard, band: band)))
         }
         // Heads of each stream: (key, node); a small binary heap over shards.

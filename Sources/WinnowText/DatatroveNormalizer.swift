@@ -76,29 +76,12 @@ public struct DatatroveNormalizer: Sendable {
     static func simplify(_ u: UnsafeBufferPointer<UInt8>, ascii: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(u.count)
+        let spaceTable = asciiSpace
         var pendingSpace = false
         var i = 0
         let n = u.count
-        @inline(__always) func flushSpace() {
-            if pendingSpace && !out.isEmpty { out.append(0x20) }
-            pendingSpace = false
-        }
-        // Decodes the scalar at byte i (valid UTF-8) and its length.
-        @inline(__always) func scalar(at i: Int) -> (Unicode.Scalar, Int) {
-            let c = u[i]
-            if c < 0x80 { return (Unicode.Scalar(c), 1) }
-            var v: UInt32
-            var len: Int
-            if c >= 0xF0 { v = UInt32(c & 0x07); len = 4 } else if c >= 0xE0 { v = UInt32(c & 0x0F); len = 3 } else { v = UInt32(c & 0x1F); len = 2 }
-            for k in 1..<len where i + k < n { v = v << 6 | UInt32(u[i + k] & 0x3F) }
-            return (Unicode.Scalar(v) ?? "\u{FFFD}", len)
-        }
-        @inline(__always) func isDigit(at i: Int) -> (Bool, Int) {
-            let c = u[i]
-            if c < 0x80 { return (c >= 0x30 && c <= 0x39, 1) }
-            let (s, len) = scalar(at: i)
-            return (s.properties.numericType == .decimal, len)
-        }
+        func scalar(at i: Int) -> (Unicode.Scalar, Int) { Self.scalar(u, at: i) }
+        func isDigit(at i: Int) -> (Bool, Int) { Self.isDigit(u, at: i) }
         while i < n {
             let c = u[i]
             if c < 0x80 {
@@ -113,17 +96,19 @@ public struct DatatroveNormalizer: Sendable {
                             while j < n, case (true, let l) = isDigit(at: j) { j += l }
                         }
                     }
-                    flushSpace()
+                    if pendingSpace && !out.isEmpty { out.append(0x20) }
+                    pendingSpace = false
                     out.append(0x30)
                     i = j
                     continue
                 }
-                if asciiSpace[Int(c)] {
+                if spaceTable[Int(c)] {
                     pendingSpace = true
                     i += 1
                     continue
                 }
-                flushSpace()
+                if pendingSpace && !out.isEmpty { out.append(0x20) }
+                pendingSpace = false
                 out.append(ascii && c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
                 i += 1
                 continue
@@ -139,7 +124,8 @@ public struct DatatroveNormalizer: Sendable {
                         while j < n, case (true, let l) = isDigit(at: j) { j += l }
                     }
                 }
-                flushSpace()
+                if pendingSpace && !out.isEmpty { out.append(0x20) }
+                pendingSpace = false
                 out.append(0x30)
                 i = j
                 continue
@@ -149,21 +135,61 @@ public struct DatatroveNormalizer: Sendable {
                 i += len
                 continue
             }
-            flushSpace()
+            if pendingSpace && !out.isEmpty { out.append(0x20) }
+            pendingSpace = false
             out.append(contentsOf: UnsafeBufferPointer(rebasing: u[i..<min(n, i + len)]))
             i += len
         }
         return out
     }
 
-    /// Strips Python whitespace from both ends of UTF-8 bytes.
+    /// Decodes the scalar at byte i of valid UTF-8, and its length in bytes.
+    @inline(__always) static func scalar(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> (Unicode.Scalar, Int) {
+        let c = u[i]
+        if c < 0x80 { return (Unicode.Scalar(c), 1) }
+        var v: UInt32
+        var len: Int
+        if c >= 0xF0 {
+            v = UInt32(c & 0x07)
+            len = 4
+        } else if c >= 0xE0 {
+            v = UInt32(c & 0x0F)
+            len = 3
+        } else {
+            v = UInt32(c & 0x1F)
+            len = 2
+        }
+        for k in 1..<len where i + k < u.count { v = v << 6 | UInt32(u[i + k] & 0x3F) }
+        return (Unicode.Scalar(v) ?? "\u{FFFD}", len)
+    }
+
+    /// Whether the scalar at byte i is a decimal digit (any script), and its length in bytes.
+    @inline(__always) static func isDigit(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> (Bool, Int) {
+        let c = u[i]
+        if c < 0x80 { return (c >= 0x30 && c <= 0x39, 1) }
+        let (s, len) = scalar(u, at: i)
+        return (s.properties.numericType == .decimal, len)
+    }
+
+    /// Strips Python whitespace from both ends of UTF-8 bytes (decoding only the ends).
     static func stripPythonSpace(_ b: [UInt8]) -> [UInt8] {
-        let s = String(decoding: b, as: UTF8.self).unicodeScalars
-        var view = s[...]
-        while let f = view.first, isPythonSpace(f) { view.removeFirst() }
-        while let l = view.last, isPythonSpace(l) { view.removeLast() }
-        if view.count == s.count { return b }
-        return Array(String(String.UnicodeScalarView(view)).utf8)
+        b.withUnsafeBufferPointer { u -> [UInt8] in
+            var lo = 0
+            var hi = u.count
+            while lo < hi {
+                let (s, len) = scalar(u, at: lo)
+                if !isPythonSpace(s) { break }
+                lo += len
+            }
+            while hi > lo {
+                var start = hi - 1
+                while start > lo && u[start] & 0xC0 == 0x80 { start -= 1 }
+                let (s, _) = scalar(u, at: start)
+                if !isPythonSpace(s) { break }
+                hi = start
+            }
+            return lo == 0 && hi == u.count ? b : Array(u[lo..<hi])
+        }
     }
 
     typealias ICUCall = (UnsafePointer<UInt8>?, Int32, UnsafeMutablePointer<UInt8>?, Int32, UnsafeMutablePointer<Int32>?) -> Int32

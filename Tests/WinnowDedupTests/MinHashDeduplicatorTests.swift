@@ -189,3 +189,21 @@ struct MinHashVerifyTests {
         #expect(js.contains { $0 < 0.8 } && js.contains { $0 >= 0.8 })
     }
 }
+
+@Suite("MinHash signature kernel")
+struct MinHashKernelTests {
+    @Test("the C kernel (AVX-512 where available) equals the Swift reference", arguments: [0, 1, 7, 112, 113])
+    func kernel(permutations m: Int) {
+        var state: UInt64 = 42
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state ^ (state >> 29)
+        }
+        let a = (0..<m).map { _ in next() % ((1 << 61) - 2) + 1 }
+        let b = (0..<m).map { _ in next() % ((1 << 61) - 1) }
+        for n in [0, 1, 2, 9, 300] {
+            let h = (0..<n).map { _ in next() }
+            #expect(MinHashDeduplicator.signatureForTesting(h, a: a, b: b) == MinHashDeduplicator.referenceSignatureForTesting(h, a: a, b: b))
+        }
+    }
+}
