@@ -38,8 +38,8 @@ Needs bench/.venv (datatrove, datasketch, xxhash, numpy) and a release build of 
    documents whose J with the document kept for their cluster (the first in input order)
    is >= 0.8.
 4. Cross-check: a Python replica of Winnow's algorithm (its normalisation, xxh64 shingle hashes,
-   seeded permutations, mod 2^61-1 signature, band keys, star edges to the first document of a
-   bucket, verification) must give exactly Winnow's clusters; with the verify run's work/ kept
+   seeded permutations, mod 2^61-1 signature, band keys, edges to the first (and, with verify, the previous) document
+   of a bucket, verification) must give exactly Winnow's clusters; with the verify run's work/ kept
    (--keep-work), every document's shingle-hash set and band keys are compared with Winnow's.
 
 Writes the markdown report to bench/out/results/minhash-quality-<UTC time>.md (and prints it).
@@ -374,16 +374,23 @@ def winnow_band_keys(hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[i
 
 def winnow_replica(keys: list[list[int]], hsets: list[frozenset], verify: float | None) -> list[int]:
     """Winnow's clustering: in each band, every document with the key of an earlier one is
-    linked to the first document with that key (input order); with verify, a link is kept only
-    if the exact Jaccard of the two shingle-hash sets reaches it."""
+    linked to the first document with that key (input order); with verify, also to the previous
+    document with that key, and a link is kept only if the exact Jaccard of the two shingle-hash
+    sets reaches the threshold."""
     n = len(keys)
     uf = UnionFind(n)
     for band in range(BANDS):
         first: dict[int, int] = {}
+        previous: dict[int, int] = {}
         for d in range(n):
-            f = first.setdefault(keys[d][band], d)
+            k = keys[d][band]
+            f = first.setdefault(k, d)
+            p = previous.get(k, d)
+            previous[k] = d
             if f != d and (verify is None or jaccard(hsets[f], hsets[d]) >= verify):
                 uf.union(f, d)
+            if verify is not None and p != f and p != d and jaccard(hsets[p], hsets[d]) >= verify:
+                uf.union(p, d)
     return uf.labels()
 
 
@@ -726,8 +733,8 @@ def main() -> None:
     L.append(f"- corpus build {t_corpus:.1f} s; ground truth {t_truth:.1f} s ({n_cand:,} candidate pairs "
              f"from prefix filtering + planted groups); Winnow replica {t_replica:.1f} s; whole script {total:.0f} s\n")
     L.append("Cross-check against a Python replica of Winnow's algorithm (simplify_text, xxh64 shingles, "
-             "splitmix64 permutations, mod 2⁶¹−1 signatures, xxh64 band keys, star edges to the first "
-             "document of each bucket, verification on those edges):\n")
+             "splitmix64 permutations, mod 2⁶¹−1 signatures, xxh64 band keys, edges to the first "
+             "(and with verify the previous) document of each bucket, verification on those edges):\n")
     L.append(f"- defaults: clusters identical to Winnow's: **{'yes' if diff_default == 0 else f'no, {diff_default} documents differ'}**")
     L.append(f"- verify 0.8: clusters identical to Winnow's: **{'yes' if diff_verify == 0 else f'no, {diff_verify} documents differ'}**")
     L.append(f"- Winnow's work/ (verify run, `--keep-work`) against Python: {work_check}")

@@ -349,11 +349,20 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         buffer.reserveCapacity(1 << 16)
         var groupKey: UInt64 = 0
         var groupFirst: UInt64?
+        var groupPrevious: UInt64 = 0
         while let e = pop() {
             try refill(e.shard)
             if let first = groupFirst, e.key == groupKey {
+                // Link each member to the bucket's first document and, with verify, also to
+                // the member before it: a pair rejected by the Jaccard check against the first
+                // can still join through a closer neighbour.
                 buffer.append(first)
                 buffer.append(e.node)
+                if verify != nil && groupPrevious != first {
+                    buffer.append(groupPrevious)
+                    buffer.append(e.node)
+                }
+                groupPrevious = e.node
                 if buffer.count >= 1 << 16 {
                     try buffer.withUnsafeBytes { try out.write($0) }
                     buffer.removeAll(keepingCapacity: true)
@@ -361,6 +370,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             } else {
                 groupKey = e.key
                 groupFirst = e.node
+                groupPrevious = e.node
             }
         }
         try buffer.withUnsafeBytes { try out.write($0) }
