@@ -33,34 +33,48 @@ static const UNormalizer2 *normalizer(int32_t form, UErrorCode *e) {
     }
 }
 
+/* UTF-8 → UTF-16 → normalised UTF-16 (malloc'd; *outlen set). NULL and *e set on failure. */
+static UChar *normalize_utf16(const UNormalizer2 *n, const uint8_t *src, int32_t len, int32_t *outlen, UErrorCode *e) {
+    int32_t u16len = 0;
+    u_strFromUTF8(NULL, 0, &u16len, (const char *)src, len, e);
+    if (*e == U_BUFFER_OVERFLOW_ERROR) *e = U_ZERO_ERROR;
+    if (U_FAILURE(*e)) return NULL;
+    UChar *in = (UChar *)malloc(sizeof(UChar) * (size_t)(u16len + 1));
+    u_strFromUTF8(in, u16len + 1, NULL, (const char *)src, len, e);
+    if (U_FAILURE(*e)) { free(in); return NULL; }
+    int32_t outcap = u16len * 3 + 16;
+    UChar *out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+    *outlen = unorm2_normalize(n, in, u16len, out, outcap, e);
+    if (*e == U_BUFFER_OVERFLOW_ERROR) {
+        *e = U_ZERO_ERROR; free(out); outcap = *outlen + 1;
+        out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
+        *outlen = unorm2_normalize(n, in, u16len, out, outcap, e);
+    }
+    free(in);
+    if (U_FAILURE(*e)) { free(out); return NULL; }
+    return out;
+}
+
+/* UTF-16 → UTF-8 into dst (cap bytes); returns the bytes needed; frees `s`. */
+static int32_t to_utf8_and_free(UChar *s, int32_t len, uint8_t *dst, int32_t cap, int32_t *err) {
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t need = 0;
+    u_strToUTF8((char *)dst, cap, &need, s, len, &e);
+    free(s);
+    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
+    *err = U_FAILURE(e) ? e : 0;
+    return need;
+}
+
 int32_t cicu_normalize_utf8(int32_t form, const uint8_t *src, int32_t len, uint8_t *dst, int32_t cap, int32_t *err) {
     UErrorCode e = U_ZERO_ERROR;
     const UNormalizer2 *n = normalizer(form, &e);
     if (U_FAILURE(e)) { *err = e; return 0; }
-    /* UTF-8 → UTF-16 → normalise → UTF-8. ICU 72's C API has no UTF-8 normalise entry point. */
-    int32_t u16len = 0;
-    u_strFromUTF8(NULL, 0, &u16len, (const char *)src, len, &e);
-    if (e == U_BUFFER_OVERFLOW_ERROR) e = U_ZERO_ERROR;
-    if (U_FAILURE(e)) { *err = e; return 0; }
-    UChar *in = (UChar *)malloc(sizeof(UChar) * (size_t)(u16len + 1));
-    u_strFromUTF8(in, u16len + 1, NULL, (const char *)src, len, &e);
-    if (U_FAILURE(e)) { free(in); *err = e; return 0; }
-    int32_t outcap = u16len * 3 + 16;
-    UChar *out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
-    int32_t outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
-    if (e == U_BUFFER_OVERFLOW_ERROR) {
-        e = U_ZERO_ERROR; free(out); outcap = outlen + 1;
-        out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
-        outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
-    }
-    free(in);
-    if (U_FAILURE(e)) { free(out); *err = e; return 0; }
-    int32_t need = 0;
-    u_strToUTF8((char *)dst, cap, &need, out, outlen, &e);
-    free(out);
-    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
-    *err = U_FAILURE(e) ? e : 0;
-    return need;
+    /* ICU 72's C API has no UTF-8 normalise entry point. */
+    int32_t outlen = 0;
+    UChar *out = normalize_utf16(n, src, len, &outlen, &e);
+    if (!out) { *err = e; return 0; }
+    return to_utf8_and_free(out, outlen, dst, cap, err);
 }
 
 static UCaseMap *root_casemap = NULL;
@@ -84,22 +98,9 @@ int32_t cicu_nfd_strip_marks(const uint8_t *src, int32_t len, uint8_t *dst, int3
     UErrorCode e = U_ZERO_ERROR;
     const UNormalizer2 *n = unorm2_getNFDInstance(&e);
     if (U_FAILURE(e)) { *err = e; return 0; }
-    int32_t u16len = 0;
-    u_strFromUTF8(NULL, 0, &u16len, (const char *)src, len, &e);
-    if (e == U_BUFFER_OVERFLOW_ERROR) e = U_ZERO_ERROR;
-    if (U_FAILURE(e)) { *err = e; return 0; }
-    UChar *in = (UChar *)malloc(sizeof(UChar) * (size_t)(u16len + 1));
-    u_strFromUTF8(in, u16len + 1, NULL, (const char *)src, len, &e);
-    int32_t outcap = u16len * 3 + 16;
-    UChar *out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
-    int32_t outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
-    if (e == U_BUFFER_OVERFLOW_ERROR) {
-        e = U_ZERO_ERROR; free(out); outcap = outlen + 1;
-        out = (UChar *)malloc(sizeof(UChar) * (size_t)outcap);
-        outlen = unorm2_normalize(n, in, u16len, out, outcap, &e);
-    }
-    free(in);
-    if (U_FAILURE(e)) { free(out); *err = e; return 0; }
+    int32_t outlen = 0;
+    UChar *out = normalize_utf16(n, src, len, &outlen, &e);
+    if (!out) { *err = e; return 0; }
     /* Drop Mn code points in place. */
     int32_t w = 0;
     for (int32_t i = 0; i < outlen;) {
@@ -109,12 +110,7 @@ int32_t cicu_nfd_strip_marks(const uint8_t *src, int32_t len, uint8_t *dst, int3
         if (u_charType(c) == U_NON_SPACING_MARK) continue;
         for (int32_t k = start; k < i; k++) out[w++] = out[k];
     }
-    int32_t need = 0;
-    u_strToUTF8((char *)dst, cap, &need, out, w, &e);
-    free(out);
-    if (e == U_BUFFER_OVERFLOW_ERROR || e == U_STRING_NOT_TERMINATED_WARNING) e = U_ZERO_ERROR;
-    *err = U_FAILURE(e) ? e : 0;
-    return need;
+    return to_utf8_and_free(out, w, dst, cap, err);
 }
 
 struct cicu_breaker { UBreakIterator *bi; UText *ut; };

@@ -81,25 +81,14 @@ public struct DatatroveNormalizer: Sendable {
         var i = 0
         let n = u.count
         func scalar(at i: Int) -> (Unicode.Scalar, Int) { Self.scalar(u, at: i) }
-        func isDigit(at i: Int) -> (Bool, Int) { Self.isDigit(u, at: i) }
         while i < n {
             let c = u[i]
             if c < 0x80 {
                 if c >= 0x30 && c <= 0x39 {
-                    // A number: digits, optionally one separator and more digits.
-                    var j = i + 1
-                    while j < n, case (true, let l) = isDigit(at: j) { j += l }
-                    if j < n {
-                        let (sep, sl) = scalar(at: j)
-                        if decimalSeparators.contains(sep), j + sl < n, case (true, _) = isDigit(at: j + sl) {
-                            j += sl
-                            while j < n, case (true, let l) = isDigit(at: j) { j += l }
-                        }
-                    }
                     if pendingSpace && !out.isEmpty { out.append(0x20) }
                     pendingSpace = false
                     out.append(0x30)
-                    i = j
+                    i = numberEnd(u, after: i + 1)
                     continue
                 }
                 if spaceTable[Int(c)] {
@@ -115,19 +104,10 @@ public struct DatatroveNormalizer: Sendable {
             }
             let (s, len) = scalar(at: i)
             if s.properties.numericType == .decimal {
-                var j = i + len
-                while j < n, case (true, let l) = isDigit(at: j) { j += l }
-                if j < n {
-                    let (sep, sl) = scalar(at: j)
-                    if decimalSeparators.contains(sep), j + sl < n, case (true, _) = isDigit(at: j + sl) {
-                        j += sl
-                        while j < n, case (true, let l) = isDigit(at: j) { j += l }
-                    }
-                }
                 if pendingSpace && !out.isEmpty { out.append(0x20) }
                 pendingSpace = false
                 out.append(0x30)
-                i = j
+                i = numberEnd(u, after: i + len)
                 continue
             }
             if punctuation.contains(s) || isPythonSpace(s) {
@@ -141,6 +121,22 @@ public struct DatatroveNormalizer: Sendable {
             i += len
         }
         return out
+    }
+
+    /// The end of a number whose first digit ends at `j`: more digits, then optionally one
+    /// decimal separator followed by digits (`\p{Nd}+([.,،٫⎖⎗⎘]\p{Nd}+)?`).
+    static func numberEnd(_ u: UnsafeBufferPointer<UInt8>, after start: Int) -> Int {
+        let n = u.count
+        var j = start
+        while j < n, case (true, let l) = isDigit(u, at: j) { j += l }
+        if j < n {
+            let (sep, sl) = scalar(u, at: j)
+            if decimalSeparators.contains(sep), j + sl < n, case (true, _) = isDigit(u, at: j + sl) {
+                j += sl
+                while j < n, case (true, let l) = isDigit(u, at: j) { j += l }
+            }
+        }
+        return j
     }
 
     /// Decodes the scalar at byte i of valid UTF-8, and its length in bytes.

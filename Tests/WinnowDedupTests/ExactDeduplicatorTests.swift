@@ -6,25 +6,9 @@ import WinnowIO
 
 @Suite("exact_dedup")
 struct ExactDeduplicatorTests {
-    /// Runs observe → resolve → decide over shards of texts; returns verdicts per shard.
     func run(_ shards: [[String]], normalize: Bool = true) throws -> [[(Verdict, String?)]] {
-        let dir = NSTemporaryDirectory() + "winnow-dedup-\(UUID().uuidString)"
-        try FileSystem.createDirectory(dir)
-        defer { try? FileSystem.remove(dir) }
-        let stage = ExactDeduplicator(normalize: normalize)
-        for (s, texts) in shards.enumerated() {
-            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            for (i, t) in texts.enumerated() { try o.observe(Document(id: "s\(s)d\(i)", text: t), index: i) }
-            try o.finish()
-        }
-        try stage.resolve(step: 0, partition: 0, context: CorpusContext(workDirectory: dir, shard: -1, shardCount: shards.count))
-        return try shards.enumerated().map { s, texts in
-            let d = try stage.makeDecider(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            return try texts.enumerated().map { i, t in
-                var doc = Document(id: "s\(s)d\(i)", text: t)
-                let v = try d.decide(&doc, index: i)
-                return (v, doc.metadata["duplicate_of"]?.stringValue)
-            }
+        try runCorpusStage(ExactDeduplicator(normalize: normalize), shards).map { shard in
+            shard.map { ($0.verdict, $0.document.metadata["duplicate_of"]?.stringValue) }
         }
     }
 

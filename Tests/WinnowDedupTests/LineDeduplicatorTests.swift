@@ -7,24 +7,7 @@ import WinnowIO
 @Suite("line_dedup")
 struct LineDeduplicatorTests {
     func run(_ shards: [[String]], minWords: Int = 1) throws -> [[(Verdict, String)]] {
-        let dir = NSTemporaryDirectory() + "winnow-lines-\(UUID().uuidString)"
-        try FileSystem.createDirectory(dir)
-        defer { try? FileSystem.remove(dir) }
-        let stage = LineDeduplicator(minWords: minWords)
-        for (s, texts) in shards.enumerated() {
-            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            for (i, t) in texts.enumerated() { try o.observe(Document(id: "\(s)-\(i)", text: t), index: i) }
-            try o.finish()
-        }
-        try stage.resolve(step: 0, partition: 0, context: CorpusContext(workDirectory: dir, shard: -1, shardCount: shards.count))
-        return try shards.enumerated().map { s, texts in
-            let d = try stage.makeDecider(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            return try texts.enumerated().map { i, t in
-                var doc = Document(id: "\(s)-\(i)", text: t)
-                let v = try d.decide(&doc, index: i)
-                return (v, doc.text)
-            }
-        }
+        try runCorpusStage(LineDeduplicator(minWords: minWords), shards).map { $0.map { ($0.verdict, $0.document.text) } }
     }
 
     @Test("removes repeated lines after their first occurrence, across shards")

@@ -8,30 +8,10 @@ import WinnowText
 @Suite("minhash_dedup")
 struct MinHashDeduplicatorTests {
     init() {}
-    /// Runs observe → resolve (all bands, then clustering) → decide; returns (verdict, metadata) per shard.
-    func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator(), budget: Int = 1 << 30) throws -> [[(Verdict, [String: MetadataValue])]] {
-        let dir = NSTemporaryDirectory() + "winnow-minhash-\(UUID().uuidString)"
-        try FileSystem.createDirectory(dir)
-        defer { try? FileSystem.remove(dir) }
-        for (s, texts) in shards.enumerated() {
-            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count, memoryBudget: budget))
-            for (i, t) in texts.enumerated() { try o.observe(Document(id: "s\(s)d\(i)", text: t), index: i) }
-            try o.finish()
-        }
-        for (step, parts) in stage.resolveSteps.enumerated() {
-            for p in 0..<parts {
-                try stage.resolve(step: step, partition: p, context: CorpusContext(workDirectory: dir, shard: -1, shardCount: shards.count, partition: p))
-            }
-        }
-        return try shards.enumerated().map { s, texts in
-            let d = try stage.makeDecider(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            return try texts.enumerated().map { i, t in
-                var doc = Document(id: "s\(s)d\(i)", text: t)
-                let v = try d.decide(&doc, index: i)
-                if v == .keep && doc.metadata.isEmpty { #expect(d.quickVerdict(index: i) == .keep) }
-                return (v, doc.metadata)
-            }
-        }
+    func run(_ shards: [[String]], stage: MinHashDeduplicator = MinHashDeduplicator(), budget: Int = 1 << 30) throws
+        -> [[(Verdict, [String: MetadataValue])]]
+    {
+        try runCorpusStage(stage, shards, budget: budget).map { $0.map { ($0.verdict, $0.document.metadata) } }
     }
 
     /// A deterministic English-like text of `n` words.

@@ -7,23 +7,7 @@ import WinnowIO
 @Suite("substring_dedup")
 struct SubstringDeduplicatorTests {
     func run(_ shards: [[String]], minBytes: Int = 100) throws -> [[(Verdict, String)]] {
-        let dir = NSTemporaryDirectory() + "winnow-substr-\(UUID().uuidString)"
-        try FileSystem.createDirectory(dir)
-        defer { try? FileSystem.remove(dir) }
-        let stage = SubstringDeduplicator(minBytes: minBytes)
-        for (s, texts) in shards.enumerated() {
-            let o = try stage.makeObserver(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            for (i, t) in texts.enumerated() { try o.observe(Document(id: "\(s)-\(i)", text: t), index: i) }
-            try o.finish()
-        }
-        try stage.resolve(step: 0, partition: 0, context: CorpusContext(workDirectory: dir, shard: -1, shardCount: shards.count))
-        return try shards.enumerated().map { s, texts in
-            let d = try stage.makeDecider(context: CorpusContext(workDirectory: dir, shard: s, shardCount: shards.count))
-            return try texts.enumerated().map { i, t in
-                var doc = Document(id: "\(s)-\(i)", text: t)
-                return (try d.decide(&doc, index: i), doc.text)
-            }
-        }
+        try runCorpusStage(SubstringDeduplicator(minBytes: minBytes), shards).map { $0.map { ($0.verdict, $0.document.text) } }
     }
 
     /// Pseudo-random lowercase words: text that occurs nowhere else.
