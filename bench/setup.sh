@@ -46,7 +46,7 @@ pip_group() {
 # processing extra's other dependencies by hand (they are what the filters,
 # tokenizers and dedup blocks import).
 DT_PROCESSING=(fasttext-numpy2-wheel nltk inscriptis tldextract tokenizers ftfy
-               fasteners regex "xxhash<4" pyahocorasick)
+               fasteners regex "xxhash<4" pyahocorasick spacy)   # spacy: datatrove's English word tokenizer (MinHash, Gopher)
 if ! pip_group datatrove "datatrove[io,cli]>=0.10,<0.11" "${DT_PROCESSING[@]}"; then
   echo "ERROR: datatrove is mandatory and failed to install; last log lines:" >&2
   tail -n 30 "$LOG" >&2
