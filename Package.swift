@@ -52,6 +52,8 @@ let package = Package(
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText"]),
         .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
+        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore"]),
         .target(
             name: "WinnowPipeline",
             dependencies: [
@@ -73,6 +75,8 @@ let package = Package(
         .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]

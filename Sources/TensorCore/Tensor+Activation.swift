@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - Normalisation and activations
+
+extension Tensor {
+    /// Layer normalisation over the last dimension: `(x − mean) / sqrt(var + epsilon) · gamma + beta`,
+    /// with the biased variance as PyTorch computes it.
+    /// - Parameters:
+    ///   - gamma: the scale, `columns` elements.
+    ///   - beta: the shift, `columns` elements.
+    ///   - epsilon: added to the variance (BERT uses 1e-12).
+    public mutating func layerNorm(gamma: Tensor, beta: Tensor, epsilon: Float) {
+        let n = columns
+        precondition(gamma.count == n && beta.count == n, "layerNorm: gamma/beta must have \(n) elements")
+        let m = rows
+        gamma.scalars.withUnsafeBufferPointer { pg in
+            beta.scalars.withUnsafeBufferPointer { pb in
+                scalars.withUnsafeMutableBufferPointer { px in
+                    for r in 0 ..< m {
+                        let base = r * n
+                        var sum: Float = 0
+                        for j in 0 ..< n { sum += px[base + j] }
+                        let mean = sum / Float(n)
+                        var squares: Float = 0
+                        for j in 0 ..< n {
+                            let d = px[base + j] - mean
+                            squares += d * d
+                        }
+                        let inverse = 1 / (squares / Float(n) + epsilon).squareRoot()
+                        for j in 0 ..< n { px[base + j] = (px[base + j] - mean) * inverse * pg[j] + pb[j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// GELU in its exact form, `0.5 · x · (1 + erf(x / √2))`, element-wise.
+    ///
+    /// `erf` is evaluated with a rational approximation on [-4, 4] (the one Eigen and XLA use;
+    /// absolute error below 1e-6, and erf is ±1 in Float32 outside that range), 16 lanes at a time.
+    public mutating func gelu() {
+        scalars.withUnsafeMutableBufferPointer { px in
+            guard let base = px.baseAddress else { return }
+            let count = px.count
+            var i = 0
+            let raw = UnsafeMutableRawPointer(base)
+            while i + 16 <= count {
+                let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                raw.storeBytes(of: Tensor.gelu16(x), toByteOffset: i * 4, as: SIMD16<Float>.self)
+                i += 16
+            }
+            if i < count {
+                var tail = SIMD16<Float>(repeating: 0)
+                for j in i ..< count { tail[j - i] = px[j] }
+                let result = Tensor.gelu16(tail)
+                for j in i ..< count { px[j] = result[j - i] }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func gelu16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let halfX = 0.5 * x
+        return halfX + halfX * erf16(x * 0.707_106_77)
+    }
+
+    /// erf for 16 lanes: clamp to [-4, 4], then an odd degree-13 over even degree-8 rational in x.
+    @inline(__always)
+    static func erf16(_ input: SIMD16<Float>) -> SIMD16<Float> {
+        let x = input.clamped(lowerBound: SIMD16(repeating: -4), upperBound: SIMD16(repeating: 4))
+        let x2 = x * x
+        var p = x2 * -2.726_142_2e-10 + 2.770_681_4e-08
+        p = x2 * p - 2.101_024e-06
+        p = x2 * p - 5.692_506_4e-05
+        p = x2 * p - 7.349_906_3e-04
+        p = x2 * p - 2.954_600_1e-03
+        p = x2 * p - 1.609_603_3e-02
+        p = x * p
+        var q = x2 * -1.456_607_2e-05 - 2.133_740_6e-04
+        q = x2 * q - 1.682_827e-03
+        q = x2 * q - 7.373_329_2e-03
+        q = x2 * q - 1.426_473_9e-02
+        return p / q
+    }
+
+    /// Softmax over the last dimension, after adding an optional additive mask to every row.
+    ///
+    /// The mask has `columns` elements (or a multiple of them, one mask row per group of rows
+    /// as `maskRowsPerGroup` says): use 0 for positions to keep and a large negative number
+    /// (for example `-1e9`) for positions to ignore.
+    /// - Parameters:
+    ///   - mask: additive mask, `columns` × number-of-groups elements, or `nil`.
+    ///   - maskRowsPerGroup: how many consecutive rows share one mask row.
+    public mutating func softmax(mask: [Float]? = nil, maskRowsPerGroup: Int? = nil) {
+        let n = columns
+        let m = rows
+        guard n > 0 else { return }
+        let group = maskRowsPerGroup ?? m
+        if let mask { precondition(mask.count % n == 0 && group > 0, "softmax: mask is not whole rows of \(n)") }
+        scalars.withUnsafeMutableBufferPointer { px in
+            for r in 0 ..< m {
+                let base = r * n
+                if let mask {
+                    let maskBase = ((r / group) * n) % mask.count
+                    for j in 0 ..< n { px[base + j] += mask[maskBase + j] }
+                }
+                Tensor.softmaxRow(px, base: base, count: n)
+            }
+        }
+    }
+
+    /// Softmax of `count` elements starting at `base`, in place, subtracting the maximum first.
+    @inline(__always)
+    static func softmaxRow(_ px: UnsafeMutableBufferPointer<Float>, base: Int, count n: Int) {
+        var maximum = -Float.infinity
+        for j in 0 ..< n { maximum = max(maximum, px[base + j]) }
+        if maximum == -Float.infinity {
+            for j in 0 ..< n { px[base + j] = 0 }
+            return
+        }
+        var sum: Float = 0
+        for j in 0 ..< n {
+            let e = expf(px[base + j] - maximum)
+            px[base + j] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for j in 0 ..< n { px[base + j] *= inverse }
+    }
+}

@@ -1,0 +1,70 @@
+internal import COpenBLAS
+
+// MARK: - Multi-head attention
+
+extension Tensor {
+    /// Scaled dot-product attention over several heads and a batch of equally long sequences.
+    ///
+    /// `query`, `key` and `value` are `[batch · sequenceLength, hidden]` with the heads side by side
+    /// in the hidden dimension (head `h` owns columns `h·d ..< (h+1)·d`, `d = hidden / heads`), as
+    /// BERT's projections produce them. Each head computes
+    /// `softmax(Q·Kᵀ / √d + mask) · V` with sgemm on strided views, without copying heads apart.
+    /// - Parameters:
+    ///   - query: queries, `[batch · sequenceLength, hidden]`.
+    ///   - key: keys, same shape.
+    ///   - value: values, same shape.
+    ///   - heads: the number of attention heads; must divide `hidden`.
+    ///   - sequenceLength: tokens per sequence (the padded length).
+    ///   - keyMask: additive mask per key position, `batch · sequenceLength` elements
+    ///     (0 to attend, a large negative number such as `-1e9` for padding), or `nil`.
+    /// - Returns: the attended values, `[batch · sequenceLength, hidden]`.
+    public static func multiHeadAttention(
+        query: Tensor, key: Tensor, value: Tensor, heads: Int, sequenceLength: Int, keyMask: [Float]?
+    ) -> Tensor {
+        let hidden = query.columns
+        let totalRows = query.rows
+        precondition(key.shape == query.shape && value.shape == query.shape, "attention: q/k/v shapes differ")
+        precondition(heads > 0 && hidden % heads == 0, "attention: \(heads) heads do not divide \(hidden)")
+        precondition(sequenceLength > 0 && totalRows % sequenceLength == 0, "attention: rows not a multiple of the sequence length")
+        let batch = totalRows / sequenceLength
+        if let keyMask { precondition(keyMask.count == totalRows, "attention: mask needs \(totalRows) elements") }
+        let headSize = hidden / heads
+        let scale = 1 / Float(headSize).squareRoot()
+        let s = sequenceLength
+        var output = Tensor(shape: query.shape)
+        var scores = [Float](repeating: 0, count: s * s)
+        query.scalars.withUnsafeBufferPointer { pq in
+            key.scalars.withUnsafeBufferPointer { pk in
+                value.scalars.withUnsafeBufferPointer { pv in
+                    output.scalars.withUnsafeMutableBufferPointer { po in
+                        scores.withUnsafeMutableBufferPointer { ps in
+                            guard let q = pq.baseAddress, let k = pk.baseAddress, let v = pv.baseAddress,
+                                let o = po.baseAddress, let sc = ps.baseAddress
+                            else { return }
+                            for b in 0 ..< batch {
+                                for h in 0 ..< heads {
+                                    let offset = b * s * hidden + h * headSize
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(s), Int32(s), Int32(headSize),
+                                        scale, q + offset, Int32(hidden), k + offset, Int32(hidden),
+                                        0, sc, Int32(s))
+                                    for i in 0 ..< s {
+                                        if let keyMask {
+                                            for j in 0 ..< s { ps[i * s + j] += keyMask[b * s + j] }
+                                        }
+                                        Tensor.softmaxRow(ps, base: i * s, count: s)
+                                    }
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(s), Int32(headSize), Int32(s),
+                                        1, sc, Int32(s), v + offset, Int32(hidden),
+                                        0, o + offset, Int32(hidden))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+}

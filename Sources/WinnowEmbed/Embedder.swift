@@ -1,0 +1,111 @@
+import TensorCore
+
+/// Sentence embeddings from a sentence-transformers folder (for example all-MiniLM-L6-v2):
+/// WordPiece tokens → BERT → pooling as `1_Pooling/config.json` says → L2-normalisation when
+/// `modules.json` lists a `Normalize` module.
+///
+/// ```swift
+/// let embedder = try Embedder(folder: ModelFolder(path: "models/all-MiniLM-L6-v2"))
+/// let vectors = embedder.embed(["A man is eating food.", "A man is eating bread."])
+/// ```
+///
+/// Texts are sorted by token count and batched so each batch pads only to its longest text;
+/// results come back in input order. The embedder is immutable: threads may share one and call
+/// ``embed(_:batchSize:maxBatchTokens:)`` concurrently, each with OpenBLAS set to one thread
+/// (`BLAS.setThreadCount(1)`).
+public struct Embedder: Sendable {
+    /// The tokenizer.
+    public let tokenizer: WordPieceTokenizer
+    /// The encoder.
+    public let model: BertModel
+    /// The pooling settings.
+    public let pooling: PoolingConfiguration
+    /// Whether vectors are scaled to unit length.
+    public let normalizes: Bool
+
+    /// The length of every vector.
+    public var dimension: Int { pooling.dimension }
+
+    /// Loads the tokenizer, model, pooling and normalisation settings of a sentence-transformers folder.
+    /// - Throws: ``EmbedError`` naming the file at fault; pooling modes other than mean and CLS
+    ///   are rejected.
+    public init(folder: ModelFolder) throws(EmbedError) {
+        tokenizer = try WordPieceTokenizer(folder: folder)
+        model = try BertModel(folder: folder)
+        let poolingPath = "1_Pooling/config.json"
+        pooling = try folder.decode(PoolingConfiguration.self, from: poolingPath)
+        let modes = [pooling.meanTokens, pooling.clsToken, pooling.maxTokens, pooling.meanSqrtLengthTokens].filter { $0 }.count
+        guard modes == 1, !pooling.maxTokens, !pooling.meanSqrtLengthTokens else {
+            throw EmbedError(path: folder.file(poolingPath), message: "exactly one of mean or CLS pooling is supported")
+        }
+        guard pooling.dimension == model.configuration.hiddenSize else {
+            throw EmbedError(path: folder.file(poolingPath), message: "word_embedding_dimension \(pooling.dimension) ≠ hidden_size \(model.configuration.hiddenSize)")
+        }
+        guard tokenizer.maxLength <= model.configuration.maxPositionEmbeddings else {
+            throw EmbedError(
+                path: folder.file("sentence_bert_config.json"),
+                message: "max_seq_length \(tokenizer.maxLength) exceeds max_position_embeddings \(model.configuration.maxPositionEmbeddings)")
+        }
+        if folder.contains("modules.json") {
+            normalizes = try folder.decode([ModuleEntry].self, from: "modules.json").contains { $0.type.hasSuffix(".Normalize") }
+        } else {
+            normalizes = false
+        }
+    }
+
+    /// Embeds texts, in input order.
+    ///
+    /// Texts are sorted by token count and cut into batches of at most `batchSize` texts whose
+    /// padded size (texts × longest) stays within `maxBatchTokens`, so short texts travel in
+    /// large batches (better sgemm efficiency) and no batch pads beyond its own longest text.
+    /// - Parameters:
+    ///   - texts: the texts; each is truncated to the tokenizer's `maxLength` tokens.
+    ///   - batchSize: the most texts per forward pass.
+    ///   - maxBatchTokens: the most padded tokens per forward pass (a batch always holds at
+    ///     least one text).
+    /// - Returns: one vector of ``dimension`` floats per text.
+    public func embed(_ texts: [String], batchSize: Int = 256, maxBatchTokens: Int = 8192) -> [[Float]] {
+        let encoded = texts.map { tokenizer.encode($0) }
+        let order = encoded.indices.sorted { (encoded[$0].count, $0) < (encoded[$1].count, $1) }
+        var result = [[Float]](repeating: [], count: texts.count)
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count, end - start < batchSize,
+                (end - start + 1) * encoded[order[end]].count <= maxBatchTokens
+            {
+                end += 1
+            }
+            let batch = Array(order[start ..< end])
+            let vectors = embed(encoded: batch.map { encoded[$0] })
+            for (position, index) in batch.enumerated() { result[index] = vectors.row(position) }
+            start = end
+        }
+        return result
+    }
+
+    /// Embeds already tokenized texts as one batch, padded to the longest.
+    /// - Parameter encoded: id sequences from ``WordPieceTokenizer/encode(_:)``.
+    /// - Returns: `[encoded.count, dimension]`.
+    public func embed(encoded: [[Int32]]) -> Tensor {
+        let length = encoded.map(\.count).max() ?? 0
+        guard length > 0 else { return Tensor(shape: [encoded.count, dimension]) }
+        var ids = [Int32](repeating: tokenizer.paddingID, count: encoded.count * length)
+        var mask = [Float](repeating: 0, count: encoded.count * length)
+        for (row, sequence) in encoded.enumerated() {
+            for (column, id) in sequence.enumerated() {
+                ids[row * length + column] = id
+                mask[row * length + column] = 1
+            }
+        }
+        let hidden = model.forward(ids: ids, mask: mask, sequenceLength: length)
+        var pooled: Tensor
+        if pooling.clsToken {
+            pooled = hidden.gatherRows((0 ..< encoded.count).map { Int32($0 * length) })
+        } else {
+            pooled = hidden.meanPooled(mask: mask, sequenceLength: length)
+        }
+        if normalizes { pooled.l2Normalize() }
+        return pooled
+    }
+}
