@@ -1,22 +1,11 @@
 /// The small JSON subset a safetensors header needs, parsed from bytes without Foundation.
-enum HeaderJSON: Equatable {
+enum HeaderJSON {
     case object([(String, HeaderJSON)])
     case array([HeaderJSON])
     case string(String)
     case number(String)
     case bool(Bool)
     case null
-
-    static func == (lhs: HeaderJSON, rhs: HeaderJSON) -> Bool {
-        switch (lhs, rhs) {
-        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        case (.array(let a), .array(let b)): a == b
-        case (.string(let a), .string(let b)), (.number(let a), .number(let b)): a == b
-        case (.bool(let a), .bool(let b)): a == b
-        case (.null, .null): true
-        default: false
-        }
-    }
 
     /// The value as a non-negative integer that fits an `Int`, if it is one.
     var nonNegativeInt: Int? {

@@ -46,6 +46,11 @@ public struct Embedder: Sendable {
                 path: folder.file("sentence_bert_config.json"),
                 message: "max_seq_length \(tokenizer.maxLength) exceeds max_position_embeddings \(model.configuration.maxPositionEmbeddings)")
         }
+        if let largest = tokenizer.vocabulary.values.max(), Int(largest) >= model.configuration.vocabularySize {
+            throw EmbedError(
+                path: folder.file("tokenizer.json"),
+                message: "token id \(largest) is outside the model's vocab_size \(model.configuration.vocabularySize)")
+        }
         if folder.contains("modules.json") {
             normalizes = try folder.decode([ModuleEntry].self, from: "modules.json").contains { $0.type.hasSuffix(".Normalize") }
         } else {
@@ -58,13 +63,15 @@ public struct Embedder: Sendable {
     /// Texts are sorted by token count and cut into batches of at most `batchSize` texts whose
     /// padded size (texts × longest) stays within `maxBatchTokens`, so short texts travel in
     /// large batches (better sgemm efficiency) and no batch pads beyond its own longest text.
+    /// The defaults keep a batch's activations cache-sized: on a 2-vCPU Xeon, 64 texts / 2,048
+    /// tokens was about 1.9× faster than 512 texts / 16,384 tokens for short sentences.
     /// - Parameters:
     ///   - texts: the texts; each is truncated to the tokenizer's `maxLength` tokens.
     ///   - batchSize: the most texts per forward pass.
     ///   - maxBatchTokens: the most padded tokens per forward pass (a batch always holds at
     ///     least one text).
     /// - Returns: one vector of ``dimension`` floats per text.
-    public func embed(_ texts: [String], batchSize: Int = 256, maxBatchTokens: Int = 8192) -> [[Float]] {
+    public func embed(_ texts: [String], batchSize: Int = 64, maxBatchTokens: Int = 2048) -> [[Float]] {
         let encoded = texts.map { tokenizer.encode($0) }
         let order = encoded.indices.sorted { (encoded[$0].count, $0) < (encoded[$1].count, $1) }
         var result = [[Float]](repeating: [], count: texts.count)

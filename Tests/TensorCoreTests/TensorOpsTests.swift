@@ -186,5 +186,9 @@ struct TensorOpsTests {
         #expect(!BLAS.coreName.isEmpty)
         BLAS.setThreadCount(1)
         #expect(BLAS.threadCount == 1)
+        if let warning = BLAS.kernelWarning {
+            #expect(warning.contains("OPENBLAS_CORETYPE"))
+            #expect(BLAS.isGenericCore)
+        }
     }
 }

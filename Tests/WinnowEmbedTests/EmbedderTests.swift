@@ -53,7 +53,10 @@ struct EmbedderTests {
         }
         #expect(embedder.embed([]).isEmpty)
     }
+}
 
+@Suite("Embedder loading errors")
+struct EmbedderLoadingTests {
     @Test("a folder without the model fails with the file named")
     func missingModel() throws {
         let folder = try ModelFolder(path: "/tmp")
@@ -61,6 +64,13 @@ struct EmbedderTests {
             _ = try BertModel(folder: folder)
         } throws: { error in
             (error as? EmbedError)?.description.contains("/tmp/config.json") == true
+        }
+    }
+
+    @Test("a path that is not a folder is rejected")
+    func notAFolder() {
+        #expect(throws: EmbedError(path: "/nonexistent/model", message: "model folder not found")) {
+            try ModelFolder(path: "/nonexistent/model")
         }
     }
 }

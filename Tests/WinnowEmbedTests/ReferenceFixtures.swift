@@ -46,7 +46,13 @@ enum ReferenceFixtures {
         return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Line.self, from: Data($0)) }
     }
 
-    static let skipMessage = "needs \(referencePath) and the model in \(modelPath) (run scripts/fetch-models.sh)"
+    /// Why a fixture-dependent test is skipped: names what is missing.
+    static var skipMessage: String {
+        var missing: [String] = []
+        if !hasModel { missing.append("the model folder \(modelPath) (run scripts/fetch-models.sh)") }
+        if !hasReference { missing.append("the reference file \(referencePath)") }
+        return missing.isEmpty ? "fixtures present" : "missing " + missing.joined(separator: " and ")
+    }
 
     /// Loaded once for all tests.
     static let embedder: Result<Embedder, EmbedError> = Result { () throws(EmbedError) in

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import WinnowEmbed
 
@@ -62,12 +63,30 @@ struct WordPieceTokenizerTests {
         #expect(mismatches == 0)
     }
 
-    @Test("vocab.txt fallback gives the same ids as tokenizer.json", .enabled(if: ReferenceFixtures.hasModel, "\(ReferenceFixtures.skipMessage)"))
+    @Test("vocab.txt and tokenizer_config.json alone give the same ids as tokenizer.json",
+          .enabled(if: ReferenceFixtures.hasModel, "\(ReferenceFixtures.skipMessage)"))
     func vocabFallback() throws {
-        let folder = try ModelFolder(path: ReferenceFixtures.modelPath)
-        let fromJSON = try WordPieceTokenizer(folder: folder)
+        let fromJSON = try WordPieceTokenizer(folder: ModelFolder(path: ReferenceFixtures.modelPath))
         #expect(fromJSON.vocabulary.count == 30522)
         #expect(fromJSON.vocabulary["[CLS]"] == 101)
         #expect(fromJSON.tokenize("unaffable Café") == ["una", "##ffa", "##ble", "cafe"])
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-vocab-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["vocab.txt", "tokenizer_config.json", "sentence_bert_config.json"] {
+            try FileManager.default.copyItem(
+                atPath: ReferenceFixtures.modelPath + "/" + name, toPath: folder.appendingPathComponent(name).path)
+        }
+        let fromVocab = try WordPieceTokenizer(folder: ModelFolder(path: folder.path))
+        #expect(fromVocab.vocabulary == fromJSON.vocabulary)
+        #expect(fromVocab.options == fromJSON.options)
+        #expect(fromVocab.maxLength == 256)
+        let texts = ReferenceFixtures.hasReference
+            ? try ReferenceFixtures.lines().map(\.text)
+            : ["Café, naïve, résumé", "北京是中华人民共和国的首都", "[CLS] [SEP] literal", "Ελληνικά ΟΔΥΣΣΕΥΣ"]
+        for text in texts {
+            #expect(fromVocab.encode(text) == fromJSON.encode(text), "\(text.prefix(60))")
+        }
     }
 }
