@@ -53,17 +53,17 @@ let package = Package(
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText"]),
         .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
-        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore"]),
+        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
         .target(
             name: "WinnowPipeline",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup",
+                "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowEmbed",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowPipeline",
+                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -46,6 +46,9 @@ public struct CorpusContext: Sendable {
     public var seed: UInt64
     /// The memory budget for this step in bytes (stages that sort spill to disk past it).
     public var memoryBudget: Int
+    /// The run's output folder (for stages that leave a result beside `data/`, such as
+    /// `embeddings/`); empty when the stage runs outside a run.
+    public var runDirectory: String = ""
 
     /// Creates a context.
     public init(workDirectory: String, shard: Int, shardCount: Int, partition: Int = -1, seed: UInt64 = 0,

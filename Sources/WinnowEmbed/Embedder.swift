@@ -1,4 +1,6 @@
+import Synchronization
 import TensorCore
+import WinnowCore
 
 /// Sentence embeddings from a sentence-transformers folder (for example all-MiniLM-L6-v2):
 /// WordPiece tokens → BERT → pooling as `1_Pooling/config.json` says → L2-normalisation when
@@ -73,19 +75,57 @@ public struct Embedder: Sendable {
     /// - Returns: one vector of ``dimension`` floats per text.
     public func embed(_ texts: [String], batchSize: Int = 64, maxBatchTokens: Int = 2048) -> [[Float]] {
         let encoded = texts.map { tokenizer.encode($0) }
-        let order = encoded.indices.sorted { (encoded[$0].count, $0) < (encoded[$1].count, $1) }
         var result = [[Float]](repeating: [], count: texts.count)
+        for batch in Embedder.batches(lengths: encoded.map(\.count), batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
+            let vectors = embed(encoded: batch.map { encoded[$0] })
+            for (position, index) in batch.enumerated() { result[index] = vectors.row(position) }
+        }
+        return result
+    }
+
+    /// Embeds texts on `workers` threads into one row-major matrix, in input order.
+    ///
+    /// Batching is the same as ``embed(_:batchSize:maxBatchTokens:)`` and independent of
+    /// `workers`, so the result is bit-identical for any worker count. Batches are taken by the
+    /// threads in order of length. OpenBLAS is set to one thread per call, the parallelism being
+    /// the batches'.
+    /// - Parameters:
+    ///   - texts: the texts; each is truncated to the tokenizer's `maxLength` tokens.
+    ///   - workers: threads (at least 1).
+    /// - Returns: `texts.count × dimension` floats.
+    public func embedMatrix(_ texts: [String], workers: Int, batchSize: Int = 64, maxBatchTokens: Int = 2048) throws -> [Float] {
+        BLAS.setThreadCount(1)
+        let encodedBox = Mutex([[Int32]](repeating: [], count: texts.count))
+        let tokenizer = self.tokenizer
+        let slice = max(1, (texts.count + 4 * workers - 1) / (4 * workers))
+        try WorkerPool.run(count: (texts.count + slice - 1) / slice, workers: workers) { part in
+            let range = part * slice ..< min(texts.count, (part + 1) * slice)
+            let ids = range.map { tokenizer.encode(texts[$0]) }
+            encodedBox.withLock { all in for (k, i) in range.enumerated() { all[i] = ids[k] } }
+        }
+        let encoded = encodedBox.withLock { $0 }
+        let batches = Embedder.batches(lengths: encoded.map(\.count), batchSize: batchSize, maxBatchTokens: maxBatchTokens)
+        let output = OutputMatrix(rows: texts.count, columns: dimension)
+        try WorkerPool.run(count: batches.count, workers: workers) { b in
+            let batch = batches[b]
+            let vectors = self.embed(encoded: batch.map { encoded[$0] })
+            output.store(vectors, rows: batch)
+        }
+        return output.values()
+    }
+
+    /// Input indices cut into batches: sorted by length (ties by index), at most `batchSize`
+    /// texts and `maxBatchTokens` padded tokens per batch (a batch always holds one text).
+    static func batches(lengths: [Int], batchSize: Int, maxBatchTokens: Int) -> [[Int]] {
+        let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        var result: [[Int]] = []
         var start = 0
         while start < order.count {
             var end = start + 1
-            while end < order.count, end - start < batchSize,
-                (end - start + 1) * encoded[order[end]].count <= maxBatchTokens
-            {
+            while end < order.count, end - start < batchSize, (end - start + 1) * lengths[order[end]] <= maxBatchTokens {
                 end += 1
             }
-            let batch = Array(order[start ..< end])
-            let vectors = embed(encoded: batch.map { encoded[$0] })
-            for (position, index) in batch.enumerated() { result[index] = vectors.row(position) }
+            result.append(Array(order[start ..< end]))
             start = end
         }
         return result
@@ -115,4 +155,27 @@ public struct Embedder: Sendable {
         if normalizes { pooled.l2Normalize() }
         return pooled
     }
+}
+
+/// The result matrix that batch threads fill at disjoint rows.
+private final class OutputMatrix: @unchecked Sendable {
+    private let storage: Mutex<[Float]>
+    private let columns: Int
+
+    init(rows: Int, columns: Int) {
+        storage = Mutex([Float](repeating: 0, count: rows * columns))
+        self.columns = columns
+    }
+
+    /// Copies row `k` of `vectors` to row `rows[k]`.
+    func store(_ vectors: Tensor, rows: [Int]) {
+        storage.withLock { all in
+            for (k, r) in rows.enumerated() {
+                let v = vectors.row(k)
+                all.replaceSubrange(r * columns ..< (r + 1) * columns, with: v)
+            }
+        }
+    }
+
+    func values() -> [Float] { storage.withLock { $0 } }
 }

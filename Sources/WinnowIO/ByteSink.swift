@@ -16,6 +16,7 @@ public final class AtomicFileWriter {
     private var fd: Int32
     private var buffer: [UInt8] = []
     private let bufferSize = 1 << 20
+    private var flushedBytes: Int64 = 0
     /// Checksum of the bytes written (in ``bufferSize`` blocks, so it depends only on the bytes).
     public private(set) var checksum = StreamChecksum()
 
@@ -62,7 +63,30 @@ public final class AtomicFileWriter {
                 done += n
             }
         }
+        flushedBytes += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes handed to ``write(_:)`` so far (the file's length once flushed).
+    public var bytesWritten: Int64 { flushedBytes + Int64(buffer.count) }
+
+    /// Rewrites bytes already written, at `offset` from the start (for a header whose content is
+    /// known only at the end, such as a .npy shape). The range must lie inside what was written.
+    public func overwrite(at offset: Int64, _ bytes: [UInt8]) throws {
+        precondition(offset >= 0 && offset + Int64(bytes.count) <= bytesWritten, "overwrite outside the written range")
+        try flushBuffer()
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                guard let base = raw.baseAddress else { return }
+                let n = pwrite(fd, base + done, raw.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(path: tempPath, "write failed: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
     }
 
     /// Flushes and renames the file onto its final name.

@@ -267,10 +267,11 @@ public final class PipelineRunner: Sendable {
                     let p = pendingParts[i]
                     try manifest.begin(keys[p])
                     let t0 = ProgressReporter.now()
-                    let ctx = CorpusContext(
+                    var ctx = CorpusContext(
                         workDirectory: self.out + "/" + Plan.stageWorkFolder(observed), shard: -1,
                         shardCount: plan.shards.count, partition: p, seed: self.recipe.seed,
                         memoryBudget: self.recipe.memoryBudget / max(1, self.options.workers))
+                    ctx.runDirectory = self.out
                     try FileSystem.createDirectory(ctx.workDirectory)
                     try corpus.resolve(step: step, partition: p, context: ctx)
                     var stats = TaskStats()
@@ -544,9 +545,11 @@ public final class PipelineRunner: Sendable {
     }
 
     func corpusContext(_ s: RecipeStage, shard: Int, plan: Plan) -> CorpusContext {
-        CorpusContext(
+        var context = CorpusContext(
             workDirectory: out + "/" + Plan.stageWorkFolder(s), shard: shard, shardCount: plan.shards.count,
             seed: recipe.seed, memoryBudget: recipe.memoryBudget / max(1, options.workers))
+        context.runDirectory = out
+        return context
     }
 
     /// One line of `errors.jsonl`: where, what, and the raw record (as text, or base64 when it

@@ -22,7 +22,8 @@ public final class ProgressReporter: Sendable {
         self.interactive = interactive ?? (isatty(2) == 1)
     }
 
-    static func now() -> Double {
+    /// Seconds on the monotonic clock.
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

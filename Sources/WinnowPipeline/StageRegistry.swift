@@ -1,5 +1,6 @@
 import WinnowCore
 import WinnowDedup
+import WinnowEmbed
 import WinnowFilters
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
@@ -20,6 +21,7 @@ public struct StageRegistry: Sendable {
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
         SubstringDeduplicator.descriptor,
+        EmbedStage.descriptor,
     ])
 
     /// The entry for a name.

@@ -53,6 +53,23 @@ struct EmbedderTests {
         }
         #expect(embedder.embed([]).isEmpty)
     }
+
+    @Test("the parallel matrix API gives the same bits for 1 and 2 workers, in input order")
+    func parallelDeterministic() throws {
+        let embedder = try ReferenceFixtures.embedder.get()
+        let texts = (0 ..< 40).map { i in
+            "Sentence \(i) is about " + String(repeating: "topic \(i % 7) and more words ", count: i % 5 + 1)
+        }
+        let one = try embedder.embedMatrix(texts, workers: 1, batchSize: 8, maxBatchTokens: 256)
+        let two = try embedder.embedMatrix(texts, workers: 2, batchSize: 8, maxBatchTokens: 256)
+        #expect(one.count == texts.count * embedder.dimension)
+        #expect(one == two)
+        let rows = embedder.embed(texts, batchSize: 8, maxBatchTokens: 256)
+        for (i, row) in rows.enumerated() {
+            #expect(Array(one[i * embedder.dimension ..< (i + 1) * embedder.dimension]) == row)
+        }
+        #expect(try embedder.embedMatrix([], workers: 2).isEmpty)
+    }
 }
 
 @Suite("Embedder loading errors")
