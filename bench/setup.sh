@@ -80,6 +80,8 @@ if pip_group torch "$TORCH_SPEC"; then
   pip_group sentence-transformers sentence-transformers || true
 fi
 pip_group onnxruntime onnxruntime || true
+# onnx + onnxscript: torch.onnx.export needs them to write the MiniLM graph onnxruntime runs.
+pip_group onnx onnx onnxscript || true
 
 # ---------------------------------------------------------------- quality / selection
 pip_group data-selection data-selection || true
@@ -128,6 +130,7 @@ rows = [  # (distribution names to try, import name, mandatory)
     (["sentence-transformers"], "sentence_transformers", False),
     (["transformers"], "transformers", False),
     (["onnxruntime"], "onnxruntime", False),
+    (["onnx"], "onnx", False),
     (["kenlm", "pypi-kenlm"], "kenlm", False),
     (["data-selection"], "data_selection", False),
     (["fasttext", "fasttext-wheel", "fasttext-numpy2-wheel"], "fasttext", False),

@@ -42,20 +42,26 @@ extension Tensor {
                                 let o = po.baseAddress, let sc = ps.baseAddress
                             else { return }
                             for b in 0 ..< batch {
+                                // Padding at the end of a sequence (mask 0…0 then negatives, as
+                                // batches are built): only the first `valid` keys and queries
+                                // are computed; padded query rows stay zero, since no valid
+                                // position attends to them and pooling ignores them.
+                                let valid = Tensor.validPrefix(keyMask, start: b * s, count: s)
                                 for h in 0 ..< heads {
                                     let offset = b * s * hidden + h * headSize
+                                    let rows = valid ?? s
                                     cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(s), Int32(s), Int32(headSize),
+                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(rows), Int32(headSize),
                                         scale, q + offset, Int32(hidden), k + offset, Int32(hidden),
                                         0, sc, Int32(s))
-                                    for i in 0 ..< s {
-                                        if let keyMask {
+                                    for i in 0 ..< rows {
+                                        if valid == nil, let keyMask {
                                             for j in 0 ..< s { ps[i * s + j] += keyMask[b * s + j] }
                                         }
-                                        Tensor.softmaxRow(ps, base: i * s, count: s)
+                                        Tensor.softmaxRow(ps, base: i * s, count: rows)
                                     }
                                     cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(s), Int32(headSize), Int32(s),
+                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(headSize), Int32(rows),
                                         1, sc, Int32(s), v + offset, Int32(hidden),
                                         0, o + offset, Int32(hidden))
                                 }
@@ -66,5 +72,16 @@ extension Tensor {
             }
         }
         return output
+    }
+
+    /// The number of leading attended positions when a sequence's mask is all attended (0)
+    /// positions followed only by masked (negative) ones; `nil` when the mask has another shape.
+    /// With no mask the whole sequence is attended.
+    static func validPrefix(_ keyMask: [Float]?, start: Int, count: Int) -> Int? {
+        guard let keyMask else { return count }
+        var valid = 0
+        while valid < count, keyMask[start + valid] == 0 { valid += 1 }
+        for j in valid ..< count where keyMask[start + j] >= 0 { return nil }
+        return valid == 0 ? nil : valid
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TensorCore
 
@@ -127,9 +128,40 @@ struct TensorOpsTests {
         mask[14] = -1e9
         let fast = Tensor.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: mask)
         let slow = ReferenceKernels.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: mask)
-        #expect(nmse(fast.scalars, slow.scalars) < 1e-10)
+        // Trailing padding: the attended rows match; padded query rows are left zero.
+        let padded: Set<Int> = [3, 4, 14]
+        for r in 0 ..< batch * length {
+            if padded.contains(r) {
+                #expect(fast.row(r).allSatisfy { $0 == 0 })
+            } else {
+                #expect(nmse(fast.row(r), slow.row(r)) < 1e-10, "row \(r)")
+            }
+        }
+        // A mask that is not trailing padding takes the general path: every row matches.
+        var holes = [Float](repeating: 0, count: batch * length)
+        holes[1] = -1e9
+        holes[7] = -1e9
+        holes[8] = -1e9
+        let general = Tensor.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: holes)
+        let generalReference = ReferenceKernels.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: holes)
+        #expect(nmse(general.scalars, generalReference.scalars) < 1e-10)
         let unmasked = Tensor.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: nil)
         #expect(nmse(unmasked.scalars, ReferenceKernels.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: nil).scalars) < 1e-10)
+    }
+
+    @Test("the call-free exp is within 4e-7 relative of expf over [-87, 88], and 0 below")
+    func exponential() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let exact = expf(x)
+            worst = max(worst, abs(Tensor.expApproximation(x) - exact) / exact)
+            x += 0.013_7
+        }
+        #expect(worst < 4e-7, "worst relative error \(worst)")
+        #expect(Tensor.expApproximation(-.infinity) == 0)
+        #expect(Tensor.expApproximation(-1000) == 0)
+        #expect(Tensor.expApproximation(0) == 1)
     }
 
     @Test("row gather")
