@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import WinnowCore
+import WinnowEmbed
 import WinnowPipeline
 
 /// `winnow run RECIPE`.
@@ -56,6 +58,11 @@ struct RunCommand: ParsableCommand {
         options.outputPath = output
         options.verbose = verbose
         let progress = ProgressReporter(quiet: quiet)
+        if recipe.stages.contains(where: { $0.stage is EmbedStage }) {
+            // The embedding model runs on OpenBLAS: say which kernel, and warn about a generic one.
+            if let warning = BLAS.kernelWarning { progress.log("warning: \(warning)") }
+            if verbose { progress.log("OpenBLAS kernel \(BLAS.coreName), 1 BLAS thread per task") }
+        }
         let summary = try PipelineRunner(recipe: recipe, options: options, progress: progress).run()
         if !quiet && (task ?? 0) == 0 { print(Self.render(summary), terminator: "") }
     }
