@@ -21,9 +21,48 @@ extension Tensor {
     public static func multiHeadAttention(
         query: Tensor, key: Tensor, value: Tensor, heads: Int, sequenceLength: Int, keyMask: [Float]?
     ) -> Tensor {
-        let hidden = query.columns
-        let totalRows = query.rows
         precondition(key.shape == query.shape && value.shape == query.shape, "attention: q/k/v shapes differ")
+        var output = Tensor(shape: query.shape)
+        query.scalars.withUnsafeBufferPointer { pq in
+            key.scalars.withUnsafeBufferPointer { pk in
+                value.scalars.withUnsafeBufferPointer { pv in
+                    output.scalars.withUnsafeMutableBufferPointer { po in
+                        guard let q = pq.baseAddress, let k = pk.baseAddress, let v = pv.baseAddress, let o = po.baseAddress else { return }
+                        attention(
+                            q: q, k: k, v: v, inputStride: query.columns, output: o, rows: query.rows, hidden: query.columns,
+                            heads: heads, sequenceLength: sequenceLength, keyMask: keyMask)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Attention over a packed projection: `qkv` is `[batch · sequenceLength, 3 · hidden]` with
+    /// the queries, keys and values side by side (one sgemm against the stacked weights makes
+    /// it); otherwise as ``multiHeadAttention(query:key:value:heads:sequenceLength:keyMask:)``.
+    /// - Returns: `[batch · sequenceLength, hidden]`.
+    public static func multiHeadAttention(packed qkv: Tensor, heads: Int, sequenceLength: Int, keyMask: [Float]?) -> Tensor {
+        precondition(qkv.columns % 3 == 0, "attention: packed q/k/v needs 3 · hidden columns, got \(qkv.columns)")
+        let hidden = qkv.columns / 3
+        var output = Tensor(shape: [qkv.rows, hidden])
+        qkv.scalars.withUnsafeBufferPointer { p in
+            output.scalars.withUnsafeMutableBufferPointer { po in
+                guard let base = p.baseAddress, let o = po.baseAddress else { return }
+                attention(
+                    q: base, k: base + hidden, v: base + 2 * hidden, inputStride: 3 * hidden, output: o, rows: qkv.rows,
+                    hidden: hidden, heads: heads, sequenceLength: sequenceLength, keyMask: keyMask)
+            }
+        }
+        return output
+    }
+
+    /// The attention loop over raw rows: row `r` of Q starts at `q + r · inputStride` (same for K
+    /// and V); the output rows are `hidden` apart.
+    static func attention(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, inputStride: Int,
+        output o: UnsafeMutablePointer<Float>, rows totalRows: Int, hidden: Int, heads: Int, sequenceLength: Int, keyMask: [Float]?
+    ) {
         precondition(heads > 0 && hidden % heads == 0, "attention: \(heads) heads do not divide \(hidden)")
         precondition(sequenceLength > 0 && totalRows % sequenceLength == 0, "attention: rows not a multiple of the sequence length")
         let batch = totalRows / sequenceLength
@@ -31,47 +70,35 @@ extension Tensor {
         let headSize = hidden / heads
         let scale = 1 / Float(headSize).squareRoot()
         let s = sequenceLength
-        var output = Tensor(shape: query.shape)
         var scores = [Float](repeating: 0, count: s * s)
-        query.scalars.withUnsafeBufferPointer { pq in
-            key.scalars.withUnsafeBufferPointer { pk in
-                value.scalars.withUnsafeBufferPointer { pv in
-                    output.scalars.withUnsafeMutableBufferPointer { po in
-                        scores.withUnsafeMutableBufferPointer { ps in
-                            guard let q = pq.baseAddress, let k = pk.baseAddress, let v = pv.baseAddress,
-                                let o = po.baseAddress, let sc = ps.baseAddress
-                            else { return }
-                            for b in 0 ..< batch {
-                                // Padding at the end of a sequence (mask 0…0 then negatives, as
-                                // batches are built): only the first `valid` keys and queries
-                                // are computed; padded query rows stay zero, since no valid
-                                // position attends to them and pooling ignores them.
-                                let valid = Tensor.validPrefix(keyMask, start: b * s, count: s)
-                                for h in 0 ..< heads {
-                                    let offset = b * s * hidden + h * headSize
-                                    let rows = valid ?? s
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(rows), Int32(headSize),
-                                        scale, q + offset, Int32(hidden), k + offset, Int32(hidden),
-                                        0, sc, Int32(s))
-                                    for i in 0 ..< rows {
-                                        if valid == nil, let keyMask {
-                                            for j in 0 ..< s { ps[i * s + j] += keyMask[b * s + j] }
-                                        }
-                                        Tensor.softmaxRow(ps, base: i * s, count: rows)
-                                    }
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(headSize), Int32(rows),
-                                        1, sc, Int32(s), v + offset, Int32(hidden),
-                                        0, o + offset, Int32(hidden))
-                                }
-                            }
+        scores.withUnsafeMutableBufferPointer { ps in
+            guard let sc = ps.baseAddress else { return }
+            for b in 0 ..< batch {
+                // Padding at the end of a sequence (mask 0…0 then negatives, as batches are
+                // built): only the first `valid` keys and queries are computed; padded query
+                // rows stay zero, since no valid position attends to them and pooling ignores them.
+                let valid = Tensor.validPrefix(keyMask, start: b * s, count: s)
+                let n = valid ?? s
+                for h in 0 ..< heads {
+                    let inOffset = b * s * inputStride + h * headSize
+                    let outOffset = b * s * hidden + h * headSize
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(headSize),
+                        scale, q + inOffset, Int32(inputStride), k + inOffset, Int32(inputStride),
+                        0, sc, Int32(s))
+                    for i in 0 ..< n {
+                        if valid == nil, let keyMask {
+                            for j in 0 ..< s { ps[i * s + j] += keyMask[b * s + j] }
                         }
+                        Tensor.softmaxRow(ps, base: i * s, count: n)
                     }
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(headSize), Int32(n),
+                        1, sc, Int32(s), v + inOffset, Int32(inputStride),
+                        0, o + outOffset, Int32(hidden))
                 }
             }
         }
-        return output
     }
 
     /// The number of leading attended positions when a sequence's mask is all attended (0)

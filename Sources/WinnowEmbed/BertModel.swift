@@ -9,7 +9,9 @@ import TensorCore
 public struct BertModel: Sendable {
     /// One encoder layer's weights.
     struct Layer: Sendable {
-        var queryWeight, queryBias, keyWeight, keyBias, valueWeight, valueBias: Tensor
+        /// Query, key and value projections stacked (`[3·hidden, hidden]`, bias `[3·hidden]`), so
+        /// one sgemm computes all three.
+        var qkvWeight, qkvBias: Tensor
         var attentionOutputWeight, attentionOutputBias, attentionNormGamma, attentionNormBeta: Tensor
         var intermediateWeight, intermediateBias, outputWeight, outputBias, outputNormGamma, outputNormBeta: Tensor
     }
@@ -68,13 +70,16 @@ public struct BertModel: Sendable {
             var layers: [Layer] = []
             for index in 0 ..< c.layerCount {
                 let p = "encoder.layer.\(index)."
+                var projections: [(weight: Tensor, bias: Tensor)] = []
+                for name in ["query", "key", "value"] {
+                    projections.append((
+                        try loader.take(p + "attention.self.\(name).weight", shape: [h, h]),
+                        try loader.take(p + "attention.self.\(name).bias", shape: [h])))
+                }
+                let (q, k, v) = (projections[0], projections[1], projections[2])
                 layers.append(Layer(
-                    queryWeight: try loader.take(p + "attention.self.query.weight", shape: [h, h]),
-                    queryBias: try loader.take(p + "attention.self.query.bias", shape: [h]),
-                    keyWeight: try loader.take(p + "attention.self.key.weight", shape: [h, h]),
-                    keyBias: try loader.take(p + "attention.self.key.bias", shape: [h]),
-                    valueWeight: try loader.take(p + "attention.self.value.weight", shape: [h, h]),
-                    valueBias: try loader.take(p + "attention.self.value.bias", shape: [h]),
+                    qkvWeight: Tensor(shape: [3 * h, h], scalars: q.weight.scalars + k.weight.scalars + v.weight.scalars),
+                    qkvBias: Tensor(shape: [3 * h], scalars: q.bias.scalars + k.bias.scalars + v.bias.scalars),
                     attentionOutputWeight: try loader.take(p + "attention.output.dense.weight", shape: [h, h]),
                     attentionOutputBias: try loader.take(p + "attention.output.dense.bias", shape: [h]),
                     attentionNormGamma: try loader.take(p + "attention.output.LayerNorm.weight", shape: [h]),
@@ -114,11 +119,8 @@ public struct BertModel: Sendable {
         x.layerNorm(gamma: embeddingNormGamma, beta: embeddingNormBeta, epsilon: c.layerNormEpsilon)
         let keyMask = mask.map { $0 == 0 ? Float(-1e9) : 0 }
         for layer in layers {
-            let q = Tensor.linear(x, weight: layer.queryWeight, bias: layer.queryBias)
-            let k = Tensor.linear(x, weight: layer.keyWeight, bias: layer.keyBias)
-            let v = Tensor.linear(x, weight: layer.valueWeight, bias: layer.valueBias)
-            let context = Tensor.multiHeadAttention(
-                query: q, key: k, value: v, heads: c.attentionHeadCount, sequenceLength: sequenceLength, keyMask: keyMask)
+            let qkv = Tensor.linear(x, weight: layer.qkvWeight, bias: layer.qkvBias)
+            let context = Tensor.multiHeadAttention(packed: qkv, heads: c.attentionHeadCount, sequenceLength: sequenceLength, keyMask: keyMask)
             var attended = Tensor.linear(context, weight: layer.attentionOutputWeight, bias: layer.attentionOutputBias)
             attended.add(x)
             attended.layerNorm(gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta, epsilon: c.layerNormEpsilon)

@@ -149,6 +149,29 @@ struct TensorOpsTests {
         #expect(nmse(unmasked.scalars, ReferenceKernels.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: nil).scalars) < 1e-10)
     }
 
+    @Test("attention over a packed q|k|v projection equals attention over separate ones")
+    func packedAttention() {
+        let (batch, length, hidden, heads) = (2, 6, 8, 2)
+        let q = randomTensor([batch * length, hidden], seed: 21)
+        let k = randomTensor([batch * length, hidden], seed: 22)
+        let v = randomTensor([batch * length, hidden], seed: 23)
+        var packed = Tensor(shape: [batch * length, 3 * hidden])
+        for r in 0 ..< batch * length {
+            for c in 0 ..< hidden {
+                packed.scalars[r * 3 * hidden + c] = q.scalars[r * hidden + c]
+                packed.scalars[r * 3 * hidden + hidden + c] = k.scalars[r * hidden + c]
+                packed.scalars[r * 3 * hidden + 2 * hidden + c] = v.scalars[r * hidden + c]
+            }
+        }
+        var mask = [Float](repeating: 0, count: batch * length)
+        mask[10] = -1e9
+        mask[11] = -1e9
+        let separate = Tensor.multiHeadAttention(query: q, key: k, value: v, heads: heads, sequenceLength: length, keyMask: mask)
+        let fused = Tensor.multiHeadAttention(packed: packed, heads: heads, sequenceLength: length, keyMask: mask)
+        #expect(fused.shape == separate.shape)
+        #expect(nmse(fused.scalars, separate.scalars) < 1e-12)
+    }
+
     @Test("the call-free exp is within 4e-7 relative of expf over [-87, 88], and 0 below")
     func exponential() {
         var worst: Float = 0
