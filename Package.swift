@@ -42,6 +42,9 @@ let package = Package(
 
         // MinHash signature kernel in C: AVX-512 when the CPU has it (checked at run time), else portable.
         .target(name: "CMinHash"),
+        // Element-wise tensor kernels (softmax, GELU, layer norm) in C with target_clones:
+        // AVX-512 / AVX2 / baseline chosen at load time, so one binary runs on any x86-64.
+        .target(name: "CTensorKernels"),
 
         // MARK: - Library layers
         .target(name: "WinnowCore"),
@@ -52,7 +55,7 @@ let package = Package(
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText"]),
         .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
         .target(
             name: "WinnowPipeline",

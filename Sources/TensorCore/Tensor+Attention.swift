@@ -1,4 +1,5 @@
 internal import COpenBLAS
+internal import CTensorKernels
 
 // MARK: - Multi-head attention
 
@@ -86,12 +87,12 @@ extension Tensor {
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(headSize),
                         scale, q + inOffset, Int32(inputStride), k + inOffset, Int32(inputStride),
                         0, sc, Int32(s))
-                    for i in 0 ..< n {
-                        if valid == nil, let keyMask {
+                    if valid == nil, let keyMask {
+                        for i in 0 ..< n {
                             for j in 0 ..< s { ps[i * s + j] += keyMask[b * s + j] }
                         }
-                        Tensor.softmaxRow(ps, base: i * s, count: n)
                     }
+                    ctk_softmax_rows(sc, n, n, s)
                     cblas_sgemm(
                         CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(headSize), Int32(n),
                         1, sc, Int32(s), v + inOffset, Int32(inputStride),

@@ -55,14 +55,18 @@ extension Tensor {
         let n = weight.rows
         precondition(weight.columns == k, "linear: input has \(k) features, weight is \(weight.shape)")
         precondition(bias.count == n, "linear: bias has \(bias.count) elements, expected \(n)")
-        var y = Tensor(shape: Array(x.shape.dropLast()) + [n])
-        guard m > 0, n > 0 else { return y }
-        y.scalars.withUnsafeMutableBufferPointer { py in
-            bias.scalars.withUnsafeBufferPointer { pb in
-                guard let dst = py.baseAddress, let src = pb.baseAddress else { return }
-                for r in 0 ..< m { (dst + r * n).update(from: src, count: n) }
+        guard m > 0, n > 0 else { return Tensor(shape: Array(x.shape.dropLast()) + [n]) }
+        // Every row starts as the bias (no zero fill first: this is the largest allocation of a
+        // forward pass).
+        let rowsOfBias = bias.scalars.withUnsafeBufferPointer { pb in
+            [Float](unsafeUninitializedCapacity: m * n) { dst, initialized in
+                if let src = pb.baseAddress, let base = dst.baseAddress {
+                    for r in 0 ..< m { (base + r * n).initialize(from: src, count: n) }
+                }
+                initialized = m * n
             }
         }
+        var y = Tensor(shape: Array(x.shape.dropLast()) + [n], scalars: rowsOfBias)
         guard k > 0 else { return y }
         x.scalars.withUnsafeBufferPointer { px in
             weight.scalars.withUnsafeBufferPointer { pw in
