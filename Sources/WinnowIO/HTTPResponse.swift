@@ -43,8 +43,7 @@ public struct HTTPResponse: Sendable {
             }
             i += 1
         }
-        let text = String(decoding: block[0..<end], as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { $0.last == "\r" ? $0.dropLast() : $0 }
+        let lines = block.withUnsafeBytes { splitLines(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }.filter { !$0.isEmpty }
         var response = HTTPResponse(status: nil, headers: [], body: [])
         if let statusLine = lines.first {
             let parts = statusLine.split(separator: " ", maxSplits: 2)
@@ -149,4 +148,18 @@ public struct HTTPResponse: Sendable {
         out.removeLast(out.count - produced)
         return out
     }
+}
+
+/// Splits header bytes into lines at LF, dropping a CR before it (byte-wise: in Swift strings
+/// "\r\n" is one Character, so splitting a String at "\n" would not split CRLF lines).
+func splitLines(_ bytes: UnsafeRawBufferPointer) -> [Substring] {
+    var lines: [Substring] = []
+    var start = 0
+    for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+        var end = i
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))
+        start = i + 1
+    }
+    return lines
 }

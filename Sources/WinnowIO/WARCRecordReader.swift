@@ -221,10 +221,7 @@ public final class WARCRecordReader {
         }
         var record = WARCRecord(
             version: "", headers: [], block: [], contentLength: 0, offset: start, fileOffset: fileOffset)
-        let text = String(decoding: headerBytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { l -> Substring in
-            l.last == "\r" ? l.dropLast() : l
-        }
+        var lines = splitLines(headerBytes)
         while lines.last?.isEmpty == true { lines.removeLast() }
         record.version = String(lines.first ?? "")
         for line in lines.dropFirst() {
