@@ -273,27 +273,56 @@ public enum Wikitext {
     // MARK: - Quotes, lines, entities
 
     /// Bold and italic quotes: runs of 2, 3 and 5 apostrophes go; 4 leaves one (an apostrophe
-    /// before bold text); longer runs leave the extra ones.
+    /// before bold text); longer runs leave the extra ones. As in MediaWiki, when a line has an
+    /// odd number of both italic and bold markers, one bold marker is an apostrophe plus
+    /// italics (`''cat'''s` → cat's).
     static func removeQuotes(_ b: [UInt8]) -> [UInt8] {
+        guard b.contains(0x27) else { return b }
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            if b[i] == 0x27 {
-                var j = i
-                while j < b.count && b[j] == 0x27 { j += 1 }
-                let n = j - i
-                switch n {
-                case 1: out.append(0x27)
-                case 2, 3, 5: break
-                case 4: out.append(0x27)
-                default: out.append(contentsOf: [UInt8](repeating: 0x27, count: min(2, n - 5)))
+        var lineStart = 0
+        while lineStart <= b.count {
+            let lineEnd = firstIndex(b, of: 0x0A, from: lineStart) ?? b.count
+            // Runs of two or more apostrophes on this line: (start, length).
+            var runs: [(Int, Int)] = []
+            var i = lineStart
+            while i < lineEnd {
+                if b[i] == 0x27 {
+                    var j = i
+                    while j < lineEnd && b[j] == 0x27 { j += 1 }
+                    if j - i >= 2 { runs.append((i, j - i)) }
+                    i = j
+                } else {
+                    i += 1
                 }
-                i = j
-                continue
             }
-            out.append(b[i])
-            i += 1
+            let italics = runs.filter { $0.1 == 2 || $0.1 >= 5 }.count
+            let bolds = runs.filter { $0.1 == 3 || $0.1 == 4 || $0.1 >= 5 }.count
+            var apostropheRun: Int?
+            if italics % 2 == 1 && bolds % 2 == 1 {
+                let threes = runs.filter { $0.1 == 3 }.map(\.0)
+                apostropheRun = threes.first(where: { $0 > lineStart && b[$0 - 1] != 0x20 }) ?? threes.first
+            }
+            i = lineStart
+            var r = 0
+            while i < lineEnd {
+                if r < runs.count && runs[r].0 == i {
+                    let n = runs[r].1
+                    switch n {
+                    case 2, 5: break
+                    case 3: if apostropheRun == i { out.append(0x27) }
+                    case 4: out.append(0x27)
+                    default: out.append(contentsOf: [UInt8](repeating: 0x27, count: min(2, n - 5)))
+                    }
+                    i += n
+                    r += 1
+                    continue
+                }
+                out.append(b[i])
+                i += 1
+            }
+            if lineEnd < b.count { out.append(0x0A) }
+            lineStart = lineEnd + 1
         }
         return out
     }
