@@ -81,6 +81,28 @@ struct WARCReaderTests {
         #expect(records.map { $0.fileOffset.map(Int.init) ?? -1 } == members)
     }
 
+    @Test("plain, whole-file gzip and zstd copies of a sample give the same records", .enabled(if: SharedData.hasWARC, "\(SharedData.skipWARC)"))
+    func compressions() throws {
+        let path = SharedData.warcFiles[0]
+        let plain = try readDecompressed(path, chunk: 1 << 16)
+        let dir = try temporaryFolder()
+        try FileSystem.writeAll(dir + "/plain.warc", plain)
+        try FileSystem.writeAll(dir + "/whole.warc.gz", gzipMember(plain))
+        try writeCompressed(dir + "/z.warc.zst", plain, .zstd)
+        let reference = try readRecords(path).records
+        let starts = occurrences(of: Array("WARC/1.0\r\n".utf8), in: plain)
+        for copy in ["plain.warc", "whole.warc.gz", "z.warc.zst"] {
+            let (records, errors) = try readRecords(dir + "/" + copy)
+            #expect(errors.isEmpty, "\(copy)")
+            #expect(records.map { $0.header("WARC-Record-ID") } == reference.map { $0.header("WARC-Record-ID") }, "\(copy)")
+            #expect(records.map(\.block) == reference.map(\.block), "\(copy)")
+            #expect(records.map { Int($0.offset) } == starts, "\(copy)")
+        }
+        // Offsets in the file: the decompressed offset for plain files, unknown inside one member.
+        #expect(try readRecords(dir + "/plain.warc").records.map { $0.fileOffset.map(Int.init) } == starts.map { $0 })
+        #expect(try readRecords(dir + "/whole.warc.gz").records.dropFirst().allSatisfy { $0.fileOffset == nil })
+    }
+
     @Test("ClueWeb09-ja: EUC-JP pages decode through the HTTP charset", .enabled(if: SharedData.hasWARC, "\(SharedData.skipWARC)"))
     func clueWebJapanese() throws {
         guard let path = SharedData.warcFiles.first(where: { $0.contains("clueweb09-ja") }) else { return }
