@@ -13,9 +13,14 @@ WARC-Target-URI and WARC-Record-ID values:
   `content_types: ["*"]` (every payload type, so nothing is filtered by media type), output as
   plain JSONL; `metadata.url`, `metadata.warc_record_id`, `metadata.warc_type`, `metadata.source`.
 
-It also reports every record type's count from warcio (for the files' make-up) and, for responses,
-the HTTP status codes (warcio's parse vs Winnow's metadata.http_status). Exit status 1 when any
-comparison differs. The table it prints is the one in docs/benchmarks.md.
+It also reports every record type's count from warcio (for the files' make-up), for responses
+the HTTP status codes (warcio's parse vs Winnow's metadata.http_status), and the document text:
+warcio's `content_stream()` body (chunked and content codings undone) decoded by Python's codec
+for the charset Winnow chose (`metadata.charset`; a UTF-8 BOM dropped), compared with Winnow's
+text — exactly, and after folding the JIS mapping variants on which Python's codecs and ICU /
+the WHATWG Encoding standard disagree (U+301C/U+FF5E, U+2016/U+2225, U+2212/U+FF0D,
+U+00A2/U+FFE0, U+00A3/U+FFE1, U+00AC/U+FFE2). Exit status 1 when counts, URLs, record ids or
+status codes differ. The table it prints is the one in docs/benchmarks.md.
 """
 import argparse
 import collections
@@ -37,11 +42,15 @@ def strip(uri):
     return uri
 
 
+JIS_FOLD = str.maketrans({"\u301c": "\uff5e", "\u2016": "\u2225", "\u2212": "\uff0d", "\u00a2": "\uffe0", "\u00a3": "\uffe1", "\u00ac": "\uffe2"})
+
+
 def read_warcio(path):
     from warcio.archiveiterator import ArchiveIterator
 
     out = collections.defaultdict(list)
     counts = collections.Counter()
+    bodies = {}
     with open(path, "rb") as f:
         for r in ArchiveIterator(f):
             counts[r.rec_type] += 1
@@ -49,10 +58,11 @@ def read_warcio(path):
                 status = None
                 if r.rec_type == "response" and r.http_headers is not None:
                     status = int(r.http_headers.get_statuscode())
-                out[r.rec_type].append(
-                    (strip(r.rec_headers.get_header("WARC-Target-URI")), strip(r.rec_headers.get_header("WARC-Record-ID")), status)
-                )
-    return out, counts
+                rid = strip(r.rec_headers.get_header("WARC-Record-ID"))
+                out[r.rec_type].append((strip(r.rec_headers.get_header("WARC-Target-URI")), rid, status))
+                if r.rec_type == "response":
+                    bodies[rid] = r.content_stream().read()
+    return out, counts, bodies
 
 
 def read_fastwarc(path, strict):
@@ -69,6 +79,7 @@ def read_fastwarc(path, strict):
 
 def read_winnow(winnow, files):
     out = {f: collections.defaultdict(list) for f in files}
+    texts = {}
     with tempfile.TemporaryDirectory() as tmp:
         inputs = os.path.join(tmp, "in")
         os.mkdir(inputs)
@@ -96,7 +107,8 @@ def read_winnow(winnow, files):
                     m = d["metadata"]
                     status = m.get("http_status")
                     out[names[m["source"]]][m["warc_type"]].append((m.get("url"), m.get("warc_record_id"), status))
-    return out
+                    texts[m.get("warc_record_id")] = (d["text"], m["charset"], m["charset_source"])
+    return out, texts
 
 
 def main():
@@ -111,12 +123,15 @@ def main():
         sys.exit("no winnow binary at %s (swift build -c release)" % args.winnow)
     from importlib.metadata import version
 
-    winnow = read_winnow(args.winnow, files)
+    winnow, texts = read_winnow(args.winnow, files)
     ok = True
-    print("| file | records (warcio: by type) | responses warcio / fastwarc / Winnow | resources warcio / fastwarc / Winnow | URLs + record ids identical | HTTP status identical |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| file | records (warcio: by type) | responses warcio / fastwarc / Winnow | resources warcio / fastwarc / Winnow "
+        "| URLs + record ids identical | HTTP status identical | text identical / after JIS fold | charsets (Winnow) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for f in files:
-        wio, counts = read_warcio(f)
+        wio, counts, bodies = read_warcio(f)
         fw = read_fastwarc(f, strict=False)
         fws = read_fastwarc(f, strict=True)
         wn = winnow[f]
@@ -126,8 +141,18 @@ def main():
         same_status = [x[2] for x in wio["response"]] == [x[2] for x in wn["response"]]
         ok = ok and same_ids and same_status
         make_up = ", ".join("%s %d" % (t, n) for t, n in sorted(counts.items()))
+        exact = folded = 0
+        charsets = collections.Counter()
+        for rid, body in bodies.items():
+            text, charset, source = texts.get(rid, (None, "utf-8", ""))
+            charsets["%s (%s)" % (charset, source)] += 1
+            if source == "bom" and body.startswith(b"\xef\xbb\xbf"):
+                body = body[3:]
+            expected = body.decode(charset, errors="replace")
+            exact += expected == text
+            folded += text is not None and expected.translate(JIS_FOLD) == text.translate(JIS_FOLD)
         print(
-            "| %s | %d (%s) | %d / %d / %d | %d / %d / %d | %s | %s |"
+            "| %s | %d (%s) | %d / %d / %d | %d / %d / %d | %s | %s | %d / %d of %d | %s |"
             % (
                 os.path.basename(f),
                 sum(counts.values()),
@@ -140,6 +165,10 @@ def main():
                 len(wn["resource"]),
                 "yes" if same_ids else "**NO**",
                 "yes" if same_status else "**NO**",
+                exact,
+                folded,
+                len(bodies),
+                ", ".join("%s %d" % kv for kv in sorted(charsets.items())),
             )
         )
     print()
