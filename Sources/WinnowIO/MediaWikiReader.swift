@@ -38,7 +38,8 @@ public final class MediaWikiReader: DocumentReader {
         input = Input(source: try openByteSourceWithBzip2(path: piece.path))
         inputRef = Unmanaged.passRetained(input)
         let read: xmlInputReadCallback = { ctx, buf, len in
-            let input = Unmanaged<MediaWikiReader.Input>.fromOpaque(ctx!).takeUnretainedValue()
+            guard let ctx, let buf, len > 0 else { return ctx == nil ? -1 : 0 }
+            let input = Unmanaged<MediaWikiReader.Input>.fromOpaque(ctx).takeUnretainedValue()
             do {
                 let n = try input.source.read(into: UnsafeMutableRawBufferPointer(start: buf, count: Int(len)))
                 input.bytes += Int64(n)
@@ -118,18 +119,11 @@ public final class MediaWikiReader: DocumentReader {
                 case "page":
                     page = Page()
                     pageDepth = depth
-                case "title" where page != nil && depth == pageDepth + 1: page!.title = readString(reader)
-                case "ns" where page != nil && depth == pageDepth + 1: page!.ns = Int(readString(reader).trimmingASCIISpaces()) ?? 0
-                case "id" where page != nil && depth == pageDepth + 1: page!.id = readString(reader).trimmingASCIISpaces()
-                case "id" where page != nil && inRevision && depth == pageDepth + 2:
-                    page!.revisionID = readString(reader).trimmingASCIISpaces()
-                case "redirect" where page != nil: page!.redirect = true
-                case "revision" where page != nil:
-                    inRevision = true
-                    page!.text = ""
-                case "timestamp" where page != nil && inRevision: page!.timestamp = readString(reader)
-                case "text" where page != nil && inRevision: page!.text = readString(reader)
-                default: break
+                default:
+                    if var p = page {
+                        readPageField(name, depth: depth - pageDepth, inRevision: &inRevision, into: &p, reader)
+                        page = p
+                    }
                 }
                 if name == "revision" && xmlTextReaderIsEmptyElement(reader) == 1 { inRevision = false }
             } else if type == 15 {  // element end
@@ -145,6 +139,23 @@ public final class MediaWikiReader: DocumentReader {
                 default: break
                 }
             }
+        }
+    }
+
+    /// Reads one element inside a `<page>` (`depth`: its depth below the page element).
+    private func readPageField(_ name: String, depth: Int, inRevision: inout Bool, into p: inout Page, _ reader: xmlTextReaderPtr) {
+        switch name {
+        case "title" where depth == 1: p.title = readString(reader)
+        case "ns" where depth == 1: p.ns = Int(readString(reader).trimmingASCIISpaces()) ?? 0
+        case "id" where depth == 1: p.id = readString(reader).trimmingASCIISpaces()
+        case "id" where inRevision && depth == 2: p.revisionID = readString(reader).trimmingASCIISpaces()
+        case "redirect": p.redirect = true
+        case "revision":
+            inRevision = true
+            p.text = ""
+        case "timestamp" where inRevision: p.timestamp = readString(reader)
+        case "text" where inRevision: p.text = readString(reader)
+        default: break
         }
     }
 

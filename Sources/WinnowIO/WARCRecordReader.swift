@@ -168,7 +168,7 @@ public final class WARCRecordReader {
         }
         let start = offset
         gzip?.dropMemberStarts(before: start)
-        let fileOffset: Int64? = gzip == nil ? (source is FileSource ? start : nil) : gzip!.memberOffset(startingAt: start)
+        let fileOffset: Int64? = gzip.map { $0.memberOffset(startingAt: start) } ?? (source is FileSource ? start : nil)
 
         // The header section: up to the first empty line.
         var scanned = 0
@@ -319,7 +319,7 @@ public final class WARCRecordReader {
 
     private func preview(_ from: Int, _ count: Int) -> String {
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[from..<min(tail, from + count)]), as: UTF8.self)
-        return "'" + s.map { $0.isASCII && ($0.asciiValue! >= 0x20) ? String($0) : "." }.joined() + "'"
+        return "'" + s.map { ($0.asciiValue.map { $0 >= 0x20 && $0 < 0x7F } ?? false) ? String($0) : "." }.joined() + "'"
     }
 
     private func error(_ message: String, _ start: Int64, _ fileOffset: Int64?, record: [UInt8]? = nil) -> InputError {
