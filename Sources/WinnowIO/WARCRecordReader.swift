@@ -269,9 +269,30 @@ public final class WARCRecordReader {
                 "truncated WARC record: Content-Length is \(length) bytes but the file ends after \(have)", start, fileOffset,
                 record: Array(headerBytes.prefix(4096)))
         }
+        if let cut = recordMemberStart(inBuffer: head, length) {
+            let e = error(
+                "WARC Content-Length of \(length) bytes runs past the record's gzip member into the next record "
+                    + "(at byte \(streamOffset + Int64(cut)) of the decompressed stream)", start, fileOffset,
+                record: Array(headerBytes.prefix(4096)))
+            head = cut
+            throw e
+        }
         record.block = Array(buffer[head..<(head + length)])
         head += length
         return record
+    }
+
+    /// In a gzip-per-record file, a member inside buffer[from ..< from + count] that starts a
+    /// record: a Content-Length running into the next record. Its buffer index, if any.
+    private func recordMemberStart(inBuffer from: Int, _ count: Int) -> Int? {
+        guard let gzip else { return nil }
+        let lo = streamOffset + Int64(from)
+        let hi = lo + Int64(count)
+        for (d, _) in gzip.memberStarts where d > lo && d < hi {
+            let i = Int(d - streamOffset)
+            if i + 6 <= tail && startsWithWARC(UnsafeRawBufferPointer(rebasing: buffer[i..<(i + 6)])) { return i }
+        }
+        return nil
     }
 
     /// Reads past `count` bytes without keeping them.
@@ -286,6 +307,12 @@ public final class WARCRecordReader {
                     fileOffset)
             }
             let n = min(left, tail - head)
+            if let cut = recordMemberStart(inBuffer: head, n) {
+                head = cut
+                throw error(
+                    "WARC Content-Length of \(count) bytes runs past the record's gzip member into the next record "
+                        + "(at byte \(streamOffset + Int64(cut)) of the decompressed stream)", start, fileOffset)
+            }
             head += n
             left -= n
         }

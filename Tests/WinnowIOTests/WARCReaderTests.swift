@@ -205,6 +205,41 @@ struct WARCReaderTests {
         #expect(errors.first?.location.byteOffset == Int64(starts[2]))
     }
 
+    @Test("a Content-Length running into the next gzip member is one error; the next records are read", arguments: [true, false])
+    func overlongContentLength(kept: Bool) throws {
+        var file: [UInt8] = []
+        var starts: [Int] = []
+        for i in 0..<5 {
+            starts.append(file.count)
+            var record = httpRecord(uri: "http://x/\(i)", id: "r\(i)", headers: ["Content-Type: text/html"], body: Array("<p>page \(i)</p>".utf8))
+            if i == 2 {
+                let text = String(decoding: record, as: UTF8.self)
+                let length = text.components(separatedBy: "Content-Length: ")[1].prefix(while: { $0.isNumber })
+                record = Array(text.replacingOccurrences(of: "Content-Length: \(length)", with: "Content-Length: \(Int(length)! + 400)").utf8)
+            }
+            file += gzipMember(record)
+        }
+        let dir = try temporaryFolder()
+        let path = dir + "/long.warc.gz"
+        try FileSystem.writeAll(path, file)
+        let r = try WARCRecordReader(path: path)
+        var uris: [String] = []
+        var errors: [InputError] = []
+        while true {
+            do {
+                // kept: the block is read into memory; not kept: it is skipped while streaming.
+                guard let rec = try r.next(wantBlock: { _ in kept }) else { break }
+                uris.append(rec.header("WARC-Target-URI") ?? "")
+            } catch let e as InputError {
+                errors.append(e)
+            }
+        }
+        #expect(uris == ["http://x/0", "http://x/1", "http://x/3", "http://x/4"])
+        #expect(errors.count == 1)
+        #expect(errors.first?.location.byteOffset == Int64(starts[2]))
+        #expect(errors.first?.message.contains("runs past") == true)
+    }
+
     @Test("a record over max_record_bytes is an error; the next record is read")
     func maxRecordBytes() throws {
         var file = httpRecord(uri: "http://x/big", id: "big", headers: ["Content-Type: text/html"], body: [UInt8](repeating: 0x61, count: 5000))
