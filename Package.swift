@@ -74,7 +74,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLibXML2", "COpenBLAS", "CZlib", "CZstd", "CDeflate", "CICUShim"]),
         .testTarget(name: "WinnowCoreTests", dependencies: ["WinnowCore"]),
-        .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO", "CZlib"]),
+        .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO", "CZlib", "CBzip2"]),
         .testTarget(name: "WinnowTextTests", dependencies: ["WinnowText"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),

@@ -32,13 +32,18 @@ public final class Bzip2Source: ByteSource {
     }
 
     private func start() throws {
+        // A new stream after the previous one ended: keep where input and output stand.
         let nextIn = stream.next_in
         let availIn = stream.avail_in
+        let nextOut = stream.next_out
+        let availOut = stream.avail_out
         stream = bz_stream()
         let rc = BZ2_bzDecompressInit(&stream, 0, 0)
         if rc != BZ_OK { throw FileError(path: path, "BZ2_bzDecompressInit failed (\(rc))") }
         stream.next_in = nextIn
         stream.avail_in = availIn
+        stream.next_out = nextOut
+        stream.avail_out = availOut
         open = true
     }
 

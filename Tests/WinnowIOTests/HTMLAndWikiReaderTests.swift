@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WinnowCore
 import WinnowIO
+import CBzip2
 
 @Suite("HTML file reader")
 struct HTMLFileReaderTests {
@@ -156,5 +157,78 @@ struct MediaWikiReaderTests {
         #expect(errors.count == 1)
         #expect(errors.first?.message.contains("truncated bzip2") == true)
         #expect(errors.first?.location.file == path)
+    }
+}
+
+@Suite("bzip2 source")
+struct Bzip2SourceTests {
+    /// bzip2-compresses bytes as one stream (libbz2, block size 1).
+    static func bzip2(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: bytes.count + bytes.count / 100 + 1024)
+        var outLen = UInt32(out.count)
+        var input = bytes
+        let rc = input.withUnsafeMutableBufferPointer { ib in
+            out.withUnsafeMutableBufferPointer { ob in
+                ib.withMemoryRebound(to: CChar.self) { ic in
+                    ob.withMemoryRebound(to: CChar.self) { oc in
+                        BZ2_bzBuffToBuffCompress(oc.baseAddress, &outLen, ic.baseAddress, UInt32(ic.count), 1, 0, 0)
+                    }
+                }
+            }
+        }
+        precondition(rc == BZ_OK)
+        return Array(out[0..<Int(outLen)])
+    }
+
+    func readAllBytes(_ src: ByteSource) throws -> [UInt8] {
+        var all: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 777)
+        while true {
+            let n = try buf.withUnsafeMutableBytes { try src.read(into: $0) }
+            if n == 0 { return all }
+            all += buf[0..<n]
+        }
+    }
+
+    @Test("several concatenated streams (multistream dumps) read as one")
+    func multistream() throws {
+        let parts = (0..<3).map { i in Array(String(repeating: "stream \(i) line\n", count: 5000).utf8) }
+        let dir = try temporaryFolder()
+        try FileSystem.writeAll(dir + "/m.bz2", parts.flatMap(Self.bzip2))
+        #expect(try readAllBytes(openByteSourceWithBzip2(path: dir + "/m.bz2")) == parts.flatMap { $0 })
+    }
+
+    @Test("corrupt data is an error with the compressed byte offset")
+    func corrupt() throws {
+        var rng = SplitMix(state: 11)
+        let text = (0..<20000).map { _ in "w\(rng.next() % 5000)" }.joined(separator: " ")
+        var data = Self.bzip2(Array(text.utf8))
+        #expect(data.count > 1000)
+        let mid = data.count / 2
+        for i in mid..<(mid + 20) { data[i] ^= 0x5A }
+        let dir = try temporaryFolder()
+        try FileSystem.writeAll(dir + "/c.bz2", data)
+        let e = #expect(throws: InputError.self) { _ = try readAllBytes(openByteSourceWithBzip2(path: dir + "/c.bz2")) }
+        #expect(e?.message.contains("corrupt bzip2") == true)
+        #expect(e?.location.byteOffset != nil)
+    }
+
+    @Test("a MediaWiki dump reads the same from .xml, .xml.gz and .xml.bz2")
+    func wikiCompressions() throws {
+        let xml = Array(MediaWikiReaderTests.dump.utf8)
+        let dir = try temporaryFolder()
+        try FileSystem.writeAll(dir + "/d.xml", xml)
+        try FileSystem.writeAll(dir + "/d.xml.gz", gzipMember(xml))
+        try FileSystem.writeAll(dir + "/d.xml.bz2", Self.bzip2(xml))
+        var o = ReaderOptions()
+        o.format = .mediawiki
+        var texts: [[String]] = []
+        for name in ["d.xml", "d.xml.gz", "d.xml.bz2"] {
+            let (docs, errors) = try readDocuments(try makeReader(for: InputPiece(path: dir + "/" + name, name: name, size: 1), options: o))
+            #expect(errors.isEmpty)
+            texts.append(docs.map(\.text))
+        }
+        #expect(texts[0] == ["'''First''' & [[link|best]] <ref>r</ref>", "new text"])
+        #expect(texts[1] == texts[0] && texts[2] == texts[0])
     }
 }
