@@ -32,6 +32,7 @@ public final class MediaWikiReader: DocumentReader {
 
     /// Opens a piece (always a whole file).
     public init(piece: InputPiece, options: ReaderOptions) throws {
+        _ = libxml2Initialized
         self.piece = piece
         namespaces = Set(options.namespaces)
         skipRedirects = options.skipRedirects
@@ -205,6 +206,10 @@ public final class MediaWikiReader: DocumentReader {
             "malformed MediaWiki XML: \(what ?? "libxml2 stopped reading")", at: SourceLocation(file: piece.path, byteOffset: offset))
     }
 }
+
+/// libxml2 must be initialised once before threads use it (a Swift global is initialised once,
+/// thread-safely, on first use).
+private let libxml2Initialized: Void = xmlInitParser()
 
 extension String {
     /// Spaces as underscores (MediaWiki page URLs).
