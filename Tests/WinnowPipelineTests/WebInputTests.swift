@@ -38,6 +38,20 @@ struct WebInputTests {
         #expect(html.input.root == "site")
     }
 
+    @Test("an observe-only first phase over WARC, HTML or MediaWiki input writes what it parsed", arguments: ["warc", "html", "mediawiki"])
+    func parsedInputIsMaterialised(format: String) throws {
+        let r = try Recipe.decode(
+            "input: { path: \"in/*\", format: \(format) }\noutput: { path: out }\nstages: [ { exact_dedup: {} } ]\n", file: "p.yaml")
+        let shards = [InputShard(index: 0, path: "in/a", name: "a", size: 10)]
+        let plan = Plan(recipe: r, shards: shards)
+        #expect(plan.phases.count == 2)
+        #expect(plan.phases[0].materializes)
+        #expect(plan.phases[1].source == .phase(0))
+        // Plain JSONL is read again instead.
+        let jsonl = try Recipe.decode("input: { path: \"in/*\", format: jsonl }\noutput: { path: out }\nstages: [ { exact_dedup: {} } ]\n", file: "p.yaml")
+        #expect(Plan(recipe: jsonl, shards: shards).phases[1].source == .input)
+    }
+
     @Test("options of another format, and bad values, are errors with their line", arguments: [
         ("input: { path: x, format: jsonl, record_types: [response] }", "applies to format warc"),
         ("input: { path: x, format: warc, namespaces: [0] }", "applies to format mediawiki"),
