@@ -28,6 +28,29 @@ extension CharsetDecoder {
         return nil
     }
 
+    /// The `encoding` of an XML declaration at the very start of the bytes, if any.
+    static func xmlDeclarationEncoding(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        let head = Array("<?xml".utf8)
+        guard b.count > 10, Array(b[0..<5]) == head else { return nil }
+        var end = 5
+        while end + 1 < min(b.count, 512) && !(b[end] == 0x3F && b[end + 1] == 0x3E) { end += 1 }
+        let key = Array("encoding".utf8)
+        var i = 5
+        while i + key.count < end {
+            if Array(b[i..<(i + key.count)]) == key {
+                var j = i + key.count
+                while j < end && (b[j] == 0x20 || b[j] == 0x3D) { j += 1 }
+                guard j < end, b[j] == 0x22 || b[j] == 0x27 else { return nil }
+                let quote = b[j]
+                var k = j + 1
+                while k < end && b[k] != quote { k += 1 }
+                return k > j + 1 ? String(decoding: b[(j + 1)..<k], as: UTF8.self) : nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// The value after `charset=` inside a tag's attribute text.
     static func charsetAttribute(_ t: UnsafeBufferPointer<UInt8>) -> String? {
         let key: [UInt8] = Array("charset".utf8)

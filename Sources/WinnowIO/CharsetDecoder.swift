@@ -63,6 +63,10 @@ public enum CharsetDecoder {
             // A page that says UTF-16 in an ASCII-compatible <meta> is really UTF-8 (HTML standard).
             candidates.append((label.hasPrefix("utf-16") ? "utf-8" : label, .meta))
         }
+        // An XML declaration (XHTML pages, feeds): `<?xml version="1.0" encoding="…"?>`.
+        if sniffMeta, let xml = xmlDeclarationEncoding(u8), let label = normalizedLabel(xml) {
+            candidates.append((label.hasPrefix("utf-16") ? "utf-8" : label, .meta))
+        }
         for (label, source) in candidates {
             if label == "utf-8" {
                 return Decoded(text: lossyUTF8(u8), charset: "utf-8", source: source)

@@ -336,6 +336,15 @@ struct WARCReaderTests {
         #expect(docs[4].text == "<p>ok \u{FFFD}\u{FFFD} ok</p>")
     }
 
+    @Test("an XML declaration names the charset of an XHTML page without <meta>")
+    func xmlDeclaration() {
+        let page = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<html><p>na".utf8) + [0xEF, 0x76, 0x65] + Array("</p></html>".utf8)
+        let d = CharsetDecoder.decode(page, declared: nil)
+        #expect(d.text.contains("naïve"))
+        #expect(d.charset == "windows-1252")
+        #expect(d.source == .meta)
+    }
+
     @Test("charset sniffing helpers", arguments: [
         ("<meta charset=\"ISO-8859-1\">", "ISO-8859-1"),
         ("<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=EUC-JP'>", "EUC-JP"),
