@@ -18,9 +18,9 @@ public enum CharsetSource: String, Sendable, Hashable {
 }
 
 /// Turns web page bytes into a UTF-8 string: the charset comes from a byte-order mark, then the
-/// declared charset (HTTP header), then a `<meta>` tag in the first 1,024 bytes (as browsers
-/// prescan), then a UTF-8 validity check, then ICU's detector; the bytes are converted with ICU's
-/// converters, invalid or unmapped bytes becoming U+FFFD.
+/// declared charset (HTTP header), then a `<meta>` tag in the first 4 KiB (as browsers prescan)
+/// or an XML declaration, then a UTF-8 validity check, then ICU's detector; the bytes are
+/// converted with ICU's converters, invalid or unmapped bytes becoming U+FFFD.
 public enum CharsetDecoder {
     /// The result of decoding.
     public struct Decoded: Sendable, Hashable {
