@@ -20,7 +20,12 @@ for the charset Winnow chose (`metadata.charset`; a UTF-8 BOM dropped), compared
 text — exactly, and after folding the JIS mapping variants on which Python's codecs and ICU /
 the WHATWG Encoding standard disagree (U+301C/U+FF5E, U+2016/U+2225, U+2212/U+FF0D,
 U+00A2/U+FFE0, U+00A3/U+FFE1, U+00AC/U+FFE2). Exit status 1 when counts, URLs, record ids or
-status codes differ. The table it prints is the one in docs/benchmarks.md.
+status codes differ.
+
+Then it damages copies of the first file inside its middle gzip member (cut there; 12 bytes of
+deflate data flipped) and reports what each reader yields (records, and how it ends) next to
+Winnow's documents and errors under `on_error: skip`. The tables it prints are the ones in
+docs/benchmarks.md.
 """
 import argparse
 import collections
@@ -111,6 +116,94 @@ def read_winnow(winnow, files):
     return out, texts
 
 
+def members(data):
+    """Offsets where each gzip member starts (zlib, member by member)."""
+    import zlib
+
+    out, pos = [], 0
+    while pos < len(data):
+        out.append(pos)
+        d = zlib.decompressobj(31)
+        d.decompress(data[pos:])
+        pos = len(data) - len(d.unused_data)
+    return out
+
+
+def damaged_copies(path, tmp):
+    """A truncated copy (cut inside the middle member) and a corrupt copy (12 bytes flipped in
+    the middle member's deflate data) of a gzip-per-record WARC: (name, path, damaged member offset)."""
+    data = open(path, "rb").read()
+    m = members(data)
+    k = len(m) // 2
+    mid = m[k] + (m[k + 1] - m[k]) // 2
+    cut = os.path.join(tmp, "truncated.warc.gz")
+    with open(cut, "wb") as f:
+        f.write(data[:mid])
+    bad = bytearray(data)
+    for j in range(mid, mid + 12):
+        bad[j] ^= 0xA5
+    corrupt = os.path.join(tmp, "corrupt.warc.gz")
+    with open(corrupt, "wb") as f:
+        f.write(bytes(bad))
+    return [("truncated", cut, m[k], k, len(m)), ("corrupt member", corrupt, m[k], k, len(m))]
+
+
+def damage_report(winnow, path):
+    """What each reader yields from damaged copies of `path`: records of every type, and of
+    the selected types (response, resource), and how it ends; Winnow's documents and errors."""
+    from fastwarc.warc import ArchiveIterator as FastIterator, WarcRecordType
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as f:
+        original = [r.rec_type for r in ArchiveIterator(f)]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, copy, offset, k, total in damaged_copies(path, tmp):
+            def run(make):
+                got, err = [], ""
+                try:
+                    for t in make():
+                        got.append(t)
+                except Exception as e:  # what the library raises is part of the result
+                    err = type(e).__name__
+                return got, err
+
+            def warcio_types():
+                with open(copy, "rb") as f:
+                    for r in ArchiveIterator(f):
+                        yield r.rec_type
+
+            def fastwarc_types():
+                with open(copy, "rb") as f:
+                    for r in FastIterator(f, record_types=WarcRecordType.any_type, strict_mode=False):
+                        yield r.headers.get("WARC-Type")
+
+            wio, wio_err = run(warcio_types)
+            fw, fw_err = run(fastwarc_types)
+            recipe = os.path.join(tmp, "d.yaml")
+            out = os.path.join(tmp, "out-" + name.replace(" ", "-"))
+            with open(recipe, "w") as r:
+                r.write(
+                    'input: { path: "%s", format: warc, record_types: [response, resource], content_types: ["*"] }\n'
+                    "output: { path: %s, format: jsonl }\non_error: skip\nworkers: 1\nstages: []\n" % (copy, out)
+                )
+            p = subprocess.run([os.path.abspath(winnow), "run", recipe], cwd=tmp, capture_output=True, text=True)
+            if p.returncode != 0:
+                sys.exit("winnow failed on %s:\n%s" % (name, p.stderr))
+            docs = sum(1 for part in glob.glob(os.path.join(out, "data", "*.jsonl")) for _ in open(part))
+            err_path = os.path.join(out, "errors.jsonl")
+            errors = [json.loads(l) for l in open(err_path)] if os.path.exists(err_path) else []
+            sel = lambda types: sum(1 for t in types if t in TYPES)
+            intact = sel(original[:k]) + (sel(original[k + 1 :]) if name.startswith("corrupt") else 0)
+            rows.append(
+                dict(
+                    name=name, k=k, total=total, offset=offset, damaged_type=original[k], intact=intact,
+                    wio=(len(wio), sel(wio), wio_err), fw=(len(fw), sel(fw), fw_err), docs=docs, errors=errors,
+                )
+            )
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build", "release", "winnow"))
@@ -169,6 +262,25 @@ def main():
                 folded,
                 len(bodies),
                 ", ".join("%s %d" % kv for kv in sorted(charsets.items())),
+            )
+        )
+    print()
+    print("Damaged copies of %s:" % os.path.basename(files[0]))
+    print()
+    print(
+        "| damage | intact response/resource records | warcio: records (response/resource), end "
+        "| fastwarc non-strict: records (response/resource), end | Winnow, on_error: skip: documents, errors |"
+    )
+    print("|---|---|---|---|---|")
+    for row in damage_report(args.winnow, files[0]):
+        where = ", ".join("byte %s" % e.get("offset", "?") for e in row["errors"])
+        print(
+            "| %s: gzip member %d of %d (a %s record) at byte %d | %d | %d (%d), %s | %d (%d), %s | %d, %d error (%s) |"
+            % (
+                row["name"], row["k"] + 1, row["total"], row["damaged_type"], row["offset"], row["intact"],
+                row["wio"][0], row["wio"][1], row["wio"][2] or "no error",
+                row["fw"][0], row["fw"][1], row["fw"][2] or "no error",
+                row["docs"], len(row["errors"]), where,
             )
         )
     print()
