@@ -69,6 +69,7 @@ public final class WARCReader: DocumentReader {
         let body: [UInt8]
         let mime: String
         let declared: String?
+        if type == "response" && record.block.isEmpty { return nil }  // no payload at all (a failed fetch)
         if type == "response" && (warcType.mime.hasPrefix("application/http") || record.block.starts(with: Array("HTTP/".utf8))) {
             guard let http = HTTPResponse.parse(record.block, maxBodyBytes: maxBodyBytes) else {
                 throw InputError(

@@ -229,12 +229,9 @@ public final class WARCRecordReader {
                 record.headers[record.headers.count - 1].value += " " + String(line).trimmingASCIISpaces()
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else {
-                let e = error("malformed WARC header line '\(line.prefix(80))'", start, fileOffset, record: Array(headerBytes.prefix(4096)))
-                head += headerEnd
-                try resync()
-                throw e
-            }
+            // A line without a colon is ignored, as warcio and fastwarc do; a damaged header
+            // still fails on its Content-Length below.
+            guard let colon = line.firstIndex(of: ":") else { continue }
             record.headers.append(
                 (String(line[..<colon]).trimmingASCIISpaces(), String(line[line.index(after: colon)...]).trimmingASCIISpaces()))
         }

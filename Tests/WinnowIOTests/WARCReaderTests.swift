@@ -184,6 +184,27 @@ struct WARCReaderTests {
         #expect(errors[2].message.contains("no Content-Length"))
     }
 
+    @Test("quirks: a header line without a colon is ignored, an empty response is no document, a response without HTTP is an error")
+    func quirks() throws {
+        var file = Array("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:q1>\r\nWARC-Target-URI: http://q/1\r\nstray line\r\n".utf8)
+        let body = Array("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>q1</p>".utf8)
+        file += Array("Content-Type: application/http\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body + Array("\r\n\r\n".utf8)
+        file += warcRecord(type: "response", uri: "http://q/empty", id: "empty", contentType: "application/http; msgtype=response", block: [])
+        let notHTTPAt = file.count
+        file += warcRecord(type: "response", uri: "http://q/bad", id: "bad", contentType: "application/http; msgtype=response", block: Array("<html>no status line</html>".utf8))
+        file += httpRecord(uri: "http://q/2", id: "q2", headers: ["Content-Type: text/html"], body: Array("<p>q2</p>".utf8))
+        let dir = try temporaryFolder()
+        let path = dir + "/q.warc"
+        try FileSystem.writeAll(path, file)
+        var o = ReaderOptions()
+        o.format = .warc
+        let (docs, errors) = try readDocuments(try WARCReader(piece: InputPiece(path: path, name: "q.warc", size: 1), options: o))
+        #expect(docs.map(\.text) == ["<p>q1</p>", "<p>q2</p>"])
+        #expect(errors.count == 1)
+        #expect(errors.first?.location.byteOffset == Int64(notHTTPAt))
+        #expect(errors.first?.message.contains("no HTTP response") == true)
+    }
+
     @Test("a corrupt gzip member is one error; the reader resumes at the next member")
     func corruptMember() throws {
         var file: [UInt8] = []
