@@ -18,8 +18,8 @@ HTML responses as uncompressed JSONL, one worker:
 
 Runs alternate (Winnow, datatrove, …) `--runs` times each through bench/measure.py; the median
 wall time, the peak RSS and the documents written are printed. The documents differ in number
-where the two keep different records: datatrove has no HTTP-header content-type check (the
-samples carry no WARC-Identified-Payload-Type except ClueWeb's empty one, so it asks libmagic).
+where the two keep different records: datatrove selects by WARC-Identified-Payload-Type (empty
+in the ClueWeb sample, so those records go) or else libmagic, Winnow by the HTTP Content-Type.
 """
 import argparse
 import glob
