@@ -108,18 +108,20 @@ def main():
         )
     docs = {"winnow": count_lines(os.path.join(OUT, "winnow", "data")), "datatrove": count_lines(os.path.join(OUT, "datatrove"))}
     print("input: %d files, %.1f MB stored (gzip), %.1f MB WARC" % (len(glob.glob(os.path.join(DATA, "*.warc.gz"))), stored / 1e6, raw / 1e6))
-    print("| tool | documents | median wall (s) | walls (s) | MB/s (WARC bytes) | peak RSS (MB) |")
-    print("|---|---:|---:|---|---:|---:|")
-    med = {}
+    print("| tool | documents | median wall (s) | walls (s) | median CPU user+sys (s) | MB/s (WARC bytes / wall) | peak RSS (MB) |")
+    print("|---|---:|---:|---|---:|---:|---:|")
+    med, cpu = {}, {}
     for name in ("winnow", "datatrove"):
         walls = [m["wall_seconds"] for m in results[name]]
         med[name] = statistics.median(walls)
+        cpu[name] = statistics.median(m["user_seconds"] + m["sys_seconds"] for m in results[name])
         print(
-            "| %s | %d | %.2f | %s | %.0f | %.0f |"
-            % (name, docs[name], med[name], ", ".join("%.2f" % w for w in walls), raw / 1e6 / med[name], max(m["max_rss_mb"] for m in results[name]))
+            "| %s | %d | %.2f | %s | %.2f | %.0f | %.0f |"
+            % (name, docs[name], med[name], ", ".join("%.2f" % w for w in walls), cpu[name], raw / 1e6 / med[name],
+               max(m["max_rss_mb"] for m in results[name]))
         )
     print()
-    print("datatrove / Winnow wall time: %.1f×" % (med["datatrove"] / med["winnow"]))
+    print("datatrove / Winnow: wall time %.1f×, CPU time %.1f×" % (med["datatrove"] / med["winnow"], cpu["datatrove"] / cpu["winnow"]))
 
 
 if __name__ == "__main__":
