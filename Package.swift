@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // Intel ISA-L igzip: the default gzip writer (streaming, several times faster again).
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // libbz2 for MediaWiki dumps (.xml.bz2); Debian ships no pkg-config file for it.
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
         // ICU through a C target with a plain-C header (Foundation bundles its own ICU; SWIFT-NOTES §4).
         // _FoundationICU is linked first so its symbols bind to itself (SWIFT-NOTES §4.2).
         .target(
@@ -48,7 +50,9 @@ let package = Package(
 
         // MARK: - Library layers
         .target(name: "WinnowCore"),
-        .target(name: "WinnowIO", dependencies: ["WinnowCore", "CZlib", "CZstd", "CDeflate", "CISAL"]),
+        .target(
+            name: "WinnowIO",
+            dependencies: ["WinnowCore", "CZlib", "CZstd", "CDeflate", "CISAL", "CBzip2", "CLibXML2", "CICUShim"]),
         .target(name: "WinnowText", dependencies: ["WinnowCore", "CICUShim"]),
         .target(
             name: "WinnowStore",
@@ -73,7 +77,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLibXML2", "COpenBLAS", "CZlib", "CZstd", "CDeflate", "CICUShim"]),
         .testTarget(name: "WinnowCoreTests", dependencies: ["WinnowCore"]),
-        .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO"]),
+        .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO", "CZlib", "CBzip2"]),
         .testTarget(name: "WinnowTextTests", dependencies: ["WinnowText"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),

@@ -23,6 +23,12 @@ public enum InputFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case jsonl
     /// Plain text: one document per file, line or blank-line paragraph.
     case text
+    /// WARC files (plain, gzip per record or whole-file gzip): one document per selected record.
+    case warc
+    /// HTML files (`.html`, `.htm`, optionally `.gz`): one document per file, decoded to UTF-8.
+    case html
+    /// MediaWiki XML dumps (`.xml`, `.xml.bz2`, `.xml.gz`): one document per article page.
+    case mediawiki
 }
 
 /// How plain text splits into documents.
@@ -47,6 +53,18 @@ public struct ReaderOptions: Sendable, Hashable {
     public var split: TextSplit = .file
     /// The longest accepted line (JSONL record or text line), in bytes.
     public var maxLineBytes = 256 << 20
+    /// WARC: record types read (`response`, `conversion`, `resource`); others are skipped.
+    public var warcRecordTypes: [String] = ["response", "conversion"]
+    /// WARC: accepted media types of the payload; nil for the defaults: `text/html` and
+    /// `application/xhtml+xml` for response/resource records, `text/plain` for conversion records.
+    public var contentTypes: [String]?
+    /// WARC: the largest record content block read into memory, in bytes (larger ones are
+    /// reported as errors); HTML: the largest file.
+    public var maxRecordBytes = 64 << 20
+    /// MediaWiki: namespaces read (0: articles).
+    public var namespaces: [Int] = [0]
+    /// MediaWiki: whether redirect pages are skipped.
+    public var skipRedirects = true
     /// Creates default options.
     public init() {}
 }
@@ -164,6 +182,9 @@ public func makeReader(for piece: InputPiece, options: ReaderOptions) throws -> 
     switch options.format {
     case .jsonl: return try JSONLReader(piece: piece, options: options)
     case .text: return try TextReader(piece: piece, options: options)
+    case .warc: return try WARCReader(piece: piece, options: options)
+    case .html: return try HTMLFileReader(piece: piece, options: options)
+    case .mediawiki: return try MediaWikiReader(piece: piece, options: options)
     }
 }
 

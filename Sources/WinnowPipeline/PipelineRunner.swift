@@ -347,7 +347,7 @@ public final class PipelineRunner: Sendable {
         let readsInput: Bool
         switch phase.source {
         case .input:
-            reader = try makeReader(for: shard, options: recipe.input.options)
+            reader = try makeInputReader(for: shard, input: recipe.input)
             readsInput = true
         case .phase(let j):
             let path = out + "/" + plan.phaseOutput(phase: j, shard: shard.index)

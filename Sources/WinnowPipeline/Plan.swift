@@ -7,7 +7,8 @@ import WinnowIO
 /// document stages, and feeds its ending corpus stage's `observe` (if any). A phase that
 /// changes the stream (a decide or document stages) materialises its output in `work/` (zstd
 /// JSONL) unless it is the last. A phase that only observes passes its source on when that is
-/// uncompressed input (re-reading it is cheap); over compressed input it writes the records it
+/// uncompressed JSONL or text input (re-reading it is cheap); over compressed input (or WARC,
+/// HTML or MediaWiki input, which cost parsing) it writes the records it
 /// parsed as uncompressed canonical JSONL, so the next phase neither decompresses nor parses
 /// again the documents its decide step keeps untouched.
 public struct Plan: Sendable {
@@ -47,7 +48,12 @@ public struct Plan: Sendable {
     /// Cuts a recipe into phases over the given shards.
     public init(recipe: Recipe, shards: [InputShard]) {
         self.shards = shards
-        let compressedInput = shards.contains { $0.pieces.contains { Compression.fromName($0.path) != .none } }
+        // WARC, HTML and MediaWiki input costs parsing and charset or wikitext conversion to
+        // read again, so it is treated like compressed input (written out once as JSONL).
+        let parsedFormats: [InputFormat] = [.warc, .html, .mediawiki]
+        let compressedInput =
+            parsedFormats.contains(recipe.input.options.format)
+            || shards.contains { $0.pieces.contains { Compression.fromName($0.path) != .none } }
         var phases: [Phase] = []
         var current = Phase(index: 0, source: .input, decide: nil, documentStages: [], observe: nil, isFinal: false, materializes: false)
         for s in recipe.stages {

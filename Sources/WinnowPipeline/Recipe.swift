@@ -19,6 +19,9 @@ public struct InputSpec: Sendable, Hashable {
     public var options: ReaderOptions
     /// Uncompressed files larger than this are cut into byte ranges of this size.
     public var shardBytes: Int64
+    /// MediaWiki: whether page text is turned from wikitext into plain text (`wikitext: plain`,
+    /// the default) or kept as stored (`wikitext: raw`).
+    public var wikitextToPlain = true
 }
 
 /// A recipe's `output:` section.
@@ -69,7 +72,16 @@ public struct Recipe: Sendable {
     public var fingerprint: String
 
     static let topKeys = ["name", "input", "output", "workers", "seed", "on_error", "memory", "stages"]
-    static let inputKeys = ["path", "format", "text_key", "id_key", "split", "root", "shard_size", "max_line_bytes"]
+    static let inputKeys = [
+        "path", "format", "text_key", "id_key", "split", "root", "shard_size", "max_line_bytes", "record_types", "content_types",
+        "max_record_bytes", "namespaces", "skip_redirects", "wikitext",
+    ]
+    /// Input keys that only some formats read.
+    static let formatKeys: [String: [InputFormat]] = [
+        "text_key": [.jsonl], "id_key": [.jsonl], "split": [.text], "max_line_bytes": [.jsonl, .text],
+        "record_types": [.warc], "content_types": [.warc], "max_record_bytes": [.warc, .html],
+        "namespaces": [.mediawiki], "skip_redirects": [.mediawiki], "wikitext": [.mediawiki],
+    ]
     static let outputKeys = ["path", "format", "keep_removed", "compression_level"]
 
     /// Loads and decodes a recipe file.
@@ -123,6 +135,51 @@ public struct Recipe: Sendable {
             options.split = split
         }
         if let v = input["max_line_bytes"] { options.maxLineBytes = Int(try bytesValue(v, "input.max_line_bytes")) }
+        for (key, formats) in formatKeys.sorted(by: { $0.key < $1.key }) {
+            if let v = input[key], !formats.contains(options.format) {
+                throw ConfigError(
+                    "input.\(key) applies to format \(formats.map(\.rawValue).joined(separator: " or ")), not \(options.format.rawValue)",
+                    at: v.location)
+            }
+        }
+        if let v = input["record_types"] {
+            let types = try strings(v, "input.record_types").map { $0.lowercased() }
+            let known = ["response", "conversion", "resource", "request", "metadata", "revisit", "warcinfo"]
+            for t in types where !["response", "conversion", "resource"].contains(t) {
+                throw ConfigError(
+                    known.contains(t)
+                        ? "input.record_types: '\(t)' records hold no document text (use response, conversion or resource)"
+                        : "input.record_types: unknown WARC record type '\(t)' (use response, conversion or resource)",
+                    at: v.location)
+            }
+            if types.isEmpty { throw ConfigError("input.record_types needs at least one type", at: v.location) }
+            options.warcRecordTypes = types
+        }
+        if let v = input["content_types"] {
+            let types = try strings(v, "input.content_types").map { $0.lowercased() }
+            for t in types where t != "*" && !t.contains("/") {
+                throw ConfigError("input.content_types: '\(t)' is not a media type such as text/html (or *)", at: v.location)
+            }
+            options.contentTypes = types
+        }
+        if let v = input["max_record_bytes"] {
+            options.maxRecordBytes = Int(min(try bytesValue(v, "input.max_record_bytes"), Int64(Int32.max / 4)))
+        }
+        if let v = input["namespaces"] {
+            guard case .sequence(let items) = v.kind else {
+                throw ConfigError("input.namespaces must be a list of namespace numbers, e.g. [0]", at: v.location)
+            }
+            options.namespaces = try items.map { try int($0, "input.namespaces", -2...100_000) }
+        }
+        if let v = input["skip_redirects"] { options.skipRedirects = try bool(v, "input.skip_redirects") }
+        var wikitextToPlain = true
+        if let v = input["wikitext"] {
+            switch try scalar(v, "input.wikitext") {
+            case "plain": wikitextToPlain = true
+            case "raw": wikitextToPlain = false
+            case let s: throw ConfigError("input.wikitext must be plain or raw, got '\(s)'", at: v.location)
+            }
+        }
         let shardBytes = try input["shard_size"].map { try bytesValue($0, "input.shard_size") } ?? (64 << 20)
         let inputRoot = try input["root"].map { try scalar($0, "input.root") } ?? globRoot(patterns.first ?? "")
 
@@ -213,7 +270,8 @@ public struct Recipe: Sendable {
         let fingerprint = StableHash.xxh64(text)
         return Recipe(
             name: name,
-            input: InputSpec(patterns: patterns, root: inputRoot, options: options, shardBytes: shardBytes),
+            input: InputSpec(
+                patterns: patterns, root: inputRoot, options: options, shardBytes: shardBytes, wikitextToPlain: wikitextToPlain),
             output: outSpec, workers: workers, seed: seed, onError: onError, memoryBudget: memory, stages: stages,
             fingerprint: String(fingerprint, radix: 16))
     }

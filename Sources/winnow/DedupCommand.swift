@@ -24,7 +24,7 @@ struct DedupCommand: ParsableCommand {
     @Option(help: "The run folder.")
     var output: String
 
-    @Option(help: "Input format: jsonl or text.")
+    @Option(help: "Input format: jsonl, text, warc, html or mediawiki.")
     var format = "jsonl"
 
     @Option(help: "Output format: jsonl, jsonl.gz or jsonl.zst.")
