@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore",
+                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
