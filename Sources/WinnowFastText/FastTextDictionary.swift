@@ -3,7 +3,7 @@
 ///
 /// Words are kept as one contiguous byte buffer with offsets; lookups hash the token's bytes with
 /// ``FastTextHash`` and compare bytes, so tokenising a document allocates no strings.
-struct FastTextDictionary: Sendable {
+final class FastTextDictionary: Sendable {
     /// Entry types as stored in the file (`entry_type`, one signed byte).
     static let wordType: UInt8 = 0
     static let labelType: UInt8 = 1
@@ -245,6 +245,13 @@ struct FastTextDictionary: Sendable {
                 }
             }
         }
+    }
+
+    /// Appends the character n-gram rows of `word` (wrapped in `<` and `>`) for this dictionary.
+    @inline(__always)
+    func addSubwords(of word: [UInt8], into rows: inout [Int32]) {
+        Self.computeSubwords(word, into: &rows, minn: minn, maxn: maxn, bucket: bucket, nwords: nwords,
+                             pruneSize: pruneSize, pruneIndex: pruneIndex)
     }
 
     /// Appends the word n-gram rows for the tokens' hashes (Dictionary::addWordNgrams), with

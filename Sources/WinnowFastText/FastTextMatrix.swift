@@ -139,6 +139,19 @@ struct QuantizedMatrix: Sendable {
         }
     }
 
+    /// Every row decoded to Float32 (`rows × columns`). Adding a decoded row to a vector gives
+    /// exactly what adding the codes does (each value is the same single product `norm × centroid`).
+    func decoded() -> [Float] {
+        var out = [Float](repeating: 0, count: rows * columns)
+        out.withUnsafeMutableBufferPointer { o in
+            for row in 0..<rows {
+                // swiftlint:disable:next force_unwrapping
+                addRow(row, to: o.baseAddress! + row * columns)
+            }
+        }
+        return out
+    }
+
     @inline(__always)
     private func norm(_ row: Int) -> Float {
         guard let normCodes, let normPQ else { return 1 }

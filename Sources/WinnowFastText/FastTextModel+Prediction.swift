@@ -77,8 +77,7 @@ extension FastTextModel {
         if bytes.elementsEqual(FastTextDictionary.eos) { return rows }
         bytes.insert(UInt8(ascii: "<"), at: 0)
         bytes.append(UInt8(ascii: ">"))
-        FastTextDictionary.computeSubwords(bytes, into: &rows, minn: d.minn, maxn: d.maxn, bucket: d.bucket,
-                                           nwords: d.nwords, pruneSize: d.pruneSize, pruneIndex: d.pruneIndex)
+        d.addSubwords(of: bytes, into: &rows)
         return rows
     }
 
@@ -145,8 +144,7 @@ extension FastTextModel {
                 scratch.append(UInt8(ascii: "<"))
                 scratch.append(contentsOf: token)
                 scratch.append(UInt8(ascii: ">"))
-                FastTextDictionary.computeSubwords(scratch, into: &rows, minn: d.minn, maxn: d.maxn, bucket: d.bucket,
-                                                   nwords: d.nwords, pruneSize: d.pruneSize, pruneIndex: d.pruneIndex)
+                d.addSubwords(of: scratch, into: &rows)
             }
             if d.wordNgrams > 1 { wordHashes.append(Int32(bitPattern: h)) }
         }

@@ -19,6 +19,9 @@ public final class FastTextModel: Sendable {
     /// The newest format version (fastText 0.9); version 11 files load too.
     public static let version: Int32 = 12
 
+    /// The largest quantised input matrix (in floats) decoded to plain rows at load time.
+    static let maxDecodedInputFloats = 64 << 20
+
     /// The file the model came from (`<memory>` for bytes given directly).
     public let path: String
     /// The format version read from the file.
@@ -86,7 +89,11 @@ public final class FastTextModel: Sendable {
         let quantizedInput = try r.bool("input quantisation flag")
         let inputAt = r.offset
         if quantizedInput {
-            input = .quantized(try QuantizedMatrix(reading: &r, what: "input matrix"))
+            let q = try QuantizedMatrix(reading: &r, what: "input matrix")
+            // Averaging rows is the hot path: decode the codes once into plain rows (lid.176:
+            // 50,000 × 16 floats, 3.2 MB), unless that would take more than 256 MiB.
+            input = q.rows * q.columns <= Self.maxDecodedInputFloats
+                ? .dense(rows: q.rows, columns: q.columns, data: q.decoded()) : .quantized(q)
         } else {
             input = try FastTextMatrix.readDense(&r, what: "input matrix")
             if dictionary.pruneSize >= 0 {
