@@ -209,7 +209,8 @@ public final class FastTextModel: Sendable {
     }
 
     /// The Huffman tree of HierarchicalSoftmaxLoss::buildTree: leaves are the labels
-    /// (`0..<osz`), sorted by decreasing count in the file; internal nodes follow.
+    /// (`0..<osz`), sorted by decreasing count in the file; internal nodes follow. Every child
+    /// index is below its parent's, whatever the counts.
     static func buildTree(counts: [Int64]) -> (left: [Int32], right: [Int32]) {
         let osz = counts.count
         let nodes = 2 * osz - 1
@@ -224,7 +225,9 @@ public final class FastTextModel: Sendable {
             var mini = (0, 0)
             for j in 0..<2 {
                 let pick: Int
-                if leaf >= 0 && count[leaf] < count[node] {
+                // `node < i`: only built nodes can be picked. With real counts (below 1e15) this
+                // is fastText's rule exactly; it keeps a corrupt count from picking an unbuilt node.
+                if leaf >= 0 && (node >= i || count[leaf] < count[node]) {
                     pick = leaf
                     leaf -= 1
                 } else {
@@ -235,7 +238,7 @@ public final class FastTextModel: Sendable {
             }
             left[i] = Int32(mini.0)
             right[i] = Int32(mini.1)
-            count[i] = count[mini.0] + count[mini.1]
+            count[i] = count[mini.0] &+ count[mini.1]
             i += 1
         }
         return (left, right)

@@ -132,4 +132,35 @@ struct FastTextLoaderTests {
             #expect(error.description.hasPrefix("/nonexistent/lid.176.ftz: cannot open"))
         }
     }
+
+    /// Random byte corruptions (fixed seed) either load or throw a FastTextError, and whatever
+    /// loads can predict: no read outside the file or the matrices.
+    @Test("corrupted files never crash", arguments: ["tiny-hs.bin", "tiny-hs-qout-qnorm.ftz", "tiny-softmax-dsub3.ftz"])
+    func corruption(name: String) throws {
+        let original = try Self.bytes(name)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        var loaded = 0
+        for _ in 0..<300 {
+            var bytes = original
+            // Mostly the header, dictionary and quantiser fields (the first 4 KiB), sometimes anywhere.
+            for _ in 0..<(1 + next() % 3) {
+                let at = next() % 4 == 0 ? next() % bytes.count : next() % min(4096, bytes.count)
+                bytes[at] = UInt8(truncatingIfNeeded: next())
+            }
+            do {
+                let model = try FastTextModel(bytes: bytes, path: name)
+                loaded += 1
+                for text in ["rain and snow", "crème brûlée Käse", "", "дождь 寿司 🎸"] {
+                    _ = model.predict(text, k: nil)
+                }
+            } catch {
+                #expect(!error.description.isEmpty)
+            }
+        }
+        #expect(loaded > 0)
+    }
 }
