@@ -74,6 +74,9 @@ def main() -> int:
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build/release/winnow"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--lines", type=int, default=0,
+                    help="instead of whole documents, score the first N non-empty lines of the corpus, "
+                         "each as a document (short texts: many close calls between languages)")
     args = ap.parse_args()
     for path, hint in [(args.corpus, "bench/make_text_corpus.py builds it"),
                        (args.model, "scripts/fetch-models.sh fetches it"),
@@ -81,6 +84,20 @@ def main() -> int:
         if not os.path.exists(path):
             print(f"missing {path} ({hint})", file=sys.stderr)
             return 2
+
+    if args.lines > 0:
+        os.makedirs(os.path.join(ROOT, "bench/out"), exist_ok=True)
+        derived = os.path.join(ROOT, "bench/out/lid-lines.jsonl")
+        count = 0
+        with open(args.corpus, encoding="utf-8") as f, open(derived, "w", encoding="utf-8") as out:
+            for line in f:
+                d = json.loads(line)
+                for i, text in enumerate(d["text"].split("\n")):
+                    if text.strip() and count < args.lines:
+                        out.write(json.dumps({"id": f"{d['id']}#{i}", "text": text}, ensure_ascii=False) + "\n")
+                        count += 1
+        print(f"lines: the first {count} non-empty lines of {args.corpus}")
+        args.corpus = derived
 
     import fasttext  # noqa: F401  (fail early without the bench venv)
     from importlib.metadata import version

@@ -201,9 +201,20 @@ extension FastTextModel {
         }
     }
 
+    /// fastText's sigmoid table (Loss::t_sigmoid_): 513 values over [-8, 8].
+    static let sigmoidTable: [Float] = (0...512).map { i in
+        let x = Float(i * 2 * 8) / 512 - 8
+        return Float(1.0 / (1.0 + Double(expf(-x))))
+    }
+
+    /// Loss::sigmoid, the table lookup one-vs-all and negative-sampling models predict with
+    /// (not the exact sigmoid: 0.01 gives 0.5).
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float {
-        Float(1.0 / (1.0 + Double(expf(-x))))
+        if x < -8 { return 0 }
+        if x > 8 { return 1 }
+        let i = Int((x + 8) * 512 / 8 / 2)
+        return sigmoidTable[i]
     }
 
     private func findKBest(_ out: [Float], k: Int, threshold: Float, heap: inout ScoreHeap) {
@@ -224,9 +235,10 @@ extension FastTextModel {
             heap.push(score: score, index: node, limit: k)
             return
         }
+        // As fastText: f = 1. / (1 + std::exp(-f)) with a float exp; std_log(1.0 - f) takes a float.
         var f = output.dotRow(node - labels.count, hidden)
         f = Float(1.0 / Double(1 + expf(-f)))
-        dfs(k: k, minScore: minScore, node: Int(l), score: score + Float(log(Double(Float(1.0 - Double(f))) + 1e-5)), heap: &heap, hidden: hidden)
+        dfs(k: k, minScore: minScore, node: Int(l), score: score + Self.stdLog(Float(1.0 - Double(f))), heap: &heap, hidden: hidden)
         dfs(k: k, minScore: minScore, node: Int(r), score: score + Self.stdLog(f), heap: &heap, hidden: hidden)
     }
 }

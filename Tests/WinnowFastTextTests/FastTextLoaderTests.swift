@@ -6,7 +6,7 @@ import Testing
 struct FastTextLoaderTests {
     static let modelNames = [
         "tiny-softmax-bigram.bin", "tiny-hs.bin", "tiny-ova.bin", "tiny-nosubwords.bin",
-        "tiny-hs-qout-qnorm.ftz", "tiny-softmax-dsub3.ftz",
+        "tiny-hs-qout-qnorm.ftz", "tiny-softmax-dsub3.ftz", "tiny-hs-as-ova.bin",
     ]
 
     static func bytes(_ name: String) throws -> [UInt8] {

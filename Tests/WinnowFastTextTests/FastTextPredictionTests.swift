@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import WinnowFastText
 
@@ -47,7 +48,7 @@ struct FastTextPredictionTests {
             }
             checked += 1
         }
-        #expect(checked == 6 * 16)
+        #expect(checked == 7 * 16)
     }
 
     @Test("lid.176: hand-written sentences in many languages equal Python fasttext",
@@ -87,5 +88,14 @@ struct FastTextPredictionTests {
         #expect(model.inputRows("rain snow") == model.inputRows("rain snow </s> ignored after the end token"))
         #expect(model.inputRows("") == model.inputRows("   "))
         #expect(!model.inputRows("").isEmpty)  // `</s>` alone
+    }
+
+    /// One-vs-all and negative-sampling scores go through fastText's 512-step sigmoid table.
+    @Test("the sigmoid is fastText's table", arguments: [
+        (Float(0), Float(0.5)), (Float(0.01), Float(0.5)), (Float(-9), Float(0)), (Float(9), Float(1)),
+        (Float(8), Float(1 / (1 + expf(-8)))),
+    ] as [(Float, Float)])
+    func sigmoidTable(x: Float, expected: Float) {
+        #expect(abs(FastTextModel.sigmoid(x) - expected) < 1e-7)
     }
 }

@@ -142,11 +142,20 @@ def make_tiny(retrain):
         model = fasttext.load_model(path("tiny-softmax-bigram.bin"))
         model.quantize(input=None, qout=False, cutoff=0, retrain=False, dsub=3, qnorm=False)
         model.save_model(path("tiny-softmax-dsub3.ftz"))
+    # tiny-hs.bin with its loss field (byte 32) set to ova: the small hs weights give sigmoid
+    # inputs near 0, where fastText's 512-step sigmoid table differs from the exact sigmoid.
+    with open(path("tiny-hs.bin"), "rb") as f:
+        data = bytearray(f.read())
+    assert data[32] == 1  # loss_name::hs
+    data[32] = 4  # loss_name::ova
+    with open(path("tiny-hs-as-ova.bin"), "wb") as f:
+        f.write(data)
     with open(path("tiny-reference.jsonl"), "w") as out:
         for name, _, _ in specs:
             reference(fasttext.load_model(path(name)), name, out)
         reference(fasttext.load_model(path("tiny-hs-qout-qnorm.ftz")), "tiny-hs-qout-qnorm.ftz", out, k=12)
         reference(fasttext.load_model(path("tiny-softmax-dsub3.ftz")), "tiny-softmax-dsub3.ftz", out)
+        reference(fasttext.load_model(path("tiny-hs-as-ova.bin")), "tiny-hs-as-ova.bin", out)
 
 
 # ---------------------------------------------------------------------------------------------
