@@ -68,13 +68,15 @@ public struct LanguageFilter: DocumentStage, RegisteredStage {
             let labelOnly = try p.bool("label_only", default: false)
             let requested = try p.string("model")
             let path: String
-            switch ModelSearchPath.locate(explicit: requested, defaultName: "lid.176.ftz") {
-            case .success(let found): path = found
-            case .failure(let notFound):
-                throw ConfigError(
-                    "stage 'language': model not found (tried \(notFound.tried.joined(separator: ", "))); "
-                        + "run scripts/fetch-models.sh (make deps-models) or set 'model'",
-                    at: p.location(of: "model"))
+            do {
+                // A path is used as given; a bare file name is looked for on the model search path.
+                if let requested, requested.contains("/") {
+                    path = try ModelLocator.locate("lid.176.ftz", explicit: requested)
+                } else {
+                    path = try ModelLocator.locate(requested ?? "lid.176.ftz")
+                }
+            } catch {
+                throw ConfigError("stage 'language': \(error)", at: p.location(of: "model"))
             }
             let model: FastTextModel
             do {

@@ -37,14 +37,7 @@ struct LidCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path: String
-        switch ModelSearchPath.locate(explicit: model, defaultName: "lid.176.ftz") {
-        case .success(let found): path = found
-        case .failure(let notFound):
-            throw FileError(
-                path: model ?? "lid.176.ftz",
-                "model not found (tried \(notFound.tried.joined(separator: ", "))); run scripts/fetch-models.sh or pass --model")
-        }
+        let path = try ModelLocator.locate("lid.176.ftz", explicit: model)
         let lid = try FastTextModel(contentsOf: path)
         var options = ReaderOptions()
         options.format = format == "text" ? .text : .jsonl
