@@ -164,18 +164,7 @@ final class FastTextDictionary: Sendable {
     @inline(__always)
     static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
-        if a.count == 0 { return true }
-        // swiftlint:disable:next force_unwrapping
-        return memcmpBytes(a.baseAddress!, b.baseAddress!, a.count)
-    }
-
-    @inline(__always)
-    static func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        var i = 0
-        while i < n {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
+        for i in 0..<a.count where a[i] != b[i] { return false }
         return true
     }
 
@@ -189,11 +178,7 @@ final class FastTextDictionary: Sendable {
                     let id = Int(t[slot])
                     if id < 0 { return -1 }
                     let s = wordStart[id], e = wordStart[id + 1]
-                    if e - s == token.count {
-                        if token.count == 0 { return id }
-                        // swiftlint:disable:next force_unwrapping
-                        if Self.memcmpBytes(wb.baseAddress! + s, token.baseAddress!, token.count) { return id }
-                    }
+                    if e - s == token.count && Self.equal(UnsafeBufferPointer(rebasing: wb[s..<e]), token) { return id }
                     slot = (slot + 1) & tableMask
                 }
             }

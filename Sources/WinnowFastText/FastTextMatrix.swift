@@ -144,10 +144,8 @@ struct QuantizedMatrix: Sendable {
     func decoded() -> [Float] {
         var out = [Float](repeating: 0, count: rows * columns)
         out.withUnsafeMutableBufferPointer { o in
-            for row in 0..<rows {
-                // swiftlint:disable:next force_unwrapping
-                addRow(row, to: o.baseAddress! + row * columns)
-            }
+            guard let base = o.baseAddress else { return }
+            for row in 0..<rows { addRow(row, to: base + row * columns) }
         }
         return out
     }

@@ -57,8 +57,7 @@ extension FastTextModel {
         guard !rows.isEmpty else { return nil }
         var hidden = [Float](repeating: 0, count: dimension)
         hidden.withUnsafeMutableBufferPointer { h in
-            // swiftlint:disable:next force_unwrapping
-            average(rows: rows, into: h.baseAddress!)
+            if let base = h.baseAddress { average(rows: rows, into: base) }
         }
         return hidden
     }
@@ -172,8 +171,7 @@ extension FastTextModel {
         var heap = ScoreHeap(capacity: k)
         var hidden = [Float](repeating: 0, count: dimension)
         hidden.withUnsafeMutableBufferPointer { hb in
-            // swiftlint:disable:next force_unwrapping
-            let h = hb.baseAddress!
+            guard let h = hb.baseAddress else { return }  // dim ≥ 1, checked at load
             average(rows: rows, into: h)
             switch arguments.loss {
             case .hierarchicalSoftmax:

@@ -155,9 +155,12 @@ public final class FastTextModel: Sendable {
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var done = 0
+            guard let base = buffer.baseAddress else {
+                initialized = 0
+                return
+            }
             while done < size {
-                // swiftlint:disable:next force_unwrapping
-                let n = read(fd, buffer.baseAddress! + done, size - done)
+                let n = read(fd, base + done, size - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
