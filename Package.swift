@@ -54,16 +54,17 @@ let package = Package(
         .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore"]),
+        .target(name: "WinnowHTML", dependencies: ["WinnowCore", "CLibXML2"]),
         .target(
             name: "WinnowPipeline",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup",
+                "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowHTML",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "WinnowCore", "WinnowIO", "WinnowPipeline",
+                "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowHTML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -76,6 +77,7 @@ let package = Package(
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore"]),
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],

@@ -1,6 +1,7 @@
 import WinnowCore
 import WinnowDedup
 import WinnowFilters
+import WinnowHTML
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
 public struct StageRegistry: Sendable {
@@ -20,6 +21,7 @@ public struct StageRegistry: Sendable {
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
         SubstringDeduplicator.descriptor,
+        HTMLExtractStage.descriptor,
     ])
 
     /// The entry for a name.

@@ -12,7 +12,7 @@ struct Winnow: ParsableCommand {
             2 usage error, 3 internal error.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self])
+        subcommands: [RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, ExtractCommand.self])
 }
 
 /// Runs the command line and maps failures to the documented exit codes.

@@ -1,0 +1,171 @@
+internal import CLibXML2
+
+/// Writes the chosen subtrees as plain text: one line per paragraph, heading, list item
+/// (`- ` first) and table row (cells joined by ` | `); `br` breaks the line; white space is
+/// collapsed except inside `pre`. Inside the content it leaves out what the cleaning rules call
+/// boilerplate: link lists, short link-heavy boxes, headings that are links.
+struct TextRenderer {
+    let scorer: ContentScorer
+    let options: HTMLExtractor.Options
+
+    private var out: [UInt8] = []
+    private var lineHasText = false
+    private var pendingSpace = false
+    private var pendingPrefix: [UInt8] = []
+    private var preDepth = 0
+
+    init(scorer: ContentScorer, options: HTMLExtractor.Options) {
+        self.scorer = scorer
+        self.options = options
+    }
+
+    /// Renders the given roots (document order) and returns the UTF-8 text, lines joined by `\n`.
+    mutating func render(roots: [Int]) -> [UInt8] {
+        for r in roots {
+            renderSubtree(r)
+            breakLine()
+        }
+        while out.last == 0x0A { out.removeLast() }
+        return out
+    }
+
+    // MARK: - Cleaning
+
+    /// Whether an element inside the content is left out with its subtree.
+    func drops(_ i: Int, root: Int) -> Bool {
+        let n = scorer.index.nodes[i]
+        let st = scorer.stats[i]
+        if st.pruned { return true }
+        if n.isText { return false }
+        if st.characters == 0 { return n.tag != .br && n.tag != .hr }
+        let ld = st.linkDensity
+        let precision = options.favor == .precision
+        let recall = options.favor == .recall
+        if n.tag.isHeading { return ld > 0.5 || n.signals.weight < 0 }
+        if n.tag == .p || n.tag == .li || n.tag == .dd || n.tag == .dt {
+            // A short paragraph that is nothing but a link ("Read more", "Next article").
+            return precision ? (ld > 0.8 && st.characters < 160) : (ld > 0.95 && st.characters < 40 && !recall)
+        }
+        guard i != root, n.tag.isCleanableContainer || n.tag == .other || n.tag == .span else { return false }
+        let weight = n.signals.weight
+        if weight < 0 && !recall { return true }
+        if st.commas >= 10 { return false }
+        let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
+            || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
+        let ldLimit: Float = precision ? 0.15 : (recall ? 0.33 : 0.2)
+        if isList {
+            // A list of links (related stories, navigation, tags) is furniture; a list of prose is content.
+            return ld > (recall ? 0.7 : 0.5) && weight < 25
+        }
+        if weight < 25 && ld > ldLimit && n.tag.isCleanableContainer { return true }
+        if weight >= 25 && ld > 0.5 { return true }
+        if precision && st.listItems > st.paragraphs && st.paragraphs < 3 && ld > 0.1 { return true }
+        if n.tag.isCleanableContainer && st.characters < 25 && st.headingCharacters == 0 && !recall { return true }
+        return false
+    }
+
+    // MARK: - Writing
+
+    private mutating func renderSubtree(_ root: Int) {
+        let nodes = scorer.index.nodes
+        if drops(root, root: root) && root != 0 { return }
+        var closers: [(end: Int, tag: HTMLTag)] = []
+        var i = root
+        let end = Int(nodes[root].end)
+        while i < end {
+            while let last = closers.last, i >= last.end {
+                closers.removeLast()
+                close(last.tag)
+            }
+            let n = nodes[i]
+            if n.isText {
+                if let content = n.pointer.pointee.content { text(UnsafePointer(content)) }
+                i += 1
+                continue
+            }
+            if i != root && drops(i, root: root) {
+                i = Int(n.end)
+                continue
+            }
+            open(n.tag)
+            closers.append((Int(n.end), n.tag))
+            i += 1
+        }
+        while let last = closers.popLast() { close(last.tag) }
+    }
+
+    private mutating func open(_ tag: HTMLTag) {
+        switch tag {
+        case .br, .hr:
+            breakLine()
+        case .li:
+            breakLine()
+            pendingPrefix = [0x2D, 0x20]  // "- "
+        case .td, .th:
+            if lineHasText { pendingPrefix = [0x20, 0x7C, 0x20] }  // " | "
+        case .pre:
+            breakLine()
+            preDepth += 1
+        default:
+            if tag.isBlock { breakLine() }
+        }
+    }
+
+    private mutating func close(_ tag: HTMLTag) {
+        switch tag {
+        case .td, .th, .br, .hr, .span, .a, .other:
+            break
+        case .pre:
+            preDepth -= 1
+            breakLine()
+        default:
+            if tag.isBlock { breakLine() }
+        }
+    }
+
+    private mutating func breakLine() {
+        if lineHasText { out.append(0x0A) }
+        lineHasText = false
+        pendingSpace = false
+        pendingPrefix.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func text(_ p: UnsafePointer<UInt8>) {
+        var k = 0
+        while true {
+            let c = p[k]
+            if c == 0 { break }
+            k += 1
+            if preDepth > 0 {
+                if c == 0x0A {
+                    if lineHasText { out.append(0x0A) }
+                    lineHasText = false
+                    continue
+                }
+                if c == 0x0D { continue }
+                if c == 0x20 || c == 0x09 {
+                    if lineHasText { out.append(c) }
+                    continue
+                }
+            } else if c <= 0x20 || (c == 0xC2 && p[k] == 0xA0) {
+                if c == 0xC2 { k += 1 }
+                if lineHasText { pendingSpace = true }
+                continue
+            }
+            if !lineHasText && !pendingPrefix.isEmpty {
+                out.append(contentsOf: pendingPrefix)
+                pendingPrefix.removeAll(keepingCapacity: true)
+            } else if !pendingPrefix.isEmpty {
+                out.append(contentsOf: pendingPrefix)
+                pendingPrefix.removeAll(keepingCapacity: true)
+                pendingSpace = false
+            }
+            if pendingSpace {
+                out.append(0x20)
+                pendingSpace = false
+            }
+            out.append(c)
+            lineHasText = true
+        }
+    }
+}
