@@ -37,15 +37,13 @@ struct ContentScorer {
     // MARK: - Pruning and sums
 
     /// Whether an element is pruned by itself at this level (not counting its ancestors).
-    private func prunesItself(_ n: PageNode, bodyCharacters: Int32, subtreeCharacters: Int32) -> Bool {
+    private func prunesItself(_ n: PageNode, wrapper: Bool) -> Bool {
         if n.isText || n.parent < 0 { return false }
         if level >= .furniture && (n.tag.isFurniture || n.signals.furnitureRole) && !n.signals.declaredContent {
             return true
         }
         guard level >= .boilerplate else { return false }
         if n.signals.declaredContent { return false }
-        // A wrapper holding most of the page is layout (`has-sidebar`, `with-comments`), not boilerplate.
-        let wrapper = Int64(subtreeCharacters) * 10 >= Int64(bodyCharacters) * 6
         if n.signals.hidden && !wrapper { return true }
         if n.signals.negative && !n.signals.positive && !wrapper { return true }
         if n.tag == .header || n.tag == .figure || n.tag == .figcaption { return !wrapper }
@@ -58,17 +56,34 @@ struct ContentScorer {
         let count = nodes.count
         guard count > 0 else { return }
         // 1. Unpruned character sums, to tell layout wrappers from boilerplate blocks.
+        // `content[i]`: the most text held by one content-named element in the subtree.
         var raw = [Int32](repeating: 0, count: count)
+        var content = [Int32](repeating: 0, count: count)
         for i in stride(from: count - 1, through: 0, by: -1) {
             if nodes[i].isText { raw[i] = nodes[i].ownCharacters }
             let p = Int(nodes[i].parent)
             if p >= 0 { raw[p] += raw[i] }
         }
-        // 2. Pruning, top-down.
+        // (Elements holding 90 % of the page are wrappers: their content name says nothing.)
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            let s = nodes[i].signals
+            if (s.strongPositive || s.declaredContent) && Int64(raw[i]) * 10 < Int64(raw[0]) * 9 { content[i] = raw[i] }
+            let p = Int(nodes[i].parent)
+            if p >= 0 { content[p] = max(content[p], content[i]) }
+        }
+        // 2. Pruning, top-down. A box holding most of the page is layout (`has-sidebar`,
+        // `with-comments`), not boilerplate; so is one holding the page's main content-named
+        // element, or one with a content-named element holding 40 % of its text.
         for i in 0..<count {
             let p = Int(nodes[i].parent)
-            stats[i].pruned = (p >= 0 && stats[p].pruned)
-                || prunesItself(nodes[i], bodyCharacters: raw[0], subtreeCharacters: raw[i])
+            let wrapper = Int64(raw[i]) * 10 >= Int64(raw[0]) * 6
+                || (content[0] >= 100 && content[i] >= content[0])
+                || (content[i] >= 200 && Int64(content[i]) * 10 >= Int64(raw[i]) * 4)
+            stats[i].wrapper = wrapper
+            stats[i].pruned = (p >= 0 && stats[p].pruned) || prunesItself(nodes[i], wrapper: wrapper)
+            if debugEnabled && stats[i].pruned && !(p >= 0 && stats[p].pruned) && raw[i] > 300 {
+                print("pruned at \(level): \(i) \(nodes[i].tag) \(nodes[i].signals) raw=\(raw[i]) content=\(content[i]) body=\(raw[0]) content0=\(content[0])")
+            }
         }
         // 3. Sums over what is left, bottom-up.
         for i in stride(from: count - 1, through: 0, by: -1) {
@@ -97,6 +112,10 @@ struct ContentScorer {
                 stats[p].listItems += stats[i].listItems
                 stats[p].headingCharacters += stats[i].headingCharacters
                 stats[p].listCharacters += stats[i].listCharacters
+                if n.isText || !n.tag.isBlock {
+                    stats[p].looseCharacters += stats[i].characters
+                    stats[p].looseCommas += stats[i].commas
+                }
             }
         }
     }
@@ -120,13 +139,30 @@ struct ContentScorer {
         let nodes = index.nodes
         for i in 0..<nodes.count {
             let n = nodes[i]
-            guard !n.isText, !stats[i].pruned, n.tag.isParagraphCandidate else { continue }
-            if n.tag != .p && n.tag != .pre && n.blockChildren > 0 { continue }
-            let chars = stats[i].characters
+            guard !n.isText, !stats[i].pruned else { continue }
+            let chars: Int32, commas: Int32
+            var a: Int
+            var level: Int
+            if n.tag.isParagraphCandidate && (n.tag == .p || n.tag == .pre || n.blockChildren == 0) {
+                // A paragraph: scores its parent and further ancestors.
+                chars = stats[i].characters
+                commas = stats[i].commas
+                a = Int(n.parent)
+                level = 0
+            } else if n.blockChildren > 0 && stats[i].looseCharacters >= 25 && !n.tag.isHeading && n.tag != .li
+                && n.tag != .ul && n.tag != .ol && n.tag != .table && n.tag != .tr
+            {
+                // Loose text between block children (text after `<br>`s, no `<p>`): a paragraph of
+                // this element's own, so it scores the element itself first.
+                chars = stats[i].looseCharacters
+                commas = stats[i].looseCommas
+                a = i
+                level = 0
+            } else {
+                continue
+            }
             if chars < 25 { continue }
-            let s = 1 + Float(stats[i].commas) + Float(min(chars / 100, 3))
-            var a = Int(n.parent)
-            var level = 0
+            let s = 1 + Float(commas) + Float(min(chars / 100, 3))
             while a >= 0 && level < 5 {
                 if !stats[a].scored {
                     stats[a].scored = true

@@ -10,6 +10,8 @@ struct ElementSignals {
     var negative = false
     /// Class or id names a content word (article, content, entry, post, story, body, text…).
     var positive = false
+    /// A class or id name has a content word and no boilerplate word at all (`entry-content`).
+    var strongPositive = false
     /// `itemprop="articleBody"` or `role="main"`/`"article"`: the page says this is the content.
     var declaredContent = false
     /// `role` names page furniture (navigation, banner, contentinfo, complementary, search…).
@@ -118,6 +120,7 @@ struct ElementSignals {
                         negative = true
                     } else if nameHasPos {
                         positive = true
+                        if !nameHasNeg { strongPositive = true }
                     }
                     nameHasNeg = false
                     nameHasPos = false

@@ -1,4 +1,8 @@
 internal import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#endif
+let debugEnabled = getenv("WINNOW_HTML_DEBUG") != nil
 
 /// The main text of a web page, with the page's title and language hint.
 public struct Extraction: Sendable, Hashable {
@@ -139,6 +143,16 @@ public struct HTMLExtractor: Sendable {
             let roots = scorer.chooseContent()
             var renderer = TextRenderer(scorer: scorer, options: options)
             let text = renderer.render(roots: roots)
+            if debugEnabled {
+                var msg = "level \(level) roots:"
+                for r in roots {
+                    let n = index.nodes[r]
+                    let cls = n.signals.classValue.map { String(cString: $0) } ?? ""
+                    msg += " [\(r) \(n.tag) class=\(cls.prefix(60)) score=\(scorer.stats[r].score) chars=\(scorer.stats[r].characters) pruned=\(scorer.stats[r].pruned)]"
+                }
+                msg += " text=\(text.count) body=\(scorer.stats[0].characters)\n"
+                print(msg, terminator: "")
+            }
             if text.count > best.count { best = text }
             if best.count >= options.retryBelowCharacters { break }
         }

@@ -30,6 +30,8 @@ struct PageNode {
 struct SubtreeStats {
     /// Whether the node or an ancestor is pruned at this level.
     var pruned = false
+    /// Whether the node holds most of the page or its main content-named element (never boilerplate).
+    var wrapper = false
     /// Non-white-space characters of text.
     var characters: Int32 = 0
     /// Characters inside links.
@@ -44,6 +46,10 @@ struct SubtreeStats {
     var headingCharacters: Int32 = 0
     /// Characters inside `li` elements.
     var listCharacters: Int32 = 0
+    /// Characters of text directly inside (text children and inline children such as links).
+    var looseCharacters: Int32 = 0
+    /// Commas in that text.
+    var looseCommas: Int32 = 0
     /// Content score (readability-style), valid when `scored`.
     var score: Float = 0
     /// Whether a paragraph below gave this node a score.

@@ -48,7 +48,7 @@ struct TextRenderer {
         }
         guard i != root, n.tag.isCleanableContainer || n.tag == .other || n.tag == .span else { return false }
         let weight = n.signals.weight
-        if weight < 0 && !recall { return true }
+        if weight < 0 && !recall && !st.wrapper { return true }
         if st.commas >= 10 { return false }
         let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
             || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
