@@ -96,7 +96,9 @@ def run_winnow(pages: list[dict], winnow: str, favor: str) -> list[str]:
     res = subprocess.run([winnow, "extract", "--favor", favor, *files], capture_output=True, check=True)
     elapsed = time.monotonic() - t0
     out = {}
-    for line in res.stdout.decode("utf8").splitlines():
+    for line in res.stdout.decode("utf8").split("\n"):
+        if not line:
+            continue
         rec = json.loads(line)
         out[rec["file"]] = rec["text"]
     print(f"winnow: {len(files)} pages in {elapsed:.2f} s (one process, incl. start-up and reading)", file=sys.stderr)

@@ -32,6 +32,7 @@ struct ContentScorer {
         self.stats = [SubtreeStats](repeating: SubtreeStats(), count: index.nodes.count)
         computeStats()
         scoreParagraphs()
+        sumProse()
     }
 
     // MARK: - Pruning and sums
@@ -46,7 +47,7 @@ struct ContentScorer {
         if n.signals.declaredContent { return false }
         if n.signals.hidden && !wrapper { return true }
         if n.signals.negative && !n.signals.positive && !wrapper { return true }
-        if n.tag == .header || n.tag == .figure || n.tag == .figcaption { return !wrapper }
+        if n.tag == .figure || n.tag == .figcaption { return !wrapper }
         if options.favor == .precision && (n.tag == .form || n.tag == .address) && !wrapper { return true }
         return false
     }
@@ -162,6 +163,8 @@ struct ContentScorer {
                 continue
             }
             if chars < 25 { continue }
+            if a != i && stats[i].linkDensity < 0.5 { stats[i].proseCharacters = chars }
+            if a == i { stats[i].proseCharacters += chars }
             let s = 1 + Float(commas) + Float(min(chars / 100, 3))
             while a >= 0 && level < 5 {
                 if !stats[a].scored {
@@ -173,6 +176,15 @@ struct ContentScorer {
                 a = Int(nodes[a].parent)
                 level += 1
             }
+        }
+    }
+
+    /// Sums prose characters up the tree (after ``scoreParagraphs()``).
+    private mutating func sumProse() {
+        let nodes = index.nodes
+        for i in stride(from: nodes.count - 1, through: 1, by: -1) where !stats[i].pruned {
+            let p = Int(nodes[i].parent)
+            if p >= 0 { stats[p].proseCharacters += stats[i].proseCharacters }
         }
     }
 
@@ -247,6 +259,17 @@ struct ContentScorer {
             }
             lastScore = ps
             parent = Int(nodes[parent].parent)
+        }
+        // Content split over several blocks (rich-text components, fields, sections): widen to
+        // an ancestor that adds a good share of prose while staying mostly prose itself.
+        let gain: Float = options.favor == .recall ? 1.1 : (options.favor == .precision ? 1.5 : 1.25)
+        var up = Int(nodes[best].parent)
+        while up > 0 {
+            let us = stats[up]
+            let proseShare = Float(us.proseCharacters) / Float(max(us.characters, 1))
+            if proseShare < 0.5 || us.linkDensity >= 0.3 { break }
+            if Float(us.proseCharacters) >= Float(stats[best].proseCharacters) * gain { best = up }
+            up = Int(nodes[up].parent)
         }
         // An only child stands for its parent.
         parent = Int(nodes[best].parent)

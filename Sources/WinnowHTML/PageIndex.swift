@@ -50,6 +50,8 @@ struct SubtreeStats {
     var looseCharacters: Int32 = 0
     /// Commas in that text.
     var looseCommas: Int32 = 0
+    /// Characters in prose paragraphs (≥ 25 characters, mostly not links) in the subtree.
+    var proseCharacters: Int32 = 0
     /// Content score (readability-style), valid when `scored`.
     var score: Float = 0
     /// Whether a paragraph below gave this node a score.

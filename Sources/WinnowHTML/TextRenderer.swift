@@ -130,6 +130,36 @@ struct TextRenderer {
         pendingPrefix.removeAll(keepingCapacity: true)
     }
 
+    private enum Special { case none, format(Int), space(Int) }
+
+    /// Classifies the multi-byte character at `p` (the bytes are NUL-terminated, so reading
+    /// past a lead byte stops at the terminator).
+    private static func special(_ p: UnsafePointer<UInt8>) -> Special {
+        switch p[0] {
+        case 0xC2:
+            if p[1] == 0xAD { return .format(2) }  // soft hyphen
+            if p[1] == 0xA0 { return .space(2) }  // no-break space
+        case 0xE2:
+            if p[1] == 0x80 {
+                let c = p[2]
+                if c >= 0x8B && c <= 0x8F { return .format(3) }  // U+200B–200F
+                if c >= 0xAA && c <= 0xAE { return .format(3) }  // U+202A–202E
+                if c <= 0x8A && c >= 0x80 { return .space(3) }  // U+2000–200A
+                if c == 0xAF { return .space(3) }  // U+202F
+            } else if p[1] == 0x81 {
+                if p[2] == 0xA0 { return .format(3) }  // U+2060
+                if p[2] == 0x9F { return .space(3) }  // U+205F
+            }
+        case 0xE3:
+            if p[1] == 0x80 && p[2] == 0x80 { return .space(3) }  // U+3000
+        case 0xEF:
+            if p[1] == 0xBB && p[2] == 0xBF { return .format(3) }  // BOM
+        default:
+            break
+        }
+        return .none
+    }
+
     private mutating func text(_ p: UnsafePointer<UInt8>) {
         var k = 0
         while true {
@@ -147,10 +177,24 @@ struct TextRenderer {
                     if lineHasText { out.append(c) }
                     continue
                 }
-            } else if c <= 0x20 || (c == 0xC2 && p[k] == 0xA0) {
-                if c == 0xC2 { k += 1 }
+            } else if c <= 0x20 {
                 if lineHasText { pendingSpace = true }
                 continue
+            }
+            if c >= 0xC2 {
+                // Invisible format characters go (soft hyphen, zero-width and direction marks,
+                // BOM); Unicode spaces become spaces.
+                switch Self.special(p + (k - 1)) {
+                case .format(let length):
+                    k += length - 1
+                    continue
+                case .space(let length):
+                    k += length - 1
+                    if lineHasText || preDepth > 0 { pendingSpace = lineHasText }
+                    continue
+                case .none:
+                    break
+                }
             }
             if !lineHasText && !pendingPrefix.isEmpty {
                 out.append(contentsOf: pendingPrefix)
