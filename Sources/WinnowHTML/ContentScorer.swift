@@ -47,7 +47,7 @@ struct ContentScorer {
         if n.signals.declaredContent { return false }
         if n.signals.hidden && !wrapper { return true }
         if n.signals.negative && !n.signals.positive && !wrapper { return true }
-        if n.tag == .figure || n.tag == .figcaption { return !wrapper }
+        if n.tag == .figure || n.tag == .figcaption || n.tag == .noscript { return !wrapper }
         if options.favor == .precision && (n.tag == .form || n.tag == .address) && !wrapper { return true }
         return false
     }

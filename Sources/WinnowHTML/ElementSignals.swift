@@ -75,7 +75,7 @@ struct ElementSignals {
     private static let negativeParts: [[UInt8]] = [
         "comment", "disqus", "footer", "sidebar", "breadcrumb", "cookie", "consent", "gdpr", "share", "sharing",
         "social", "related", "recommend", "promo", "sponsor", "advert", "newsletter", "subscri", "signup", "popup",
-        "modal", "widget", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
+        "modal", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
         "navigation", "menu", "banner", "skyscraper", "trending", "popular", "byline", "author", "login", "copyright",
         "caption", "rating", "reply", "skip", "teaser", "newsticker", "carousel", "dropdown", "overlay", "paywall",
         "follow", "breaking",

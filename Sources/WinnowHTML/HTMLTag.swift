@@ -14,8 +14,10 @@ enum HTMLTag: UInt8, CaseIterable {
     case header, footer, nav, aside
     // Inline text.
     case a, b, i, em, strong, small, sup, sub, abbr, cite, q, u, s, mark, label, time
+    /// Kept, not skipped: broken pages leave the rest of the body inside an unclosed `noscript`.
+    case noscript
     // Never text: skipped with their whole subtree.
-    case script, style, noscript, template, svg, math, iframe, object, embed, canvas, video, audio
+    case script, style, template, svg, math, iframe, object, embed, canvas, video, audio
     case select, option, optgroup, button, input, textarea, head, link, meta, title, map, area
     case frame, frameset, noframes, applet, param, source, track, datalist, dialog, img, picture, base
 
@@ -26,7 +28,7 @@ enum HTMLTag: UInt8, CaseIterable {
     var isBlock: Bool {
         switch self {
         case .other, .span, .font, .code, .a, .b, .i, .em, .strong, .small, .sup, .sub, .abbr, .cite, .q, .u, .s,
-            .mark, .label, .time:
+            .mark, .label, .time, .noscript:
             return false
         default:
             return !isSkipped

@@ -48,7 +48,9 @@ struct TextRenderer {
         }
         guard i != root, n.tag.isCleanableContainer || n.tag == .other || n.tag == .span else { return false }
         let weight = n.signals.weight
-        if weight < 0 && !recall && !st.wrapper { return true }
+        // A box holding half the content's prose is layout, whatever its class says.
+        let holdsContent = st.proseCharacters * 2 >= scorer.stats[root].proseCharacters && st.proseCharacters > 0
+        if weight < 0 && !recall && !st.wrapper && !holdsContent { return true }
         if st.commas >= 10 { return false }
         let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
             || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
