@@ -31,6 +31,14 @@ struct ContentScorer {
         self.options = options
         self.stats = [SubtreeStats](repeating: SubtreeStats(), count: index.nodes.count)
         computeStats()
+        if debugEnabled {
+            var top = 0, topChars: Int32 = 0
+            for i in 0..<index.nodes.count where index.nodes[i].parent == 0 {
+                top += 1
+                topChars += stats[i].characters
+            }
+            print("stats0 \(stats[0].characters) pruned=\(stats[0].pruned) children=\(top) childChars=\(topChars) nodes=\(index.nodes.count)")
+        }
         scoreParagraphs()
         sumProse()
     }
@@ -38,9 +46,11 @@ struct ContentScorer {
     // MARK: - Pruning and sums
 
     /// Whether an element is pruned by itself at this level (not counting its ancestors).
-    private func prunesItself(_ n: PageNode, wrapper: Bool) -> Bool {
+    private func prunesItself(_ n: PageNode, wrapper: Bool, holdsMainContent: Bool) -> Bool {
         if n.isText || n.parent < 0 { return false }
-        if level >= .furniture && (n.tag.isFurniture || n.signals.furnitureRole) && !n.signals.declaredContent {
+        if level >= .furniture && (n.tag.isFurniture || n.signals.furnitureRole) && !n.signals.declaredContent
+            && !holdsMainContent
+        {
             return true
         }
         guard level >= .boilerplate else { return false }
@@ -77,13 +87,13 @@ struct ContentScorer {
         // element, or one with a content-named element holding 40 % of its text.
         for i in 0..<count {
             let p = Int(nodes[i].parent)
-            let wrapper = Int64(raw[i]) * 10 >= Int64(raw[0]) * 6
-                || (content[0] >= 100 && content[i] >= content[0])
+            let holdsMainContent = content[0] >= 100 && content[i] >= content[0]
+            let wrapper = Int64(raw[i]) * 10 >= Int64(raw[0]) * 6 || holdsMainContent
                 || (content[i] >= 200 && Int64(content[i]) * 10 >= Int64(raw[i]) * 4)
             stats[i].wrapper = wrapper
-            stats[i].pruned = (p >= 0 && stats[p].pruned) || prunesItself(nodes[i], wrapper: wrapper)
-            if debugEnabled && stats[i].pruned && !(p >= 0 && stats[p].pruned) && raw[i] > 300 {
-                print("pruned at \(level): \(i) \(nodes[i].tag) \(nodes[i].signals) raw=\(raw[i]) content=\(content[i]) body=\(raw[0]) content0=\(content[0])")
+            stats[i].pruned = (p >= 0 && stats[p].pruned) || prunesItself(nodes[i], wrapper: wrapper, holdsMainContent: holdsMainContent)
+            if debugEnabled && stats[i].pruned && !(p >= 0 && stats[p].pruned) && (raw[i] > 100 || i < 5) {
+                print("pruned at \(level): \(i) \(nodes[i].tag) \(nodes[i].signals.classValue.map { String(cString: $0) } ?? "-") \(nodes[i].signals) raw=\(raw[i]) content=\(content[i]) body=\(raw[0]) content0=\(content[0])")
             }
         }
         // 3. Sums over what is left, bottom-up.

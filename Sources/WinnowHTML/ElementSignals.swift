@@ -83,7 +83,7 @@ struct ElementSignals {
 
     /// Whole tokens that mark boilerplate (too short to match inside other words).
     private static let negativeTokens: [[UInt8]] = [
-        "nav", "ad", "ads", "adv", "foot", "meta", "tags", "tag", "header", "aside", "side", "print", "date", "links",
+        "nav", "ad", "ads", "adv", "foot", "meta", "tags", "tag", "header", "aside", "side", "date", "links",
         "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits",
     ].map { Array($0.utf8) }
 

@@ -50,7 +50,9 @@ struct TextRenderer {
         let weight = n.signals.weight
         // A box holding half the content's prose is layout, whatever its class says.
         let holdsContent = st.proseCharacters * 2 >= scorer.stats[root].proseCharacters && st.proseCharacters > 0
-        if weight < 0 && !recall && !st.wrapper && !holdsContent { return true }
+        // (Without precision, class words only act through pruning: the looser passes that run
+        // when pruning left too little must not drop the same boxes again here.)
+        if weight < 0 && precision && !st.wrapper && !holdsContent { return true }
         if st.commas >= 10 { return false }
         let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
             || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
@@ -59,7 +61,10 @@ struct TextRenderer {
             // A list of links (related stories, navigation, tags) is furniture; a list of prose is content.
             return ld > (recall ? 0.7 : 0.5) && weight < 25
         }
-        if weight < 25 && ld > ldLimit && n.tag.isCleanableContainer { return true }
+        // Link-heavy boxes go; a box that is mostly prose may carry more links.
+        let proseShare = Float(st.proseCharacters) / Float(st.characters)
+        let limit = proseShare >= 0.7 ? max(ldLimit, 0.3) : ldLimit
+        if weight < 25 && ld > limit && n.tag.isCleanableContainer { return true }
         if weight >= 25 && ld > 0.5 { return true }
         if precision && st.listItems > st.paragraphs && st.paragraphs < 3 && ld > 0.1 { return true }
         if n.tag.isCleanableContainer && st.characters < 25 && st.headingCharacters == 0 && !recall { return true }
@@ -86,6 +91,10 @@ struct TextRenderer {
                 continue
             }
             if i != root && drops(i, root: root) {
+                if debugEnabled && scorer.stats[i].characters > 100 {
+                    let st = scorer.stats[i]
+                    print("dropped \(i) \(n.tag) chars=\(st.characters) ld=\(st.linkDensity) w=\(n.signals.weight) prose=\(st.proseCharacters) li=\(st.listItems) p=\(st.paragraphs) pruned=\(st.pruned)")
+                }
                 i = Int(n.end)
                 continue
             }
