@@ -26,7 +26,34 @@ struct TextRenderer {
             breakLine()
         }
         while out.last == 0x0A { out.removeLast() }
+        trimTail()
         return out
+    }
+
+    /// Drops short trailing lines without sentence punctuation ("Related stories", "Share",
+    /// "Tags: …"): labels of the boxes the cleaning removed, left at the end of the content.
+    private mutating func trimTail() {
+        let maxLines = options.favor == .recall ? 0 : (options.favor == .precision ? 4 : 2)
+        let maxLength = 40
+        var removed = 0
+        while removed < maxLines {
+            var start = out.count
+            while start > 0 && out[start - 1] != 0x0A { start -= 1 }
+            guard start > 0 else { return }  // never empty the text
+            let line = out[start...]
+            if line.count > maxLength || Self.endsSentence(line) { return }
+            out.removeSubrange((start - 1)...)
+            removed += 1
+        }
+    }
+
+    private static func endsSentence(_ line: ArraySlice<UInt8>) -> Bool {
+        guard let last = line.last else { return false }
+        switch last {
+        case 0x2E, 0x21, 0x3F, 0x22, 0x29: return true  // . ! ? " )
+        case 0x9D, 0xA6, 0x82: return true  // ” … 。 (last byte of common closers)
+        default: return false
+        }
     }
 
     // MARK: - Cleaning
