@@ -33,7 +33,7 @@ struct ElementSignals {
     static let scanLimit = 256
 
     /// Reads the attributes of one element node.
-    init(element: UnsafeMutablePointer<xmlNode>, scratch: inout [UInt8]) {
+    init(element: UnsafeMutablePointer<xmlNode>, scratch: inout [UInt8], cache: inout [UInt64: UInt8]) {
         var attr = element.pointee.properties
         scratch.removeAll(keepingCapacity: true)
         while let a = attr {
@@ -66,7 +66,19 @@ struct ElementSignals {
                 if Self.contains(style, "display:none") || Self.contains(style, "visibility:hidden") { hidden = true }
             }
         }
-        if !scratch.isEmpty { classify(scratch) }
+        if !scratch.isEmpty {
+            // Pages repeat the same class lists many times: classify each distinct one once.
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in scratch { hash = (hash ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+            if let bits = cache[hash] {
+                negative = bits & 1 != 0
+                positive = bits & 2 != 0
+                strongPositive = bits & 4 != 0
+            } else {
+                classify(scratch)
+                cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0)
+            }
+        }
     }
 
     // MARK: - Class and id words
@@ -137,23 +149,40 @@ struct ElementSignals {
             neg = true
             break
         }
-        if !neg {
-            for w in negativeParts where contains(t, w) {
-                neg = true
-                break
-            }
-        }
+        if !neg { neg = containsAny(t, negativeParts, negativeByFirst) }
         for w in positivePrefixes where t.starts(with: w) {
             pos = true
             break
         }
-        if !pos {
-            for w in positiveParts where contains(t, w) {
-                pos = true
-                break
-            }
-        }
+        if !pos { pos = containsAny(t, positiveParts, positiveByFirst) }
         return (neg, pos)
+    }
+
+    /// For each first byte, the indices of the words starting with it.
+    private static func firstByteTable(_ words: [[UInt8]]) -> [[Int]] {
+        var t = [[Int]](repeating: [], count: 256)
+        for (k, w) in words.enumerated() { t[Int(w[0])].append(k) }
+        return t
+    }
+
+    private static let negativeByFirst = firstByteTable(negativeParts)
+    private static let positiveByFirst = firstByteTable(positiveParts)
+
+    /// Whether any word occurs in the token (one pass over the token, first-byte dispatch).
+    private static func containsAny(_ t: ArraySlice<UInt8>, _ words: [[UInt8]], _ byFirst: [[Int]]) -> Bool {
+        var j = t.startIndex
+        while j < t.endIndex {
+            for k in byFirst[Int(t[j])] {
+                let w = words[k]
+                if j + w.count <= t.endIndex {
+                    var m = 1
+                    while m < w.count && t[j + m] == w[m] { m += 1 }
+                    if m == w.count { return true }
+                }
+            }
+            j += 1
+        }
+        return false
     }
 
     private static func roleIsFurniture(_ role: [UInt8]) -> Bool {

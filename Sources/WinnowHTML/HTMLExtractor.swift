@@ -106,6 +106,13 @@ public struct HTMLExtractor: Sendable {
 
     /// Parses valid UTF-8 and extracts.
     private func extract(utf8 buffer: UnsafeRawBufferPointer) -> Extraction {
+        if let stripped = RawElementStripper.strip(buffer) {
+            return stripped.withUnsafeBytes { parseAndExtract($0) }
+        }
+        return parseAndExtract(buffer)
+    }
+
+    private func parseAndExtract(_ buffer: UnsafeRawBufferPointer) -> Extraction {
         _ = Self.parserReady
         guard let base = buffer.baseAddress, buffer.count > 0 else { return Extraction(text: "") }
         let size = Int32(clamping: buffer.count)

@@ -75,10 +75,11 @@ struct PageIndex {
         var scratch: [UInt8] = []
         scratch.reserveCapacity(2 * ElementSignals.scanLimit + 2)
         var open: [Int32] = []  // indices of the open elements, innermost last
+        var cache: [UInt64: UInt8] = [:]
 
         nodes.append(PageNode(
             pointer: root, parent: -1, end: 0, tag: HTMLTag.lookup(root.pointee.name), isText: false,
-            signals: ElementSignals(element: root, scratch: &scratch)))
+            signals: ElementSignals(element: root, scratch: &scratch, cache: &cache)))
         open.append(0)
         var next: UnsafeMutablePointer<xmlNode>? = root.pointee.children
         if next == nil { nodes[0].end = 1 }
@@ -100,7 +101,7 @@ struct PageIndex {
                 let index = Int32(nodes.count)
                 nodes.append(PageNode(
                     pointer: node, parent: parent, end: index + 1, tag: tag, isText: false,
-                    signals: ElementSignals(element: node, scratch: &scratch)))
+                    signals: ElementSignals(element: node, scratch: &scratch, cache: &cache)))
                 if tag.isBlock && tag != .br && tag != .hr { nodes[Int(parent)].blockChildren += 1 }
                 if let child = node.pointee.children {
                     open.append(index)
