@@ -8,7 +8,7 @@ internal import CLibXML2
 struct ElementSignals {
     /// Class or id names a boilerplate word (comment, share, sidebar, nav, cookie…).
     var negative = false
-    /// Class or id names a content word (article, content, entry, post, story, body, text…).
+    /// Class or id names a content word (article, content, entry, post, story, body…).
     var positive = false
     /// A class or id name has a content word and no boilerplate word at all (`entry-content`).
     var strongPositive = false
@@ -106,7 +106,7 @@ struct ElementSignals {
 
     /// Prefixes that mark content (short words that would otherwise match inside others).
     private static let positivePrefixes: [[UInt8]] = [
-        "main", "post", "body", "text", "blog", "article",
+        "main", "post", "body", "blog", "article",
     ].map { Array($0.utf8) }
 
     /// Classifies each space-separated name (class names, then the id) on its own. A name is

@@ -142,23 +142,28 @@ public struct HTMLExtractor: Sendable {
     // MARK: - Passes
 
     /// Runs the strict pass and, when it finds little, the looser ones; keeps the longest text.
+    ///
+    /// The ladder: the best-scoring content at each pruning level (boilerplate → furniture →
+    /// none), then, for pages without one main block (landing pages, link hubs), the whole body
+    /// with furniture pruned and the cleaning rules applied.
     func mainText(_ index: PageIndex) -> String {
         var best: [UInt8] = []
-        let levels: [PruneLevel] = [.boilerplate, .furniture, .none]
-        for level in levels {
+        let passes: [(PruneLevel, Bool)] = [
+            (.boilerplate, false), (.furniture, false), (.none, false), (.boilerplate, true), (.furniture, true),
+        ]
+        for (level, wholeBody) in passes {
             let scorer = ContentScorer(index: index, level: level, options: options)
-            let roots = scorer.chooseContent()
+            let roots = wholeBody ? (scorer.stats[0].characters > 0 ? [0] : []) : scorer.chooseContent()
             var renderer = TextRenderer(scorer: scorer, options: options)
             let text = renderer.render(roots: roots)
             if debugEnabled {
-                var msg = "level \(level) roots:"
+                var msg = "level \(level) body \(wholeBody) roots:"
                 for r in roots {
                     let n = index.nodes[r]
                     let cls = n.signals.classValue.map { String(cString: $0) } ?? ""
-                    msg += " [\(r) \(n.tag) class=\(cls.prefix(60)) score=\(scorer.stats[r].score) chars=\(scorer.stats[r].characters) pruned=\(scorer.stats[r].pruned)]"
+                    msg += " [\(r) \(n.tag) class=\(cls.prefix(60)) score=\(scorer.stats[r].score) chars=\(scorer.stats[r].characters)]"
                 }
-                msg += " text=\(text.count) body=\(scorer.stats[0].characters)\n"
-                print(msg, terminator: "")
+                print(msg + " text=\(text.count) body=\(scorer.stats[0].characters)")
             }
             if text.count > best.count { best = text }
             if best.count >= options.retryBelowCharacters { break }

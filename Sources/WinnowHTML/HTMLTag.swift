@@ -19,7 +19,7 @@ enum HTMLTag: UInt8, CaseIterable {
     // Never text: skipped with their whole subtree.
     case script, style, template, svg, math, iframe, object, embed, canvas, video, audio
     case select, option, optgroup, button, input, textarea, head, link, meta, title, map, area
-    case frame, frameset, noframes, applet, param, source, track, datalist, dialog, img, picture, base
+    case frame, frameset, noframes, applet, param, source, track, datalist, dialog, img, picture, base, rt, rp
 
     /// Whether the element and everything under it is never part of the text.
     var isSkipped: Bool { rawValue >= HTMLTag.script.rawValue }
