@@ -94,7 +94,9 @@ struct TextRenderer {
         if weight < 25 && ld > limit && n.tag.isCleanableContainer { return true }
         if weight >= 25 && ld > 0.5 { return true }
         if precision && st.listItems > st.paragraphs && st.paragraphs < 3 && ld > 0.1 { return true }
-        if n.tag.isCleanableContainer && st.characters < 25 && st.headingCharacters == 0 && !recall { return true }
+        if n.tag.isCleanableContainer && n.tag != .table && st.characters < 25 && st.headingCharacters == 0 && !recall {
+            return true
+        }
         return false
     }
 

@@ -24,6 +24,9 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Extract each file this many times (for timing; output is written once).")
     var repeats: Int = 1
 
+    @Flag(help: "Print to stderr the pages, input bytes and seconds spent extracting (reading excluded).")
+    var time = false
+
     func validate() throws {
         guard HTMLExtractor.Favor(rawValue: favor) != nil else {
             throw ValidationError("--favor must be balanced, precision or recall")
@@ -35,10 +38,15 @@ struct ExtractCommand: ParsableCommand {
         let extractor = HTMLExtractor(options: .init(favor: HTMLExtractor.Favor(rawValue: favor) ?? .balanced))
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
+        var seconds = 0.0
+        var inputBytes = 0
         for path in files {
             let bytes = try Self.read(path)
+            let start = DispatchTime.now().uptimeNanoseconds
             var page = extractor.extract(bytes: bytes)
             for _ in 1..<repeats { page = extractor.extract(bytes: bytes) }
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            inputBytes += bytes.count * repeats
             out.append(contentsOf: #"{"file":"#.utf8)
             JSONLCodec.appendString(path, to: &out)
             out.append(contentsOf: #","title":"#.utf8)
@@ -51,6 +59,10 @@ struct ExtractCommand: ParsableCommand {
             if out.count >= 1 << 20 { flush(&out) }
         }
         flush(&out)
+        if time {
+            let line = #"{"pages":\#(files.count * repeats),"bytes":\#(inputBytes),"seconds":\#(seconds)}"# + "\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     }
 
     private func flush(_ out: inout [UInt8]) {
