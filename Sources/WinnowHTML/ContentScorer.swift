@@ -4,7 +4,7 @@ enum PruneLevel: Int, Comparable {
     case none = 0
     /// Prune furniture tags and roles: `nav`, `aside`, `footer`, `menu`, `role="navigation"`…
     case furniture = 1
-    /// Also prune elements whose class/id names boilerplate, hidden elements, `header`, `figure`.
+    /// Also prune elements whose class/id names boilerplate, hidden elements, `figure`, `noscript`.
     case boilerplate = 2
 
     static func < (a: PruneLevel, b: PruneLevel) -> Bool { a.rawValue < b.rawValue }
@@ -31,14 +31,6 @@ struct ContentScorer {
         self.options = options
         self.stats = [SubtreeStats](repeating: SubtreeStats(), count: index.nodes.count)
         computeStats()
-        if debugEnabled {
-            var top = 0, topChars: Int32 = 0
-            for i in 0..<index.nodes.count where index.nodes[i].parent == 0 {
-                top += 1
-                topChars += stats[i].characters
-            }
-            print("stats0 \(stats[0].characters) pruned=\(stats[0].pruned) children=\(top) childChars=\(topChars) nodes=\(index.nodes.count)")
-        }
         scoreParagraphs()
         sumProse()
     }
@@ -91,10 +83,8 @@ struct ContentScorer {
             let wrapper = Int64(raw[i]) * 10 >= Int64(raw[0]) * 6 || holdsMainContent
                 || (content[i] >= 200 && Int64(content[i]) * 10 >= Int64(raw[i]) * 4)
             stats[i].wrapper = wrapper
+            stats[i].rawCharacters = raw[i]
             stats[i].pruned = (p >= 0 && stats[p].pruned) || prunesItself(nodes[i], wrapper: wrapper, holdsMainContent: holdsMainContent)
-            if debugEnabled && stats[i].pruned && !(p >= 0 && stats[p].pruned) && (raw[i] > 100 || i < 5) {
-                print("pruned at \(level): \(i) \(nodes[i].tag) \(nodes[i].signals.classValue.map { String(cString: $0) } ?? "-") \(nodes[i].signals) raw=\(raw[i]) content=\(content[i]) body=\(raw[0]) content0=\(content[0])")
-            }
         }
         // 3. Sums over what is left, bottom-up.
         for i in stride(from: count - 1, through: 0, by: -1) {

@@ -34,6 +34,8 @@ struct SubtreeStats {
     var wrapper = false
     /// Non-white-space characters of text.
     var characters: Int32 = 0
+    /// The same before pruning.
+    var rawCharacters: Int32 = 0
     /// Characters inside links.
     var linkCharacters: Int32 = 0
     /// Commas.

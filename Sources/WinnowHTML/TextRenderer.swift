@@ -13,6 +13,12 @@ struct TextRenderer {
     private var pendingSpace = false
     private var pendingPrefix: [UInt8] = []
     private var preDepth = 0
+    /// `out[..<protectedEnd]` ends with a table or preformatted block: not trimmed as labels.
+    private var protectedEnd = 0
+    /// Where the heading now being written starts in `out`.
+    private var headingStart = -1
+    /// The last line written is a heading spanning `out[lastHeading.start..<lastHeading.end]`.
+    private var lastHeading: (start: Int, end: Int)? = nil
 
     init(scorer: ContentScorer, options: HTMLExtractor.Options) {
         self.scorer = scorer
@@ -39,7 +45,7 @@ struct TextRenderer {
         while removed < maxLines {
             var start = out.count
             while start > 0 && out[start - 1] != 0x0A { start -= 1 }
-            guard start > 0 else { return }  // never empty the text
+            guard start > 0, start >= protectedEnd else { return }  // never empty the text
             let line = out[start...]
             if line.count > maxLength || Self.endsSentence(line) { return }
             out.removeSubrange((start - 1)...)
@@ -120,9 +126,12 @@ struct TextRenderer {
                 continue
             }
             if i != root && drops(i, root: root) {
-                if debugEnabled && scorer.stats[i].characters > 100 {
-                    let st = scorer.stats[i]
-                    print("dropped \(i) \(n.tag) chars=\(st.characters) ld=\(st.linkDensity) w=\(n.signals.weight) prose=\(st.proseCharacters) li=\(st.listItems) p=\(st.paragraphs) pruned=\(st.pruned)")
+                // A heading whose section was dropped ("Related stories" over a link list) goes too.
+                if let h = lastHeading, h.end == out.count, scorer.stats[i].rawCharacters > 0,
+                    options.favor != .recall
+                {
+                    out.removeSubrange(h.start...)
+                    lastHeading = nil
                 }
                 i = Int(n.end)
                 continue
@@ -148,6 +157,7 @@ struct TextRenderer {
             preDepth += 1
         default:
             if tag.isBlock { breakLine() }
+            if tag.isHeading { headingStart = out.count }
         }
     }
 
@@ -158,8 +168,18 @@ struct TextRenderer {
         case .pre:
             preDepth -= 1
             breakLine()
+            protectedEnd = out.count
+        case .table:
+            breakLine()
+            protectedEnd = out.count
         default:
-            if tag.isBlock { breakLine() }
+            if tag.isHeading && headingStart >= 0 && lineHasText {
+                breakLine()
+                lastHeading = (headingStart, out.count)
+                headingStart = -1
+            } else if tag.isBlock {
+                breakLine()
+            }
         }
     }
 
