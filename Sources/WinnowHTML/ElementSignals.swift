@@ -60,7 +60,7 @@ struct ElementSignals {
                 if Self.contains(prop, "articlebody") { declaredContent = true }
             } else if Self.equals(name, "hidden") {
                 hidden = true
-            } else if Self.equals(name, "style") {
+            } else if Self.equals(name, "style") && Self.mayHide(value) {
                 var style: [UInt8] = []
                 Self.appendLowercased(value, to: &style, dropSpaces: true)
                 if Self.contains(style, "display:none") || Self.contains(style, "visibility:hidden") { hidden = true }
@@ -194,6 +194,18 @@ struct ElementSignals {
     }
 
     // MARK: - Byte helpers
+
+    /// Whether an inline style can hide (holds "none" or "hidden" in its first bytes): a cheap
+    /// test before the exact one.
+    static func mayHide(_ v: UnsafePointer<UInt8>) -> Bool {
+        var k = 0
+        while k < scanLimit && v[k] != 0 {
+            let c = v[k] | 0x20
+            if (c == 0x6E && (v[k + 1] | 0x20) == 0x6F) || (c == 0x68 && (v[k + 1] | 0x20) == 0x69) { return true }  // "no", "hi"
+            k += 1
+        }
+        return false
+    }
 
     static func isAlphanumeric(_ c: UInt8) -> Bool {
         (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c >= 0x80

@@ -172,7 +172,44 @@ public struct HTMLExtractor: Sendable {
     }
 }
 
-/// Whether bytes are valid UTF-8 (the standard library's own check).
+/// Whether bytes are valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), eight
+/// ASCII bytes at a time.
 func validUTF8(_ bytes: [UInt8]) -> Bool {
-    String(validating: bytes, as: UTF8.self) != nil
+    bytes.withUnsafeBytes { raw in
+        let n = raw.count
+        guard let base = raw.baseAddress else { return true }
+        let b = base.assumingMemoryBound(to: UInt8.self)
+        var i = 0
+        while i < n {
+            if i + 8 <= n && base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+                continue
+            }
+            let len: Int
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: len = 2
+            case 0xE0: len = 3; lo = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: len = 3
+            case 0xED: len = 3; hi = 0x9F
+            case 0xF0: len = 4; lo = 0x90
+            case 0xF1...0xF3: len = 4
+            case 0xF4: len = 4; hi = 0x8F
+            default: return false
+            }
+            guard i + len <= n, b[i + 1] >= lo, b[i + 1] <= hi else { return false }
+            var k = 2
+            while k < len {
+                if b[i + k] & 0xC0 != 0x80 { return false }
+                k += 1
+            }
+            i += len
+        }
+        return true
+    }
 }
