@@ -144,46 +144,17 @@ struct ElementSignals {
     }
 
     private static func classifyToken(_ t: ArraySlice<UInt8>) -> (negative: Bool, positive: Bool) {
-        var neg = false, pos = false
-        for w in negativeTokens where t.elementsEqual(w) {
-            neg = true
-            break
+        t.withUnsafeBufferPointer { tok in
+            let neg = negativeTokenSet.matches(tok, whole: true) || negativePartSet.matches(tok, anywhere: true)
+            let pos = positivePrefixSet.matches(tok, prefix: true) || positivePartSet.matches(tok, anywhere: true)
+            return (neg, pos)
         }
-        if !neg { neg = containsAny(t, negativeParts, negativeByFirst) }
-        for w in positivePrefixes where t.starts(with: w) {
-            pos = true
-            break
-        }
-        if !pos { pos = containsAny(t, positiveParts, positiveByFirst) }
-        return (neg, pos)
     }
 
-    /// For each first byte, the indices of the words starting with it.
-    private static func firstByteTable(_ words: [[UInt8]]) -> [[Int]] {
-        var t = [[Int]](repeating: [], count: 256)
-        for (k, w) in words.enumerated() { t[Int(w[0])].append(k) }
-        return t
-    }
-
-    private static let negativeByFirst = firstByteTable(negativeParts)
-    private static let positiveByFirst = firstByteTable(positiveParts)
-
-    /// Whether any word occurs in the token (one pass over the token, first-byte dispatch).
-    private static func containsAny(_ t: ArraySlice<UInt8>, _ words: [[UInt8]], _ byFirst: [[Int]]) -> Bool {
-        var j = t.startIndex
-        while j < t.endIndex {
-            for k in byFirst[Int(t[j])] {
-                let w = words[k]
-                if j + w.count <= t.endIndex {
-                    var m = 1
-                    while m < w.count && t[j + m] == w[m] { m += 1 }
-                    if m == w.count { return true }
-                }
-            }
-            j += 1
-        }
-        return false
-    }
+    private static let negativeTokenSet = WordSet(negativeTokens)
+    private static let negativePartSet = WordSet(negativeParts)
+    private static let positivePrefixSet = WordSet(positivePrefixes)
+    private static let positivePartSet = WordSet(positiveParts)
 
     private static func roleIsFurniture(_ role: [UInt8]) -> Bool {
         for w in ["navigation", "banner", "contentinfo", "complementary", "menu", "search", "dialog", "alert", "toolbar"]
@@ -252,5 +223,60 @@ struct ElementSignals {
 
     static func contains(_ hay: [UInt8], _ needle: StaticString) -> Bool {
         contains(hay[...], Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)))
+    }
+}
+
+/// A small set of ASCII words, flattened and indexed by first byte, for matching inside tokens
+/// without allocation or reference counting.
+private struct WordSet: Sendable {
+    private var bytes: [UInt8] = []
+    private var words: [(offset: Int, count: Int)] = []
+    private var first = [UInt16](repeating: 0, count: 257)
+
+    init(_ list: [[UInt8]]) {
+        let sorted = list.sorted { ($0[0], $0.count) < ($1[0], $1.count) }
+        var counts = [Int](repeating: 0, count: 256)
+        for w in sorted {
+            words.append((bytes.count, w.count))
+            bytes.append(contentsOf: w)
+            counts[Int(w[0])] += 1
+        }
+        var acc = 0
+        for c in 0..<256 {
+            first[c] = UInt16(acc)
+            acc += counts[c]
+        }
+        first[256] = UInt16(acc)
+    }
+
+    /// Whether a word equals the token (`whole`), starts it (`prefix`) or occurs in it (`anywhere`).
+    func matches(_ t: UnsafeBufferPointer<UInt8>, whole: Bool = false, prefix: Bool = false, anywhere: Bool = false)
+        -> Bool
+    {
+        guard let tb = t.baseAddress, t.count > 0 else { return false }
+        let n = t.count
+        return bytes.withUnsafeBufferPointer { wb in
+            words.withUnsafeBufferPointer { ws in
+                first.withUnsafeBufferPointer { fs in
+                    let last = anywhere ? n : 1
+                    var j = 0
+                    while j < last {
+                        let c = Int(tb[j])
+                        var k = Int(fs[c])
+                        let end = Int(fs[c + 1])
+                        while k < end {
+                            let w = ws[k]
+                            k += 1
+                            if whole ? w.count != n : j + w.count > n { continue }
+                            var m = 1
+                            while m < w.count && tb[j + m] == wb[w.offset + m] { m += 1 }
+                            if m == w.count { return true }
+                        }
+                        j += 1
+                    }
+                    return false
+                }
+            }
+        }
     }
 }

@@ -102,7 +102,8 @@ public struct HTMLExtractor: Sendable {
 
     private static let parseOptions = Int32(
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue
+            | HTML_PARSE_NOBLANKS.rawValue | HTML_PARSE_NODEFDTD.rawValue)
 
     /// Parses valid UTF-8 and extracts.
     private func extract(utf8 buffer: UnsafeRawBufferPointer) -> Extraction {
