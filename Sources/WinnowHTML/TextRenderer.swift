@@ -234,7 +234,9 @@ struct TextRenderer {
                 }
                 if c == 0x0D { continue }
                 if c == 0x20 || c == 0x09 {
-                    if lineHasText { out.append(c) }
+                    // Indentation is part of preformatted text.
+                    out.append(c)
+                    lineHasText = true
                     continue
                 }
             } else if c <= 0x20 {

@@ -70,10 +70,10 @@ struct LayoutTests {
         let html = """
             <html><body><article>
             <h2>Findings</h2>
+            <p>Line one<br>line two</p>
             \(prose("audit", 2))
             <ul><li>first finding, stated at some length so it reads as prose</li><li>second finding, also stated</li></ul>
             <table><tr><th>year</th><th>amount</th></tr><tr><td>2023</td><td>1,200</td></tr></table>
-            <p>Line one<br>line two</p>
             </article></body></html>
             """
         let lines = HTMLExtractor.extract(html: html).text.split(separator: "\n").map(String.init)
