@@ -267,7 +267,7 @@ struct ContentScorer {
         while up > 0 {
             let us = stats[up]
             let proseShare = Float(us.proseCharacters) / Float(max(us.characters, 1))
-            if proseShare < 0.5 || us.linkDensity >= 0.3 { break }
+            if proseShare < 0.4 || us.linkDensity >= 0.3 { break }
             if Float(us.proseCharacters) >= Float(stats[best].proseCharacters) * gain { best = up }
             up = Int(nodes[up].parent)
         }
