@@ -2,6 +2,8 @@ internal import CLibXML2
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// `WINNOW_HTML_DEBUG=1` prints each pass's chosen roots and text length (for tuning the scorer).
 let debugEnabled = getenv("WINNOW_HTML_DEBUG") != nil
 
 /// The main text of a web page, with the page's title and language hint.
