@@ -40,7 +40,7 @@ struct TextRenderer {
     /// "Tags: …"): labels of the boxes the cleaning removed, left at the end of the content.
     private mutating func trimTail() {
         let maxLines = options.favor == .recall ? 0 : (options.favor == .precision ? 4 : 2)
-        let maxLength = 40
+        let maxLength = 60
         var removed = 0
         while removed < maxLines {
             var start = out.count
