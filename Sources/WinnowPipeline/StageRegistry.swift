@@ -2,6 +2,7 @@ import WinnowCore
 import WinnowDedup
 import WinnowEmbed
 import WinnowFilters
+import WinnowHTML
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
 public struct StageRegistry: Sendable {
@@ -15,6 +16,7 @@ public struct StageRegistry: Sendable {
 
     /// Every stage Winnow ships.
     public static let standard = StageRegistry([
+        HTMLExtractStage.descriptor,
         LengthFilter.descriptor,
         SampleFilter.descriptor,
         LanguageFilter.descriptor,

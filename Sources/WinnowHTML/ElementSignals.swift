@@ -1,0 +1,282 @@
+internal import CLibXML2
+
+/// What an element's attributes say about it: boilerplate or content by `class`/`id`/`role`,
+/// `itemprop="articleBody"`, hidden by `hidden` or an inline `display:none`.
+///
+/// Only the first ``scanLimit`` bytes of each attribute are read, so a 10 MB attribute costs
+/// no more than a short one.
+struct ElementSignals {
+    /// Class or id names a boilerplate word (comment, share, sidebar, nav, cookie…).
+    var negative = false
+    /// Class or id names a content word (article, content, entry, post, story, body…).
+    var positive = false
+    /// A class or id name has a content word and no boilerplate word at all (`entry-content`).
+    var strongPositive = false
+    /// `itemprop="articleBody"` or `role="main"`/`"article"`: the page says this is the content.
+    var declaredContent = false
+    /// `role` names page furniture (navigation, banner, contentinfo, complementary, search…).
+    var furnitureRole = false
+    /// `hidden`, `aria-hidden="true"` on a block, or an inline style hiding it.
+    var hidden = false
+    /// The `class` attribute's bytes (NUL-terminated, owned by the document), for comparing siblings.
+    var classValue: UnsafePointer<UInt8>? = nil
+
+    /// The readability-style class weight: +25 content, −25 boilerplate, both cancel.
+    var weight: Int {
+        (positive || declaredContent ? 25 : 0) - (negative ? 25 : 0) + (declaredContent ? 25 : 0)
+    }
+
+    /// No signals (text nodes).
+    init() {}
+
+    /// Bytes read per attribute value.
+    static let scanLimit = 256
+
+    /// Reads the attributes of one element node.
+    init(element: UnsafeMutablePointer<xmlNode>, scratch: inout [UInt8], cache: inout [UInt64: UInt8]) {
+        var attr = element.pointee.properties
+        scratch.removeAll(keepingCapacity: true)
+        while let a = attr {
+            attr = a.pointee.next
+            guard let name = a.pointee.name, let value = a.pointee.children?.pointee.content else {
+                if let name = a.pointee.name, Self.equals(name, "hidden") { hidden = true }
+                continue
+            }
+            if Self.equals(name, "class") {
+                classValue = UnsafePointer(value)
+                Self.appendLowercased(value, to: &scratch)
+            } else if Self.equals(name, "id") {
+                Self.appendLowercased(value, to: &scratch)
+            } else if Self.equals(name, "role") {
+                var role: [UInt8] = []
+                Self.appendLowercased(value, to: &role)
+                if Self.roleIsFurniture(role) { furnitureRole = true }
+                if role.starts(with: Array("main".utf8)) || role.starts(with: Array("article".utf8)) {
+                    declaredContent = true
+                }
+            } else if Self.equals(name, "itemprop") {
+                var prop: [UInt8] = []
+                Self.appendLowercased(value, to: &prop)
+                if Self.contains(prop, "articlebody") { declaredContent = true }
+            } else if Self.equals(name, "hidden") {
+                hidden = true
+            } else if Self.equals(name, "style") && Self.mayHide(value) {
+                var style: [UInt8] = []
+                Self.appendLowercased(value, to: &style, dropSpaces: true)
+                if Self.contains(style, "display:none") || Self.contains(style, "visibility:hidden") { hidden = true }
+            }
+        }
+        if !scratch.isEmpty {
+            // Pages repeat the same class lists many times: classify each distinct one once.
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in scratch { hash = (hash ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+            if let bits = cache[hash] {
+                negative = bits & 1 != 0
+                positive = bits & 2 != 0
+                strongPositive = bits & 4 != 0
+            } else {
+                classify(scratch)
+                cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0)
+            }
+        }
+    }
+
+    // MARK: - Class and id words
+
+    /// Words that mark boilerplate when a class/id token contains them.
+    private static let negativeParts: [[UInt8]] = [
+        "comment", "disqus", "footer", "sidebar", "breadcrumb", "cookie", "consent", "gdpr", "share", "sharing",
+        "social", "related", "recommend", "promo", "sponsor", "advert", "newsletter", "subscri", "signup", "popup",
+        "modal", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
+        "navigation", "menu", "banner", "skyscraper", "trending", "popular", "byline", "author", "login", "copyright",
+        "caption", "rating", "reply", "skip", "teaser", "newsticker", "carousel", "dropdown", "overlay", "paywall",
+        "follow", "breaking",
+    ].map { Array($0.utf8) }
+
+    /// Whole tokens that mark boilerplate (too short to match inside other words).
+    private static let negativeTokens: [[UInt8]] = [
+        "nav", "ad", "ads", "adv", "foot", "meta", "tags", "tag", "header", "aside", "side", "date", "links",
+        "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits",
+    ].map { Array($0.utf8) }
+
+    /// Words that mark content when a class/id token contains them.
+    private static let positiveParts: [[UInt8]] = [
+        "article", "content", "entry", "story", "hentry", "prose", "markdown", "blogpost", "posting",
+    ].map { Array($0.utf8) }
+
+    /// Prefixes that mark content (short words that would otherwise match inside others).
+    private static let positivePrefixes: [[UInt8]] = [
+        "main", "post", "body", "blog", "article",
+    ].map { Array($0.utf8) }
+
+    /// Classifies each space-separated name (class names, then the id) on its own. A name is
+    /// boilerplate when it has a boilerplate token and either no content token or a boilerplate
+    /// token last (`post-share`, `article-footer`); it is content when it has a content token
+    /// and is not boilerplate (`entry-content`, `article-body`).
+    private mutating func classify(_ s: [UInt8]) {
+        var nameHasNeg = false, nameHasPos = false, lastNeg = false
+        var start = 0
+        var i = 0
+        while i <= s.count {
+            let c: UInt8 = i < s.count ? s[i] : 0x20
+            if !Self.isAlphanumeric(c) {
+                if i > start {
+                    let (n, p) = Self.classifyToken(s[start..<i])
+                    nameHasNeg = nameHasNeg || n
+                    nameHasPos = nameHasPos || p
+                    lastNeg = n && !p
+                }
+                start = i + 1
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {  // end of one name
+                    if nameHasNeg && (!nameHasPos || lastNeg) {
+                        negative = true
+                    } else if nameHasPos {
+                        positive = true
+                        if !nameHasNeg { strongPositive = true }
+                    }
+                    nameHasNeg = false
+                    nameHasPos = false
+                    lastNeg = false
+                }
+            }
+            i += 1
+        }
+    }
+
+    private static func classifyToken(_ t: ArraySlice<UInt8>) -> (negative: Bool, positive: Bool) {
+        t.withUnsafeBufferPointer { tok in
+            let neg = negativeTokenSet.matches(tok, whole: true) || negativePartSet.matches(tok, anywhere: true)
+            let pos = positivePrefixSet.matches(tok, prefix: true) || positivePartSet.matches(tok, anywhere: true)
+            return (neg, pos)
+        }
+    }
+
+    private static let negativeTokenSet = WordSet(negativeTokens)
+    private static let negativePartSet = WordSet(negativeParts)
+    private static let positivePrefixSet = WordSet(positivePrefixes)
+    private static let positivePartSet = WordSet(positiveParts)
+
+    private static func roleIsFurniture(_ role: [UInt8]) -> Bool {
+        for w in ["navigation", "banner", "contentinfo", "complementary", "menu", "search", "dialog", "alert", "toolbar"]
+        where role.starts(with: Array(w.utf8)) {
+            return true
+        }
+        return false
+    }
+
+    // MARK: - Byte helpers
+
+    /// Whether an inline style can hide (holds "none" or "hidden" in its first bytes): a cheap
+    /// test before the exact one.
+    static func mayHide(_ v: UnsafePointer<UInt8>) -> Bool {
+        var k = 0
+        while k < scanLimit && v[k] != 0 {
+            let c = v[k] | 0x20
+            if (c == 0x6E && (v[k + 1] | 0x20) == 0x6F) || (c == 0x68 && (v[k + 1] | 0x20) == 0x69) { return true }  // "no", "hi"
+            k += 1
+        }
+        return false
+    }
+
+    static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c >= 0x80
+    }
+
+    /// Whether a NUL-terminated name equals an ASCII word (case-insensitively).
+    static func equals(_ name: UnsafePointer<UInt8>, _ word: StaticString) -> Bool {
+        let w = word.utf8Start
+        for k in 0..<word.utf8CodeUnitCount {
+            let c = name[k]
+            if c == 0 { return false }
+            let l = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+            if l != w[k] { return false }
+        }
+        return name[word.utf8CodeUnitCount] == 0
+    }
+
+    /// Appends up to ``scanLimit`` lower-cased bytes of a NUL-terminated value, then a space.
+    static func appendLowercased(_ value: UnsafePointer<UInt8>, to out: inout [UInt8], dropSpaces: Bool = false) {
+        var k = 0
+        while k < scanLimit {
+            let c = value[k]
+            if c == 0 { break }
+            k += 1
+            if dropSpaces && (c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D) { continue }
+            out.append((c >= 0x41 && c <= 0x5A) ? c | 0x20 : c)
+        }
+        out.append(0x20)
+    }
+
+    static func contains(_ h: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard needle.count <= h.count, let first = needle.first else { return false }
+        var i = h.startIndex
+        while i + needle.count <= h.endIndex {
+            if h[i] == first {
+                var k = 1
+                while k < needle.count && h[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: StaticString) -> Bool {
+        contains(hay[...], Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)))
+    }
+}
+
+/// A small set of ASCII words, flattened and indexed by first byte, for matching inside tokens
+/// without allocation or reference counting.
+private struct WordSet: Sendable {
+    private var bytes: [UInt8] = []
+    private var words: [(offset: Int, count: Int)] = []
+    private var first = [UInt16](repeating: 0, count: 257)
+
+    init(_ list: [[UInt8]]) {
+        let sorted = list.sorted { ($0[0], $0.count) < ($1[0], $1.count) }
+        var counts = [Int](repeating: 0, count: 256)
+        for w in sorted {
+            words.append((bytes.count, w.count))
+            bytes.append(contentsOf: w)
+            counts[Int(w[0])] += 1
+        }
+        var acc = 0
+        for c in 0..<256 {
+            first[c] = UInt16(acc)
+            acc += counts[c]
+        }
+        first[256] = UInt16(acc)
+    }
+
+    /// Whether a word equals the token (`whole`), starts it (`prefix`) or occurs in it (`anywhere`).
+    func matches(_ t: UnsafeBufferPointer<UInt8>, whole: Bool = false, prefix: Bool = false, anywhere: Bool = false)
+        -> Bool
+    {
+        guard let tb = t.baseAddress, t.count > 0 else { return false }
+        let n = t.count
+        return bytes.withUnsafeBufferPointer { wb in
+            words.withUnsafeBufferPointer { ws in
+                first.withUnsafeBufferPointer { fs in
+                    let last = anywhere ? n : 1
+                    var j = 0
+                    while j < last {
+                        let c = Int(tb[j])
+                        var k = Int(fs[c])
+                        let end = Int(fs[c + 1])
+                        while k < end {
+                            let w = ws[k]
+                            k += 1
+                            if whole ? w.count != n : j + w.count > n { continue }
+                            var m = 1
+                            while m < w.count && tb[j + m] == wb[w.offset + m] { m += 1 }
+                            if m == w.count { return true }
+                        }
+                        j += 1
+                    }
+                    return false
+                }
+            }
+        }
+    }
+}

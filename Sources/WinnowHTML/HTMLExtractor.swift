@@ -1,0 +1,218 @@
+internal import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `WINNOW_HTML_DEBUG=1` prints each pass's chosen roots and text length (for tuning the scorer).
+let debugEnabled = getenv("WINNOW_HTML_DEBUG") != nil
+
+/// The main text of a web page, with the page's title and language hint.
+public struct Extraction: Sendable, Hashable {
+    /// The main content as plain text: one line per paragraph, heading, list item or table row,
+    /// lines joined by `\n`. Empty when the page has no main text.
+    public var text: String
+    /// The page title (`og:title`, else `<title>`), white space collapsed; nil when absent.
+    public var title: String?
+    /// The language the page declares (`<html lang>`, else `<meta http-equiv="content-language">`
+    /// or `og:locale`), as written (e.g. `en-US`); nil when absent.
+    public var language: String?
+
+    /// Creates an extraction.
+    public init(text: String, title: String? = nil, language: String? = nil) {
+        self.text = text
+        self.title = title
+        self.language = language
+    }
+}
+
+/// Extracts the main text of HTML pages: libxml2's HTML parser, then boilerplate scoring.
+///
+/// The page is parsed as UTF-8 with network access, entity loading and the page's own charset
+/// declaration off, and with error recovery on, so any input gives a result. The body is
+/// flattened once; passes then prune page furniture (by tag, role, class/id words, hidden
+/// state), score paragraphs readability-style (text length, commas, link density, class/id
+/// weights), choose the main-content subtrees and write them as text, cleaning link lists and
+/// link-heavy boxes inside. When the strict pass finds little text, looser passes run and the
+/// longest result wins.
+///
+/// ```swift
+/// let page = HTMLExtractor.extract(html: "<html><body><nav>Home</nav><article><p>Hello.</p></article></body></html>")
+/// page.text  // "Hello."
+/// ```
+public struct HTMLExtractor: Sendable {
+    /// Which way to lean when unsure, as in trafilatura.
+    public enum Favor: String, Sendable, CaseIterable {
+        /// The default balance.
+        case balanced
+        /// Less boilerplate, at the cost of some text.
+        case precision
+        /// More text, at the cost of some boilerplate.
+        case recall
+    }
+
+    /// Extraction options.
+    public struct Options: Sendable, Hashable {
+        /// Which way to lean when unsure.
+        public var favor: Favor
+        /// A strict pass that yields fewer characters than this falls back to looser passes.
+        public var retryBelowCharacters: Int
+
+        /// Creates options.
+        public init(favor: Favor = .balanced, retryBelowCharacters: Int? = nil) {
+            self.favor = favor
+            self.retryBelowCharacters = retryBelowCharacters ?? (favor == .recall ? 500 : 250)
+        }
+    }
+
+    /// The options in use.
+    public var options: Options
+
+    /// Creates an extractor.
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Extracts with default options.
+    public static func extract(html: String) -> Extraction {
+        HTMLExtractor().extract(html: html)
+    }
+
+    /// Extracts the main text, title and language hint of one page.
+    ///
+    /// - Parameter html: the page (a Swift string is valid UTF-8, so invalid bytes were
+    ///   already replaced by U+FFFD when it was made).
+    /// - Returns: the extraction; `text` is empty when the page has no main text.
+    public func extract(html: String) -> Extraction {
+        var html = html
+        return html.withUTF8 { extract(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Extracts from raw bytes; bytes that are not valid UTF-8 are replaced by U+FFFD first.
+    public func extract(bytes: [UInt8]) -> Extraction {
+        if validUTF8(bytes) {
+            return bytes.withUnsafeBytes { extract(utf8: $0) }
+        }
+        return extract(html: String(decoding: bytes, as: UTF8.self))
+    }
+
+    // MARK: - Parsing
+
+    private static let parserReady: Bool = {
+        xmlInitParser()
+        return true
+    }()
+
+    private static let parseOptions = Int32(
+        HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue
+            | HTML_PARSE_NOBLANKS.rawValue | HTML_PARSE_NODEFDTD.rawValue)
+
+    /// Parses valid UTF-8 and extracts.
+    private func extract(utf8 buffer: UnsafeRawBufferPointer) -> Extraction {
+        if let stripped = RawElementStripper.strip(buffer) {
+            return stripped.withUnsafeBytes { parseAndExtract($0) }
+        }
+        return parseAndExtract(buffer)
+    }
+
+    private func parseAndExtract(_ buffer: UnsafeRawBufferPointer) -> Extraction {
+        _ = Self.parserReady
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return Extraction(text: "") }
+        let size = Int32(clamping: buffer.count)
+        guard let doc = htmlReadMemory(base.assumingMemoryBound(to: CChar.self), size, "about:blank", "UTF-8",
+                                       Self.parseOptions)
+        else { return Extraction(text: "") }
+        defer { xmlFreeDoc(doc) }
+        guard let root = xmlDocGetRootElement(doc) else { return Extraction(text: "") }
+
+        var meta = PageMetadata()
+        meta.read(root: root)
+        let body = Self.findBody(root) ?? root
+        let index = PageIndex(root: body)
+        let text = mainText(index)
+        return Extraction(text: text, title: meta.title, language: meta.language)
+    }
+
+    private static func findBody(_ root: UnsafeMutablePointer<xmlNode>) -> UnsafeMutablePointer<xmlNode>? {
+        var child = root.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_ELEMENT_NODE && HTMLTag.lookup(c.pointee.name) == .body { return c }
+            child = c.pointee.next
+        }
+        return nil
+    }
+
+    // MARK: - Passes
+
+    /// Runs the strict pass and, when it finds little, the looser ones; keeps the longest text.
+    ///
+    /// The ladder: the best-scoring content at each pruning level (boilerplate → furniture →
+    /// none), then, for pages without one main block (landing pages, link hubs), the whole body
+    /// with furniture pruned and the cleaning rules applied.
+    func mainText(_ index: PageIndex) -> String {
+        var best: [UInt8] = []
+        let passes: [(PruneLevel, Bool)] = [
+            (.boilerplate, false), (.furniture, false), (.none, false), (.boilerplate, true), (.furniture, true),
+        ]
+        for (level, wholeBody) in passes {
+            let scorer = ContentScorer(index: index, level: level, options: options)
+            let roots = wholeBody ? (scorer.stats[0].characters > 0 ? [0] : []) : scorer.chooseContent()
+            var renderer = TextRenderer(scorer: scorer, options: options)
+            let text = renderer.render(roots: roots)
+            if debugEnabled {
+                var msg = "level \(level) body \(wholeBody) roots:"
+                for r in roots {
+                    let n = index.nodes[r]
+                    let cls = n.signals.classValue.map { String(cString: $0) } ?? ""
+                    msg += " [\(r) \(n.tag) class=\(cls.prefix(60)) score=\(scorer.stats[r].score) chars=\(scorer.stats[r].characters)]"
+                }
+                print(msg + " text=\(text.count) body=\(scorer.stats[0].characters)")
+            }
+            if text.count > best.count { best = text }
+            if best.count >= options.retryBelowCharacters { break }
+        }
+        return String(decoding: best, as: UTF8.self)
+    }
+}
+
+/// Whether bytes are valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), eight
+/// ASCII bytes at a time.
+func validUTF8(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw in
+        let n = raw.count
+        guard let base = raw.baseAddress else { return true }
+        let b = base.assumingMemoryBound(to: UInt8.self)
+        var i = 0
+        while i < n {
+            if i + 8 <= n && base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+                continue
+            }
+            let len: Int
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: len = 2
+            case 0xE0: len = 3; lo = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: len = 3
+            case 0xED: len = 3; hi = 0x9F
+            case 0xF0: len = 4; lo = 0x90
+            case 0xF1...0xF3: len = 4
+            case 0xF4: len = 4; hi = 0x8F
+            default: return false
+            }
+            guard i + len <= n, b[i + 1] >= lo, b[i + 1] <= hi else { return false }
+            var k = 2
+            while k < len {
+                if b[i + k] & 0xC0 != 0x80 { return false }
+                k += 1
+            }
+            i += len
+        }
+        return true
+    }
+}
