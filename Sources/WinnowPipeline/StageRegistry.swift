@@ -20,6 +20,12 @@ public struct StageRegistry: Sendable {
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
         SubstringDeduplicator.descriptor,
+        GopherRepetitionFilter.descriptor,
+        GopherQualityFilter.descriptor,
+        C4QualityFilter.descriptor,
+        C4BadWordsFilter.descriptor,
+        FineWebQualityFilter.descriptor,
+        PIIFormatter.descriptor,
     ])
 
     /// The entry for a name.

@@ -1,0 +1,218 @@
+import WinnowCore
+import WinnowText
+
+/// Gopher's repetition rules (Rae et al. 2021, Table A1), as datatrove's `GopherRepetitionFilter`:
+/// duplicate paragraphs and lines (by count and by characters), the most frequent 2/3/4-gram's
+/// characters, and characters in repeated 5…10-grams.
+///
+/// Paragraphs are split at runs of 2+ `\n` (after stripping the text), lines at runs of `\n`.
+/// Top n-grams are words joined by a space; repeated n-grams are words joined with nothing (as in
+/// datatrove, so `ab c` and `a bc` are the same n-gram). Character counts are code points, over
+/// the document's length in code points. Repeated elements are found by 64-bit xxHash of their bytes.
+public struct GopherRepetitionFilter: Filter, RegisteredStage {
+    /// The stage name.
+    public var name: String { "gopher_repetition" }
+    /// Share of duplicate lines above this drops (`dup_line_frac`).
+    public var dupLineFrac: Double? = 0.3
+    /// Share of duplicate paragraphs above this drops (`dup_para_frac`).
+    public var dupParaFrac: Double? = 0.3
+    /// Characters in duplicate lines over document characters above this drops (`dup_line_char_frac`).
+    public var dupLineCharFrac: Double? = 0.2
+    /// Characters in duplicate paragraphs above this drops (`dup_para_char_frac`).
+    public var dupParaCharFrac: Double? = 0.2
+    /// (n, fraction): the top n-gram's characters above the fraction drops (`top_<n>_gram`).
+    public var topNGrams: [(Int, Double)] = [(2, 0.2), (3, 0.18), (4, 0.16)]
+    /// (n, fraction): characters in repeated n-grams above the fraction drops (`duplicated_<n>_n_grams`).
+    public var dupNGrams: [(Int, Double)] = [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)]
+    let options: RuleOptions
+
+    /// Creates the filter with datatrove's defaults under the given rule set.
+    public init(rules: QualityRuleSet = .current) {
+        self.options = .defaults(rules)
+    }
+
+    init(options: RuleOptions) {
+        self.options = options
+    }
+
+    static func parsePairs(_ items: [String]?, key: String, p: StageParameters) throws -> [(Int, Double)]? {
+        guard let items else { return nil }
+        return try items.map { item in
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, let n = Int(parts[0].trimmingSpaces), n >= 1, let f = Double(parts[1].trimmingSpaces), f >= 0 else {
+                throw ConfigError("stage '\(p.stage)': '\(key)' entries are \"n:fraction\" (e.g. \"2:0.2\"), got '\(item)'", at: p.location(of: key))
+            }
+            return (n, f)
+        }
+    }
+
+    /// The registry entry.
+    public static let descriptor = StageDescriptor(
+        name: "gopher_repetition", kind: .filter,
+        summary: "Gopher repetition rules (datatrove GopherRepetitionFilter): duplicate lines and paragraphs, top 2/3/4-gram characters, characters in repeated 5–10-grams. A fraction of 0 or null disables its rule.",
+        parameters: [
+            ParameterSpec("dup_line_frac", "number", default: "0.3", "maximum share of duplicate lines"),
+            ParameterSpec("dup_para_frac", "number", default: "0.3", "maximum share of duplicate paragraphs"),
+            ParameterSpec("dup_line_char_frac", "number", default: "0.2", "maximum characters in duplicate lines / document characters"),
+            ParameterSpec("dup_para_char_frac", "number", default: "0.2", "maximum characters in duplicate paragraphs / document characters"),
+            ParameterSpec("top_n_grams", "[string]", default: "[\"2:0.2\", \"3:0.18\", \"4:0.16\"]", "n:fraction — maximum characters of the most frequent n-gram"),
+            ParameterSpec("dup_n_grams", "[string]", default: "[\"5:0.15\", \"6:0.14\", \"7:0.13\", \"8:0.12\", \"9:0.11\", \"10:0.1\"]", "n:fraction — maximum characters in repeated n-grams"),
+        ] + RuleOptions.specs,
+        dropReasons: [
+            "empty", "dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac",
+            "top_2_gram", "top_3_gram", "top_4_gram", "duplicated_5_n_grams", "duplicated_6_n_grams",
+            "duplicated_7_n_grams", "duplicated_8_n_grams", "duplicated_9_n_grams", "duplicated_10_n_grams",
+        ],
+        make: { p in
+            var f = GopherRepetitionFilter(options: try RuleOptions.read(p))
+            f.dupLineFrac = try p.double("dup_line_frac", default: 0.3, min: 0)
+            f.dupParaFrac = try p.double("dup_para_frac", default: 0.3, min: 0)
+            f.dupLineCharFrac = try p.double("dup_line_char_frac", default: 0.2, min: 0)
+            f.dupParaCharFrac = try p.double("dup_para_char_frac", default: 0.2, min: 0)
+            if let t = try parsePairs(try p.strings("top_n_grams"), key: "top_n_grams", p: p) { f.topNGrams = t }
+            if let d = try parsePairs(try p.strings("dup_n_grams"), key: "dup_n_grams", p: p) { f.dupNGrams = d }
+            return f
+        })
+
+    /// The verdict for one document.
+    public func verdict(for document: Document, context: StageContext) -> Verdict {
+        let scratch = context.local("gopher_repetition.scratch") { RuleScratch() }
+        return document.text.withBytes { verdict(utf8: $0, scratch: scratch) }
+    }
+
+    /// (duplicate elements, their characters) over byte ranges, as datatrove's `find_duplicates`.
+    static func findDuplicates(_ u: UnsafeBufferPointer<UInt8>, _ parts: [Range<Int>], seen: inout Set<UInt64>) -> (Int, Int) {
+        seen.removeAll(keepingCapacity: true)
+        var dups = 0
+        var chars = 0
+        let raw = UnsafeRawBufferPointer(u)
+        for r in parts {
+            let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[r]))
+            if !seen.insert(h).inserted {
+                dups += 1
+                chars += PythonText.scalarCount(u, r)
+            }
+        }
+        return (dups, chars)
+    }
+
+    /// Splits `u[range]` at runs of at least `minRun` consecutive `\n` (re.split(r"\n{k,}")).
+    static func splitNewlineRuns(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, minRun: Int, into out: inout [Range<Int>]) {
+        out.removeAll(keepingCapacity: true)
+        var start = range.lowerBound
+        var i = range.lowerBound
+        while i < range.upperBound {
+            if u[i] == 0x0A {
+                var j = i
+                while j < range.upperBound && u[j] == 0x0A { j += 1 }
+                if j - i >= minRun {
+                    out.append(start..<i)
+                    start = j
+                }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        out.append(start..<range.upperBound)
+    }
+
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
+        if u.isEmpty { return .drop(reason: "empty") }
+        let textChars = Double(PythonText.scalarCount(u, 0..<u.count))
+
+        Self.splitNewlineRuns(u, PythonText.strip(u, 0..<u.count), minRun: 2, into: &s.lines)
+        var (dups, chars) = Self.findDuplicates(u, s.lines, seen: &s.seen)
+        if let m = enabled(dupParaFrac), Double(dups) / Double(s.lines.count) > m { return .drop(reason: "dup_para_frac") }
+        if let m = enabled(dupParaCharFrac), Double(chars) / textChars > m { return .drop(reason: "dup_para_char_frac") }
+
+        Self.splitNewlineRuns(u, 0..<u.count, minRun: 1, into: &s.lines)
+        (dups, chars) = Self.findDuplicates(u, s.lines, seen: &s.seen)
+        if let m = enabled(dupLineFrac), Double(dups) / Double(s.lines.count) > m { return .drop(reason: "dup_line_frac") }
+        if let m = enabled(dupLineCharFrac), Double(chars) / textChars > m { return .drop(reason: "dup_line_char_frac") }
+
+        options.tokenizer.tokenize(u, into: &s.tokens)
+        let words = s.tokens
+        let nw = words.count
+        guard nw > 0 else { return .keep }
+        // Words joined by a space (top n-grams) and by nothing (repeated n-grams): each n-gram is a
+        // contiguous slice of one of these buffers. Character prefix sums per word.
+        var spaced: [UInt8] = []
+        spaced.reserveCapacity(u.count + nw)
+        var spacedStart = [Int](repeating: 0, count: nw + 1)
+        var joinedStart = [Int](repeating: 0, count: nw + 1)
+        var charPrefix = [Int](repeating: 0, count: nw + 1)
+        var joinedLen = 0
+        for (k, t) in words.enumerated() {
+            spacedStart[k] = spaced.count
+            joinedStart[k] = joinedLen
+            spaced.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range]))
+            spaced.append(0x20)
+            joinedLen += t.end - t.start
+            charPrefix[k + 1] = charPrefix[k] + PythonText.scalarCount(u, t.range)
+        }
+        spacedStart[nw] = spaced.count
+        joinedStart[nw] = joinedLen
+        var joined: [UInt8] = []
+        joined.reserveCapacity(joinedLen)
+        for t in words { joined.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range])) }
+
+        return spaced.withUnsafeBytes { sp -> Verdict in
+            joined.withUnsafeBytes { jn -> Verdict in
+                for (n, frac) in topNGrams {
+                    guard nw - n + 1 > 0 else { continue }
+                    // Counter.most_common(1): the highest count; ties go to the n-gram inserted first.
+                    // Slots are numbered in insertion order.
+                    s.counts.removeAll(keepingCapacity: true)
+                    s.slotCount.removeAll(keepingCapacity: true)
+                    s.slotFirst.removeAll(keepingCapacity: true)
+                    for i in 0...(nw - n) {
+                        let r = spacedStart[i]..<(spacedStart[i + n] - 1)
+                        let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: sp[r]))
+                        if let slot = s.counts[h] {
+                            s.slotCount[slot] += 1
+                        } else {
+                            s.counts[h] = s.slotCount.count
+                            s.slotCount.append(1)
+                            s.slotFirst.append(i)
+                        }
+                    }
+                    var best = 0
+                    for k in 1..<s.slotCount.count where s.slotCount[k] > s.slotCount[best] { best = k }
+                    let bestCount = s.slotCount[best]
+                    let i0 = s.slotFirst[best]
+                    let bestLen = charPrefix[i0 + n] - charPrefix[i0] + (n - 1)
+                    if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
+                }
+                for (n, frac) in dupNGrams {
+                    s.seen.removeAll(keepingCapacity: true)
+                    var repeated = 0
+                    var idx = 0
+                    while idx < nw - n + 1 {
+                        let r = joinedStart[idx]..<joinedStart[idx + n]
+                        let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: jn[r]))
+                        if s.seen.contains(h) {
+                            repeated += charPrefix[idx + n] - charPrefix[idx]
+                            idx += n
+                        } else {
+                            s.seen.insert(h)
+                            idx += 1
+                        }
+                    }
+                    if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
+                }
+                return .keep
+            }
+        }
+    }
+
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
