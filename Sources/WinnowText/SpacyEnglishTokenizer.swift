@@ -116,7 +116,15 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
 
     // MARK: - One chunk (spaCy's _tokenize: _split_affixes + _attach_tokens)
 
-    private func chunk(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], scratch s: inout Scratch) {
+    private func chunk(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], scratch s: inout Scratch,
+                       specials: Bool = true) {
+        let firstToken = out.count
+        chunkAffixes(u, bs, be, into: &out, scratch: &s, specials: specials)
+        if specials && out.count - firstToken >= 2 { applySpecialMatcher(u, &out, from: firstToken) }
+    }
+
+    private func chunkAffixes(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan],
+                              scratch s: inout Scratch, specials: Bool) {
         let t = SpacyEnglishTokenizer.tables
         // Fast path: a plain ASCII lowercase/uppercase word with no affix characters.
         var plain = true
@@ -125,7 +133,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             if !((c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)) { plain = false; break }
         }
         if plain && be - bs > 0 {
-            if let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
+            if specials, let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
             // A plain alphanumeric word can still end in a unit after digits ("5km") or be "US".
             var hasDigit = false
             for i in bs..<be where u[i] >= 0x30 && u[i] <= 0x39 { hasDigit = true; break }
@@ -134,7 +142,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 return
             }
         }
-        if let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
+        if specials, let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
 
         s.sc.removeAll(keepingCapacity: true)
         s.off.removeAll(keepingCapacity: true)
@@ -152,7 +160,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         var a = 0
         var b = s.sc.count
         var lastSize = -1
-        func isSpecial(_ x: Int, _ y: Int) -> Bool { t.special(u, s.off[x], s.off[y]) != nil }
+        func isSpecial(_ x: Int, _ y: Int) -> Bool { specials && t.special(u, s.off[x], s.off[y]) != nil }
         while a < b && b - a != lastSize {
             if isSpecial(a, b) { break }
             lastSize = b - a
@@ -184,7 +192,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         }
         for (x, y) in s.prefixes { out.append(TokenSpan(s.off[x], s.off[y])) }
         if a < b {
-            if let k = t.special(u, s.off[a], s.off[b]) {
+            if specials, let k = t.special(u, s.off[a], s.off[b]) {
                 emitSpecial(k, s.off[a], into: &out)
             } else if SpacyEnglishTokenizer.urlMatch(s.sc, a, b) {
                 out.append(TokenSpan(s.off[a], s.off[b]))
@@ -218,6 +226,85 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             p += len
         }
     }
+
+    // MARK: - Special-case matcher (spaCy's _apply_special_cases)
+
+    /// spaCy re-merges token runs that spell a special case containing affix characters (e.g.
+    /// `''`, `s.` split off a longer chunk): runs whose tokens equal the special case's own
+    /// affix-only tokenisation are replaced by the special case, longest first, then leftmost.
+    private func applySpecialMatcher(_ u: UnsafeBufferPointer<UInt8>, _ out: inout [TokenSpan], from first: Int) {
+        let m = SpacyEnglishTokenizer.matcher
+        let t = SpacyEnglishTokenizer.tables
+        var matches: [(start: Int, end: Int, key: Int)] = []
+        let n = out.count
+        for i in first..<n {
+            var j = i + 1
+            while j <= n && j - i <= m.maxTokens && out[j - 1].end - out[i].start <= m.maxBytes {
+                if j - i >= 2, let k = t.special(u, out[i].start, out[j - 1].end), let pattern = m.patterns[k] {
+                    var ok = pattern.count == j - i
+                    if ok {
+                        for q in 0..<pattern.count where out[i + q].end - out[i + q].start != pattern[q] { ok = false; break }
+                    }
+                    if ok { matches.append((i, j, k)) }
+                }
+                j += 1
+            }
+        }
+        guard !matches.isEmpty else { return }
+        matches.sort { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
+        var seen = Set<Int>()
+        var chosen: [(start: Int, end: Int, key: Int)] = []
+        for mt in matches {
+            if !seen.contains(mt.start) && !seen.contains(mt.end - 1) { chosen.append(mt) }
+            for q in mt.start..<mt.end { seen.insert(q) }
+        }
+        chosen.sort { $0.start < $1.start }
+        var rebuilt = Array(out[first..<n])
+        var result: [TokenSpan] = []
+        var i = 0
+        var c = 0
+        while i < rebuilt.count {
+            if c < chosen.count && chosen[c].start - first == i {
+                emitSpecial(chosen[c].key, rebuilt[i].start, into: &result)
+                i += chosen[c].end - chosen[c].start
+                c += 1
+            } else {
+                result.append(rebuilt[i])
+                i += 1
+            }
+        }
+        rebuilt.removeAll()
+        out.removeSubrange(first..<n)
+        out.append(contentsOf: result)
+    }
+
+    /// Special cases that contain affixes, with their affix-only tokenisation (piece lengths).
+    struct Matcher: Sendable {
+        let patterns: [Int: [Int]]
+        let maxTokens: Int
+        let maxBytes: Int
+    }
+
+    static let matcher: Matcher = {
+        let t = tables
+        let tok = SpacyEnglishTokenizer()
+        var patterns: [Int: [Int]] = [:]
+        var maxTokens = 1
+        var maxBytes = 1
+        for (k, key) in t.specialKeys.enumerated() {
+            key.withUnsafeBufferPointer { u in
+                var toks: [TokenSpan] = []
+                var s = Scratch()
+                tok.chunkAffixes(u, 0, u.count, into: &toks, scratch: &s, specials: false)
+                if toks.count >= 2 {
+                    patterns[k] = toks.map { $0.end - $0.start }
+                    maxTokens = max(maxTokens, toks.count)
+                    maxBytes = max(maxBytes, u.count)
+                }
+            }
+        }
+        return Matcher(patterns: patterns, maxTokens: maxTokens, maxBytes: maxBytes)
+    }()
 
     // MARK: - Affix rules
 
