@@ -81,14 +81,14 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
     }
 
     /// (duplicate elements, their characters) over byte ranges, as datatrove's `find_duplicates`.
-    static func findDuplicates(_ u: UnsafeBufferPointer<UInt8>, _ parts: [Range<Int>], seen: inout Set<UInt64>) -> (Int, Int) {
-        seen.removeAll(keepingCapacity: true)
+    static func findDuplicates(_ u: UnsafeBufferPointer<UInt8>, _ parts: [Range<Int>], seen: inout HashSlots) -> (Int, Int) {
+        seen.reset(expected: parts.count)
         var dups = 0
         var chars = 0
         let raw = UnsafeRawBufferPointer(u)
         for r in parts {
             let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[r]))
-            if !seen.insert(h).inserted {
+            if !seen.slot(h).inserted {
                 dups += 1
                 chars += PythonText.scalarCount(u, r)
             }
@@ -157,45 +157,53 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         joined.reserveCapacity(joinedLen)
         for t in words { joined.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range])) }
 
+        // Local copies: no exclusivity checks on the scratch object inside the loops.
+        var table = s.table
+        var slotCount = s.slotCount
+        var slotFirst = s.slotFirst
+        defer {
+            s.table = table
+            s.slotCount = slotCount
+            s.slotFirst = slotFirst
+        }
         return spaced.withUnsafeBytes { sp -> Verdict in
             joined.withUnsafeBytes { jn -> Verdict in
                 for (n, frac) in topNGrams {
                     guard nw - n + 1 > 0 else { continue }
                     // Counter.most_common(1): the highest count; ties go to the n-gram inserted first.
                     // Slots are numbered in insertion order.
-                    s.counts.removeAll(keepingCapacity: true)
-                    s.slotCount.removeAll(keepingCapacity: true)
-                    s.slotFirst.removeAll(keepingCapacity: true)
+                    table.reset(expected: nw - n + 1)
+                    slotCount.removeAll(keepingCapacity: true)
+                    slotFirst.removeAll(keepingCapacity: true)
                     for i in 0...(nw - n) {
                         let r = spacedStart[i]..<(spacedStart[i + n] - 1)
                         let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: sp[r]))
-                        if let slot = s.counts[h] {
-                            s.slotCount[slot] += 1
+                        let (slot, inserted) = table.slot(h)
+                        if inserted {
+                            slotCount.append(1)
+                            slotFirst.append(i)
                         } else {
-                            s.counts[h] = s.slotCount.count
-                            s.slotCount.append(1)
-                            s.slotFirst.append(i)
+                            slotCount[slot] += 1
                         }
                     }
                     var best = 0
-                    for k in 1..<s.slotCount.count where s.slotCount[k] > s.slotCount[best] { best = k }
-                    let bestCount = s.slotCount[best]
-                    let i0 = s.slotFirst[best]
+                    for k in 1..<slotCount.count where slotCount[k] > slotCount[best] { best = k }
+                    let bestCount = slotCount[best]
+                    let i0 = slotFirst[best]
                     let bestLen = charPrefix[i0 + n] - charPrefix[i0] + (n - 1)
                     if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
                 }
                 for (n, frac) in dupNGrams {
-                    s.seen.removeAll(keepingCapacity: true)
+                    table.reset(expected: nw)
                     var repeated = 0
                     var idx = 0
                     while idx < nw - n + 1 {
                         let r = joinedStart[idx]..<joinedStart[idx + n]
                         let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: jn[r]))
-                        if s.seen.contains(h) {
+                        if !table.slot(h).inserted {
                             repeated += charPrefix[idx + n] - charPrefix[idx]
                             idx += n
                         } else {
-                            s.seen.insert(h)
                             idx += 1
                         }
                     }

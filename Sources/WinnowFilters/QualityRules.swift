@@ -61,10 +61,10 @@ final class RuleScratch {
     var words: [Range<Int>] = []
     var bytes: [UInt8] = []
     var hashes: [UInt64] = []
-    var counts: [UInt64: Int] = [:]
     var slotCount: [Int] = []
     var slotFirst: [Int] = []
-    var seen: Set<UInt64> = []
+    var seen = HashSlots()
+    var table = HashSlots()
     init() {}
 }
 

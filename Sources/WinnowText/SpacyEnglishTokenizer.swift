@@ -350,8 +350,12 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         }
         if n >= 2 && last == 0x2026 && sc[b - 2] == 0x2026 { best = max(best, 2) }
         if n >= 2 && (last == 0x73 || last == 0x53) && (sc[b - 2] == 0x27 || sc[b - 2] == 0x2019) { best = max(best, 2) }
-        // (?<=[0-9])(currency|unit)$
-        for unit in t.unitScalars where unit.count + 1 <= n && unit.count > best {
+        // (?<=[0-9])(currency|unit)$ — only possible when the chunk has a digit before its last scalar
+        var digitBefore = false
+        if t.unitLast.contains(last) {
+            for k in a..<(b - 1) where Self.isDigit(sc[k]) { digitBefore = true; break }
+        }
+        for unit in t.unitScalars where digitBefore && unit.count + 1 <= n && unit.count > best {
             let s = b - unit.count
             if Self.isDigit(sc[s - 1]) {
                 var ok = true
@@ -376,8 +380,10 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
 
     /// Length of an infix starting at `p` in `sc[a..<b]`, nil if none (alternatives in spaCy's order).
     func infix(_ sc: [UInt32], _ a: Int, _ b: Int, _ p: Int) -> Int? {
-        let t = SpacyEnglishTokenizer.tables
         let c = sc[p]
+        // ASCII letters and digits never start an infix
+        if c < 0x80 && ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39)) { return nil }
+        let t = SpacyEnglishTokenizer.tables
         if c == 0x2E && p + 1 < b && sc[p + 1] == 0x2E {
             var j = p + 1
             while j < b && sc[j] == 0x2E { j += 1 }
@@ -431,6 +437,10 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         let sentencePunct: Set<UInt32>
         /// Currency symbols and units as scalars, longest first.
         let unitScalars: [[UInt32]]
+        /// Last scalars of the units and currency symbols.
+        let unitLast: Set<UInt32>
+        /// Bit L of entry B: some special case is L bytes long and starts with byte B (L < 64).
+        let firstByteLengths: [UInt64]
         let specialIndex: [UInt64: Int]
         let specialKeys: [[UInt8]]
         let specialPieces: [[Int]]
@@ -448,6 +458,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             sentencePunct = Set(SpacyEnglishTables.sentencePunct)
             let units = Set(SpacyEnglishTables.units + SpacyEnglishTables.currency)
             unitScalars = units.map { $0.unicodeScalars.map(\.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+            unitLast = Set(unitScalars.compactMap(\.last))
             var index: [UInt64: Int] = [:]
             var keys: [[UInt8]] = []
             var pieces: [[Int]] = []
@@ -463,6 +474,9 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 pieces.append(ps)
             }
             specialIndex = index
+            var fbl = [UInt64](repeating: 0, count: 256)
+            for k in keys where k.count < 64 { fbl[Int(k[0])] |= 1 << UInt64(k.count) }
+            firstByteLengths = fbl
             specialKeys = keys
             specialPieces = pieces
         }
@@ -471,7 +485,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         @inline(__always)
         func special(_ u: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> Int? {
             let len = b - a
-            guard len > 0 && len <= 40 else { return nil }
+            guard len > 0 && len < 64, firstByteLengths[Int(u[a])] & (1 << UInt64(len)) != 0 else { return nil }
             let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[a..<b]))
             guard let k = specialIndex[h] else { return nil }
             let key = specialKeys[k]
