@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", type=int, default=3)
     ap.add_argument("--only", default="")
+    ap.add_argument("--cache", action="store_true",
+                    help="reuse datatrove's verdicts from bench/out/rules-parity/datatrove-<filter>.json when the corpus is unchanged")
     args = ap.parse_args()
 
     workdir = "bench/out/rules-parity"
@@ -118,7 +120,16 @@ def main():
     for name, cls in FILTERS:
         if args.only and name != args.only:
             continue
-        theirs, t_dt = run_datatrove(name, cls, docs)
+        cache = os.path.join(workdir, f"datatrove-{name}.json")
+        stamp = [os.path.getsize(corpus), len(docs)]
+        theirs = None
+        if args.cache and os.path.exists(cache):
+            c = json.load(open(cache))
+            if c.get("stamp") == stamp:
+                theirs, t_dt = {k: tuple(v) for k, v in c["verdicts"].items()}, c["seconds"]
+        if theirs is None:
+            theirs, t_dt = run_datatrove(name, cls, docs)
+            json.dump({"stamp": stamp, "seconds": t_dt, "verdicts": theirs}, open(cache, "w"))
         ours, t_w = run_winnow(name, args.winnow, corpus, workdir)
         agree = 0
         both_drop = 0

@@ -6,6 +6,7 @@
 #
 #   bash bench/rules_speed.sh                       # text corpus, 2 workers, RUNS=3, DT_RUNS=1
 #   RUNS=5 DT_RUNS=3 WORKERS=2 bash bench/rules_speed.sh
+#   DT_RUNS=0 bash bench/rules_speed.sh             # winnow only
 #   CORPUS=/path/to/text-corpus.jsonl PARTS=8 bash bench/rules_speed.sh
 #
 # Input: CORPUS (default bench/data/text-corpus.jsonl, from bench/make_text_corpus.py) is split
@@ -56,8 +57,12 @@ for ((i = 1; i <= DT_RUNS; i++)); do
   d_times+=("$(echo "$t1 - $t0" | bc -l)")
 done
 w_kept=$(cat bench/out/winnow-quality-rules/data/*.jsonl | wc -l)
-d_kept=$(cat bench/out/datatrove-quality-rules/data/*.jsonl | wc -l)
 wm=$(printf '%s\n' "${w_times[@]}" | median)
+if (( DT_RUNS == 0 )); then   # winnow only
+  printf "winnow median of %d: %.2f s (runs: %s) kept %s\n" "$RUNS" "$wm" "${w_times[*]}" "$w_kept" | tee "$RESULTS/rules-speed-$STAMP.txt"
+  exit 0
+fi
+d_kept=$(cat bench/out/datatrove-quality-rules/data/*.jsonl | wc -l)
 dm=$(printf '%s\n' "${d_times[@]}" | median)
 {
   echo "quality rules speed, $STAMP: $docs documents, $bytes bytes in $PARTS files, $WORKERS workers"

@@ -6,9 +6,10 @@ import WinnowText
 /// duplicate lines, and newlines per word.
 ///
 /// Lines are `text.split("\n")` without blank ones; lengths in code points. Under `fineweb-v1`
-/// the line-end set is `. ' " ! ?` and the first three rules drop at the threshold itself
-/// (`<=`, `>=`), as the FineWeb release did; under `current` the set is datatrove's
-/// `TERMINAL_PUNCTUATION` and comparisons are strict.
+/// (datatrove as FineWeb was built) the line-end set is `. ' " ! ?`, the first three rules drop
+/// at the threshold itself (`<=`, `>=`), and the line-punctuation and short-line shares count
+/// blank lines too (so an empty document drops as `line_punct_ratio`); under `current` the set
+/// is datatrove's `TERMINAL_PUNCTUATION`, comparisons are strict and blank lines never count.
 public struct FineWebQualityFilter: Filter, RegisteredStage {
     /// The stage name.
     public var name: String { "fineweb_quality" }
@@ -83,23 +84,26 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
 
     func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
         let v1 = options.rules == .finewebV1
-        // text.split("\n"), without lines that strip() to nothing
+        // text.split("\n"); `current` drops lines that strip() to nothing before every rule,
+        // FineWeb v1 only before the duplicate rule (its ratios count blank lines too).
         s.lines.removeAll(keepingCapacity: true)
+        s.words.removeAll(keepingCapacity: true)  // all lines, for fineweb-v1
         var start = 0
         var newlines = 0
         for i in 0...u.count where i == u.count || u[i] == 0x0A {
             if i < u.count { newlines += 1 }
             let r = start..<i
             if !PythonText.strip(u, r).isEmpty { s.lines.append(r) }
+            if v1 { s.words.append(r) }
             start = i + 1
         }
-        let n = Double(s.lines.count)
-        if s.lines.isEmpty { return .drop(reason: "empty") }
+        let ratioLines = v1 ? s.words : s.lines
+        if ratioLines.isEmpty { return .drop(reason: "empty") }
+        let n = Double(ratioLines.count)
         var ending = 0
         var short = 0
-        for r in s.lines {
-            let (last, _) = PythonText.decodeBefore(u, r.upperBound)
-            if stopChars.contains(last) { ending += 1 }
+        for r in ratioLines {
+            if !r.isEmpty, stopChars.contains(PythonText.decodeBefore(u, r.upperBound).value) { ending += 1 }
             if PythonText.scalarCount(u, r) <= shortLineLength { short += 1 }
         }
         var ratio = Double(ending) / n

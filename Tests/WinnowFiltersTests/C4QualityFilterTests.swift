@@ -82,7 +82,19 @@ struct FineWebQualityFilterTests {
     }
 
     @Test("empty and whitespace-only", arguments: ["", "\n \n\t"])
-    func empty(text: String) { #expect(v(text) == .drop(reason: "empty")) }
+    func empty(text: String) {
+        #expect(v(text) == .drop(reason: "empty"))
+        #expect(v(text, FineWebQualityFilter(rules: .finewebV1)) == .drop(reason: "line_punct_ratio"))
+    }
+
+    @Test("fineweb-v1 counts blank lines in the line shares")
+    func blankLines() {
+        let lines = (0..<4).map { i in "Line \(i) " + (0..<30).map { fillerWord(40 * i + $0) }.joined(separator: " ") + "." }
+        // 4 punctuated lines among 4 + 30 blank lines: 4/34 = 0.118 ≤ 0.12 under v1; 1.0 under current
+        let text = lines.joined(separator: "\n") + String(repeating: "\n", count: 30)
+        #expect(v(text) == .keep)
+        #expect(v(text, FineWebQualityFilter(rules: .finewebV1)) == .drop(reason: "line_punct_ratio"))
+    }
 
     @Test("line punctuation: 3 of 25 lines (0.12) keeps under current, drops under fineweb-v1; 2 of 25 drops")
     func punct() {
