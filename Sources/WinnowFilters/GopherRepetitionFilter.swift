@@ -74,6 +74,20 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             return f
         })
 
+    static let p61: UInt64 = (1 << 61) - 1
+    static let base: UInt64 = 0x1F_3A5C_9D27_1B83  // < 2^61 - 1
+
+    @inline(__always) static func mod(_ x: UInt64) -> UInt64 {
+        let y = (x & p61) &+ (x >> 61)
+        return y >= p61 ? y &- p61 : y
+    }
+
+    /// a · b mod 2^61 − 1 (a, b < 2^61).
+    @inline(__always) static func mulmod(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (hi, lo) = a.multipliedFullWidth(by: b)
+        return mod((lo & p61) &+ ((lo >> 61) | (hi << 3)))
+    }
+
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
         let scratch = context.local("gopher_repetition.scratch") { RuleScratch() }
@@ -137,25 +151,32 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         guard nw > 0 else { return .keep }
         // Words joined by a space (top n-grams) and by nothing (repeated n-grams): each n-gram is a
         // contiguous slice of one of these buffers. Character prefix sums per word.
-        var spaced: [UInt8] = []
-        spaced.reserveCapacity(u.count + nw)
-        var spacedStart = [Int](repeating: 0, count: nw + 1)
+        // Top n-grams compare words joined by a space; words never contain whitespace, so that is
+        // equality of word tuples: an n-gram's key combines its words' xxHash values.
+        // Repeated n-grams compare words joined with nothing: a polynomial hash (mod 2^61 − 1)
+        // over the concatenated words, read in O(1) per n-gram from prefix hashes.
+        var wordHash = [UInt64](repeating: 0, count: nw)
         var joinedStart = [Int](repeating: 0, count: nw + 1)
         var charPrefix = [Int](repeating: 0, count: nw + 1)
         var joinedLen = 0
+        let raw = UnsafeRawBufferPointer(u)
         for (k, t) in words.enumerated() {
-            spacedStart[k] = spaced.count
+            wordHash[k] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[t.range]))
             joinedStart[k] = joinedLen
-            spaced.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range]))
-            spaced.append(0x20)
             joinedLen += t.end - t.start
             charPrefix[k + 1] = charPrefix[k] + PythonText.scalarCount(u, t.range)
         }
-        spacedStart[nw] = spaced.count
         joinedStart[nw] = joinedLen
-        var joined: [UInt8] = []
-        joined.reserveCapacity(joinedLen)
-        for t in words { joined.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range])) }
+        var prefix = [UInt64](repeating: 0, count: joinedLen + 1)
+        var power = [UInt64](repeating: 1, count: joinedLen + 1)
+        var q = 0
+        for t in words {
+            for i in t.range {
+                prefix[q + 1] = Self.mod(Self.mulmod(prefix[q], Self.base) &+ UInt64(u[i]) &+ 1)
+                power[q + 1] = Self.mulmod(power[q], Self.base)
+                q += 1
+            }
+        }
 
         // Local copies: no exclusivity checks on the scratch object inside the loops.
         var table = s.table
@@ -166,8 +187,8 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             s.slotCount = slotCount
             s.slotFirst = slotFirst
         }
-        return spaced.withUnsafeBytes { sp -> Verdict in
-            joined.withUnsafeBytes { jn -> Verdict in
+        do {
+            do {
                 for (n, frac) in topNGrams {
                     guard nw - n + 1 > 0 else { continue }
                     // Counter.most_common(1): the highest count; ties go to the n-gram inserted first.
@@ -176,8 +197,8 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                     slotCount.removeAll(keepingCapacity: true)
                     slotFirst.removeAll(keepingCapacity: true)
                     for i in 0...(nw - n) {
-                        let r = spacedStart[i]..<(spacedStart[i + n] - 1)
-                        let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: sp[r]))
+                        var h = wordHash[i]
+                        for k in 1..<n { h = ((h << 27) | (h >> 37)) &* 0x9E37_79B9_7F4A_7C15 ^ wordHash[i + k] }
                         let (slot, inserted) = table.slot(h)
                         if inserted {
                             slotCount.append(1)
@@ -198,8 +219,9 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                     var repeated = 0
                     var idx = 0
                     while idx < nw - n + 1 {
-                        let r = joinedStart[idx]..<joinedStart[idx + n]
-                        let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: jn[r]))
+                        let a = joinedStart[idx]
+                        let b = joinedStart[idx + n]
+                        let h = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
                         if !table.slot(h).inserted {
                             repeated += charPrefix[idx + n] - charPrefix[idx]
                             idx += n
