@@ -1,5 +1,6 @@
-"""Writes Tests/WinnowTextTests/Fixtures/{spacy_en,nltk}_tokens.jsonl: hard strings and slices of
-real text with datatrove's word tokens (SpaCyTokenizer("en"), NLTKTokenizer("english")).
+"""Writes Tests/WinnowTextTests/Fixtures/spacy_en_tokens.jsonl (and nltk_tokens.jsonl when NLTK's
+Punkt model is installed): hard strings and slices of real text with datatrove's word tokens
+(SpaCyTokenizer("en"), NLTKTokenizer("english")).
 Run: bench/.venv/bin/python bench/gen_tokenizer_fixtures.py [corpus.jsonl]"""
 import json
 import random
@@ -37,14 +38,14 @@ def main():
     with open("Tests/WinnowTextTests/Fixtures/spacy_en_tokens.jsonl", "w") as f:
         for t in texts:
             f.write(json.dumps({"text": t, "tokens": sp.word_tokenize(t)}, ensure_ascii=False) + "\n")
+    try:
+        rows = [{"text": t, "tokens": nl.word_tokenize(t)} for t in texts]
+    except LookupError:
+        print("NLTK Punkt model not installed: nltk_tokens.jsonl not written", file=sys.stderr)
+        return
     with open("Tests/WinnowTextTests/Fixtures/nltk_tokens.jsonl", "w") as f:
-        for t in texts:
-            try:
-                toks = nl.word_tokenize(t)
-            except LookupError as e:
-                print("nltk punkt missing:", e, file=sys.stderr)
-                return
-            f.write(json.dumps({"text": t, "tokens": toks}, ensure_ascii=False) + "\n")
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 main()
