@@ -1,0 +1,218 @@
+import WinnowCore
+import WinnowText
+
+/// C4's line and page rules (Raffel et al. 2020), as datatrove's `C4QualityFilter`: a transformer
+/// that keeps only good lines and drops pages with too few sentences, "lorem ipsum" or `{`.
+///
+/// Per line (`str.splitlines()`, stripped): a word (whitespace-separated) over `max_word_length`
+/// code points drops the line; Wikipedia citations (`[1]`, `[edit]`, `[citation needed]`) are
+/// removed; a line not ending in `. ? ! " '` (or ending in `...`) is dropped; fewer than
+/// `min_words_per_line` words (counted before citation removal) drops it; "javascript" and
+/// cookie/terms-of-use phrases drop it. Kept lines are joined with `\n`; sentences are counted on
+/// kept lines with the rule set's sentence splitter (spaCy's sentencizer for `current`).
+public struct C4QualityFilter: Transformer, RegisteredStage {
+    /// The stage name.
+    public var name: String { "c4_quality" }
+    /// Split the page into lines (true, as C4) or into sentences.
+    public var splitParagraph = true
+    /// Remove `[1]`, `[edit]`, `[citation needed]`.
+    public var removeCitations = true
+    /// Drop lines without terminal punctuation.
+    public var filterNoTerminalPunct = true
+    /// Minimum sentences on the page after line filtering; -1 disables.
+    public var minNumSentences = 5
+    /// Minimum words per line; -1 disables.
+    public var minWordsPerLine = 3
+    /// Maximum word length in code points; -1 disables.
+    public var maxWordLength = 1000
+    /// Drop pages containing "lorem ipsum".
+    public var filterLoremIpsum = true
+    /// Drop lines mentioning "javascript".
+    public var filterJavascript = true
+    /// Drop pages containing `{`.
+    public var filterCurlyBracket = true
+    /// Drop lines with cookie / terms-of-use phrases.
+    public var filterPolicy = true
+    let options: RuleOptions
+
+    /// Creates the filter with datatrove's defaults under the given rule set.
+    public init(rules: QualityRuleSet = .current) {
+        self.options = .defaults(rules)
+    }
+
+    init(options: RuleOptions) {
+        self.options = options
+    }
+
+    /// The registry entry.
+    public static let descriptor = StageDescriptor(
+        name: "c4_quality", kind: .transformer,
+        summary: "C4 line and page rules (datatrove C4QualityFilter). Rewrites the text to its kept lines; drops pages with too few sentences, \"lorem ipsum\" or a curly bracket.",
+        parameters: [
+            ParameterSpec("split_paragraph", "bool", default: "true", "work on lines (true) or on sentences (false; kept sentences joined by a space)"),
+            ParameterSpec("remove_citations", "bool", default: "true", "remove `[1]`, `[edit]`, `[citation needed]`"),
+            ParameterSpec("filter_no_terminal_punct", "bool", default: "true", "drop lines not ending in `. ? ! \" '` or ending in `...` (FineWeb sets false)"),
+            ParameterSpec("min_num_sentences", "int", default: "5", "minimum sentences in kept lines; -1 disables"),
+            ParameterSpec("min_words_per_line", "int", default: "3", "minimum words per line; -1 disables"),
+            ParameterSpec("max_word_length", "int", default: "1000", "drop lines with a longer word (code points); -1 disables"),
+            ParameterSpec("filter_lorem_ipsum", "bool", default: "true", "drop pages containing \"lorem ipsum\""),
+            ParameterSpec("filter_javascript", "bool", default: "true", "drop lines containing \"javascript\""),
+            ParameterSpec("filter_curly_bracket", "bool", default: "true", "drop pages containing `{`"),
+            ParameterSpec("filter_policy", "bool", default: "true", "drop lines with terms-of-use / privacy / cookie phrases"),
+        ] + RuleOptions.specs,
+        dropReasons: ["lorem_ipsum", "curly_bracket", "too_few_sentences"],
+        make: { p in
+            var f = C4QualityFilter(options: try RuleOptions.read(p))
+            f.splitParagraph = try p.bool("split_paragraph", default: true)
+            f.removeCitations = try p.bool("remove_citations", default: true)
+            f.filterNoTerminalPunct = try p.bool("filter_no_terminal_punct", default: true)
+            f.minNumSentences = try p.int("min_num_sentences", default: 5, min: -1) ?? 5
+            f.minWordsPerLine = try p.int("min_words_per_line", default: 3, min: -1) ?? 3
+            f.maxWordLength = try p.int("max_word_length", default: 1000, min: -1) ?? 1000
+            f.filterLoremIpsum = try p.bool("filter_lorem_ipsum", default: true)
+            f.filterJavascript = try p.bool("filter_javascript", default: true)
+            f.filterCurlyBracket = try p.bool("filter_curly_bracket", default: true)
+            f.filterPolicy = try p.bool("filter_policy", default: true)
+            return f
+        })
+
+    static let policy: [[UInt8]] = [
+        "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
+    ].map { Array($0.utf8) }
+    static let lorem = Array("lorem ipsum".utf8)
+    static let javascript = Array("javascript".utf8)
+    static let ellipsis = Array("...".utf8)
+
+    /// Rewrites the text to its kept lines, or drops the page.
+    public func transform(_ document: inout Document, context: StageContext) -> Verdict {
+        let s = context.local("c4_quality.scratch") { RuleScratch() }
+        var out: [UInt8] = []
+        let v = document.text.withBytes { apply(utf8: $0, scratch: s, out: &out) }
+        if v == .keep { document.text = String(decoding: out, as: UTF8.self) }
+        return v
+    }
+
+    /// The units the page is split into: lines, or sentences.
+    func units(_ u: UnsafeBufferPointer<UInt8>, _ s: RuleScratch) -> [Range<Int>] {
+        if splitParagraph {
+            PythonText.splitLines(u, into: &s.lines)
+            return s.lines
+        }
+        var starts: [Int] = []
+        sentenceStarts(u, 0..<u.count, s, into: &starts)
+        guard !starts.isEmpty else { return [] }
+        // datatrove cuts at sentence ends: piece k runs from the end of sentence k-1 to the end of
+        // sentence k; after strip() that equals cutting at sentence starts.
+        var r: [Range<Int>] = []
+        var a = 0
+        for b in starts.dropFirst() {
+            r.append(a..<b)
+            a = b
+        }
+        r.append(a..<u.count)
+        return r
+    }
+
+    func sentenceStarts(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ s: RuleScratch, into starts: inout [Int]) {
+        if let t = options.tokenizer as? TreebankWordTokenizer {
+            t.sentenceStarts(u, range, into: &starts)
+        } else {
+            SpacyEnglishTokenizer().sentenceStarts(u, range, tokens: &s.tokens2, into: &starts)
+        }
+    }
+
+    func apply(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, out: inout [UInt8]) -> Verdict {
+        var numSentences = 0
+        var kept: [[UInt8]] = []
+        var line: [UInt8] = []
+        var starts: [Int] = []
+        for unit in units(u, s) {
+            let r = PythonText.strip(u, unit)
+            PythonText.splitWhitespace(u, r, into: &s.words)
+            if maxWordLength != -1 && s.words.contains(where: { PythonText.scalarCount(u, $0) > maxWordLength }) { continue }
+            line.removeAll(keepingCapacity: true)
+            if removeCitations {
+                Self.removeCitations(u, r, into: &line)
+            } else {
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
+            }
+            let verdict: Verdict? = line.withUnsafeBufferPointer { l -> Verdict? in
+                let all = 0..<l.count
+                if filterNoTerminalPunct {
+                    let last = l.last
+                    let endsOK = last == 0x2E || last == 0x3F || last == 0x21 || last == 0x22 || last == 0x27
+                    if !endsOK || PythonText.hasSuffix(l, all, Self.ellipsis) { return .keep }  // .keep = skip line
+                }
+                if s.words.count < minWordsPerLine { return .keep }
+                if filterLoremIpsum && PythonText.containsLowercased(l, all, Self.lorem) { return .drop(reason: "lorem_ipsum") }
+                if filterJavascript && PythonText.containsLowercased(l, all, Self.javascript) { return .keep }
+                if filterCurlyBracket && l.contains(0x7B) { return .drop(reason: "curly_bracket") }
+                if filterPolicy && Self.policy.contains(where: { PythonText.containsLowercased(l, all, $0) }) { return .keep }
+                if minNumSentences != -1 {
+                    if splitParagraph {
+                        sentenceStarts(l, all, s, into: &starts)
+                        numSentences += starts.count
+                    } else {
+                        numSentences += 1
+                    }
+                }
+                return nil
+            }
+            switch verdict {
+            case .drop(let reason)?: return .drop(reason: reason)
+            case .keep?: continue
+            case nil: kept.append(line)
+            }
+        }
+        if numSentences < minNumSentences { return .drop(reason: "too_few_sentences") }
+        out.removeAll(keepingCapacity: true)
+        let sep: UInt8 = splitParagraph ? 0x0A : 0x20
+        for (k, l) in kept.enumerated() {
+            if k > 0 { out.append(sep) }
+            out.append(contentsOf: l)
+        }
+        // .strip() of the joined text
+        let stripped = out.withUnsafeBufferPointer { PythonText.strip($0, 0..<$0.count) }
+        if stripped != 0..<out.count { out = Array(out[stripped]) }
+        return .keep
+    }
+
+    /// Copies `u[r]` without `\[\d*]`, `[edit]` and `[citation needed]` (datatrove's CITATION_REGEX).
+    static func removeCitations(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, into line: inout [UInt8]) {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            if u[i] == 0x5B {
+                var j = i + 1
+                while j < r.upperBound {
+                    let (v, l) = PythonText.decode(u, j)
+                    let digit = v < 0x80 ? (v >= 0x30 && v <= 0x39) : (Unicode.Scalar(v)?.properties.numericType == .decimal)
+                    if !digit { break }
+                    j += l
+                }
+                if j < r.upperBound && u[j] == 0x5D {
+                    i = j + 1
+                    continue
+                }
+                if matches(u, i, r.upperBound, edit) {
+                    i += edit.count
+                    continue
+                }
+                if matches(u, i, r.upperBound, citationNeeded) {
+                    i += citationNeeded.count
+                    continue
+                }
+            }
+            line.append(u[i])
+            i += 1
+        }
+    }
+
+    static let edit = Array("[edit]".utf8)
+    static let citationNeeded = Array("[citation needed]".utf8)
+
+    @inline(__always) static func matches(_ u: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, _ lit: [UInt8]) -> Bool {
+        guard i + lit.count <= end else { return false }
+        for k in 0..<lit.count where u[i + k] != lit[k] { return false }
+        return true
+    }
+}

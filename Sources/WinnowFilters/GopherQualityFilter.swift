@@ -1,0 +1,185 @@
+import WinnowCore
+import WinnowText
+
+/// Gopher's quality heuristics (Rae et al. 2021, Table A1), as datatrove's `GopherQualityFilter`.
+///
+/// Words come from the rule set's tokenizer; "non-symbol" words have a character outside
+/// datatrove's `PUNCTUATION_SET`. Word counts and mean word length use non-symbol words; the
+/// `#`/ellipsis, alphabetic and stop-word rules use all words. Lengths are in code points.
+public struct GopherQualityFilter: Filter, RegisteredStage {
+    /// The stage name.
+    public var name: String { "gopher_quality" }
+    /// Fewer non-symbol words drops (`gopher_short_doc`); nil disables.
+    public var minDocWords: Int? = 50
+    /// More non-symbol words drops (`gopher_long_doc`).
+    public var maxDocWords: Int? = 100_000
+    /// Mean non-symbol word length below this drops (`gopher_below_avg_threshold`).
+    public var minAvgWordLength: Double? = 3
+    /// Mean non-symbol word length above this drops (`gopher_above_avg_threshold`).
+    public var maxAvgWordLength: Double? = 10
+    /// `#` or ellipses per word above this drops (`gopher_too_many_hashes` / `…_ellipsis`).
+    public var maxSymbolWordRatio: Double? = 0.1
+    /// Share of lines starting with a bullet above this drops (`gopher_too_many_bullets`).
+    public var maxBulletLinesRatio: Double? = 0.9
+    /// Share of lines ending with an ellipsis above this drops (`gopher_too_many_end_ellipsis`).
+    public var maxEllipsisLinesRatio: Double? = 0.3
+    /// Share of words with an alphabetic character below this drops (`gopher_below_alpha_threshold`).
+    public var maxNonAlphaWordsRatio: Double? = 0.8
+    /// Fewer stop words drops (`gopher_enough_stop_words`).
+    public var minStopWords: Int? = 2
+    /// The stop words (exact, case-sensitive match).
+    public var stopWords: [String] = GopherQualityFilter.defaultStopWords
+    let options: RuleOptions
+    let stopBytes: [[UInt8]]
+    let maxStopLength: Int
+
+    /// datatrove's `STOP_WORDS`.
+    public static let defaultStopWords = ["the", "be", "to", "of", "and", "that", "have", "with"]
+
+    /// Creates the filter with datatrove's defaults under the given rule set.
+    public init(rules: QualityRuleSet = .current, stopWords: [String] = GopherQualityFilter.defaultStopWords) {
+        self.init(options: .defaults(rules), stopWords: stopWords)
+    }
+
+    init(options: RuleOptions, stopWords: [String]) {
+        self.options = options
+        self.stopWords = stopWords
+        var uniq: [[UInt8]] = []
+        for w in stopWords where !uniq.contains(Array(w.utf8)) { uniq.append(Array(w.utf8)) }
+        self.stopBytes = uniq
+        self.maxStopLength = uniq.map(\.count).max() ?? 0
+    }
+
+    /// The registry entry.
+    public static let descriptor = StageDescriptor(
+        name: "gopher_quality", kind: .filter,
+        summary: "Gopher quality rules (datatrove GopherQualityFilter): word count, mean word length, `#`/ellipsis ratios, bullet and ellipsis lines, alphabetic words, stop words. A threshold of 0 or null disables its rule.",
+        parameters: [
+            ParameterSpec("min_doc_words", "int", default: "50", "minimum non-symbol words"),
+            ParameterSpec("max_doc_words", "int", default: "100000", "maximum non-symbol words"),
+            ParameterSpec("min_avg_word_length", "number", default: "3", "minimum mean non-symbol word length (code points)"),
+            ParameterSpec("max_avg_word_length", "number", default: "10", "maximum mean non-symbol word length"),
+            ParameterSpec("max_symbol_word_ratio", "number", default: "0.1", "maximum `#` per word, and `...`/`…` per word"),
+            ParameterSpec("max_bullet_lines_ratio", "number", default: "0.9", "maximum share of lines starting with `•` or `-`"),
+            ParameterSpec("max_ellipsis_lines_ratio", "number", default: "0.3", "maximum share of lines ending with `...` or `…`"),
+            ParameterSpec("max_non_alpha_words_ratio", "number", default: "0.8", "minimum share of words with an alphabetic character (datatrove's name)"),
+            ParameterSpec("min_stop_words", "int", default: "2", "minimum stop words (distinct under `current`, occurrences under `fineweb-v1`)"),
+            ParameterSpec("stop_words", "[string]", default: "[the, be, to, of, and, that, have, with]", "the stop words"),
+        ] + RuleOptions.specs,
+        dropReasons: [
+            "gopher_short_doc", "gopher_long_doc", "gopher_below_avg_threshold", "gopher_above_avg_threshold",
+            "gopher_too_many_hashes", "gopher_too_many_ellipsis", "gopher_too_many_bullets",
+            "gopher_too_many_end_ellipsis", "gopher_below_alpha_threshold", "gopher_enough_stop_words",
+        ],
+        make: { p in
+            var f = GopherQualityFilter(
+                options: try RuleOptions.read(p),
+                stopWords: try p.strings("stop_words", default: GopherQualityFilter.defaultStopWords) ?? GopherQualityFilter.defaultStopWords)
+            f.minDocWords = try p.int("min_doc_words", default: 50, min: 0)
+            f.maxDocWords = try p.int("max_doc_words", default: 100_000, min: 0)
+            f.minAvgWordLength = try p.double("min_avg_word_length", default: 3, min: 0)
+            f.maxAvgWordLength = try p.double("max_avg_word_length", default: 10, min: 0)
+            f.maxSymbolWordRatio = try p.double("max_symbol_word_ratio", default: 0.1, min: 0)
+            f.maxBulletLinesRatio = try p.double("max_bullet_lines_ratio", default: 0.9, min: 0)
+            f.maxEllipsisLinesRatio = try p.double("max_ellipsis_lines_ratio", default: 0.3, min: 0)
+            f.maxNonAlphaWordsRatio = try p.double("max_non_alpha_words_ratio", default: 0.8, min: 0, max: 1)
+            f.minStopWords = try p.int("min_stop_words", default: 2, min: 0)
+            return f
+        })
+
+    static let hash = Array("#".utf8)
+    static let dots = Array("...".utf8)
+    static let ellipsis = Array("…".utf8)
+    static let bullet = Array("•".utf8)
+    static let dash = Array("-".utf8)
+
+    /// The verdict for one document.
+    public func verdict(for document: Document, context: StageContext) -> Verdict {
+        let scratch = context.local("gopher_quality.scratch") { RuleScratch() }
+        return document.text.withBytes { verdict(utf8: $0, scratch: scratch) }
+    }
+
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
+        options.tokenizer.tokenize(u, into: &s.tokens)
+        let nWords = s.tokens.count
+        var nonSymbol = 0
+        var nonSymbolChars = 0
+        var alphaWords = 0
+        var stopSeen = [Bool](repeating: false, count: stopBytes.count)
+        var stopOccurrences = 0
+        let punct = DatatroveSets.punctuation
+        for t in s.tokens {
+            var chars = 0
+            var hasNonPunct = false
+            var hasAlpha = false
+            var i = t.start
+            while i < t.end {
+                let (v, l) = PythonText.decode(u, i)
+                chars += 1
+                if !hasNonPunct && !punct.contains(v) { hasNonPunct = true }
+                if !hasAlpha && PythonText.isAlpha(v) { hasAlpha = true }
+                i += l
+            }
+            if hasNonPunct {
+                nonSymbol += 1
+                nonSymbolChars += chars
+            }
+            if hasAlpha { alphaWords += 1 }
+            let len = t.end - t.start
+            if len <= maxStopLength {
+                for (k, w) in stopBytes.enumerated() where w.count == len {
+                    var eq = true
+                    for j in 0..<len where u[t.start + j] != w[j] { eq = false; break }
+                    if eq {
+                        stopOccurrences += 1
+                        stopSeen[k] = true
+                        break
+                    }
+                }
+            }
+        }
+        if let m = minDocWords, m != 0, nonSymbol < m { return .drop(reason: "gopher_short_doc") }
+        if let m = maxDocWords, m != 0, nonSymbol > m { return .drop(reason: "gopher_long_doc") }
+        // datatrove divides by the word count below; a document with no words is short.
+        if nWords == 0 || nonSymbol == 0 { return .drop(reason: "gopher_short_doc") }
+        let avg = Double(nonSymbolChars) / Double(nonSymbol)
+        if let m = enabled(minAvgWordLength), avg < m { return .drop(reason: "gopher_below_avg_threshold") }
+        if let m = enabled(maxAvgWordLength), avg > m { return .drop(reason: "gopher_above_avg_threshold") }
+        let all = 0..<u.count
+        if let m = enabled(maxSymbolWordRatio) {
+            if Double(PythonText.count(Self.hash, in: u, all)) / Double(nWords) > m { return .drop(reason: "gopher_too_many_hashes") }
+            let e = PythonText.count(Self.dots, in: u, all) + PythonText.count(Self.ellipsis, in: u, all)
+            if Double(e) / Double(nWords) > m { return .drop(reason: "gopher_too_many_ellipsis") }
+        }
+        if enabled(maxBulletLinesRatio) != nil || enabled(maxEllipsisLinesRatio) != nil {
+            PythonText.splitLines(u, into: &s.lines)
+            let nLines = s.lines.count
+            if nLines > 0 {
+                if let m = enabled(maxBulletLinesRatio) {
+                    var bullets = 0
+                    for l in s.lines {
+                        let r = PythonText.lstrip(u, l)
+                        if PythonText.hasPrefix(u, r, Self.bullet) || PythonText.hasPrefix(u, r, Self.dash) { bullets += 1 }
+                    }
+                    if Double(bullets) / Double(nLines) > m { return .drop(reason: "gopher_too_many_bullets") }
+                }
+                if let m = enabled(maxEllipsisLinesRatio) {
+                    var ell = 0
+                    for l in s.lines {
+                        let r = PythonText.rstrip(u, l)
+                        if PythonText.hasSuffix(u, r, Self.dots) || PythonText.hasSuffix(u, r, Self.ellipsis) { ell += 1 }
+                    }
+                    if Double(ell) / Double(nLines) > m { return .drop(reason: "gopher_too_many_end_ellipsis") }
+                }
+            }
+        }
+        if let m = enabled(maxNonAlphaWordsRatio), Double(alphaWords) / Double(nWords) < m {
+            return .drop(reason: "gopher_below_alpha_threshold")
+        }
+        if let m = minStopWords, m != 0 {
+            let found = options.rules == .finewebV1 ? stopOccurrences : stopSeen.lazy.filter { $0 }.count
+            if found < m { return .drop(reason: "gopher_enough_stop_words") }
+        }
+        return .keep
+    }
+}

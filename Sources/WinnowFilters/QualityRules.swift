@@ -1,0 +1,84 @@
+import WinnowCore
+import WinnowText
+
+/// Which semantics the quality-rule stages follow: a recipe's `rules:` parameter.
+public enum QualityRuleSet: String, Sendable, CaseIterable {
+    /// As FineWeb was built (datatrove of spring 2024): NLTK word tokenisation (Punkt + Treebank),
+    /// Gopher stop words counted by occurrence, FineWeb line-end set `. ' " ! ?` and non-strict
+    /// comparisons (`<=`, `>=`) in the FineWeb line-punctuation, short-line and duplicate-character
+    /// rules.
+    case finewebV1 = "fineweb-v1"
+    /// datatrove 0.10.1: spaCy English tokenisation, distinct stop words, Unicode terminal
+    /// punctuation as the FineWeb line-end set, strict comparisons.
+    case current
+
+    /// The default word tokenizer of the rule set.
+    public var defaultTokenizer: WordTokenizerKind { self == .finewebV1 ? .nltkTreebank : .spacyEnglish }
+}
+
+/// Parameters every quality-rule stage shares (`rules`, `tokenizer`, `locale`), read from a recipe.
+struct RuleOptions: Sendable {
+    var rules: QualityRuleSet
+    var tokenizer: any WordTokenizer
+
+    static let specs: [ParameterSpec] = [
+        ParameterSpec("rules", "string", default: "current",
+                      "rule-set version: `current` (datatrove 0.10.1) or `fineweb-v1` (as FineWeb was built)"),
+        ParameterSpec("tokenizer", "string", default: "(by rules)",
+                      "word tokenizer: `spacy-en` (default for `current`), `nltk-treebank` (default for `fineweb-v1`) or `icu` (UAX #29, other languages)"),
+        ParameterSpec("locale", "string", default: "en", "ICU locale when `tokenizer: icu`"),
+    ]
+
+    static func read(_ p: StageParameters) throws -> RuleOptions {
+        let rules = QualityRuleSet(rawValue: try p.string("rules", default: "current", choices: QualityRuleSet.allCases.map(\.rawValue)) ?? "current") ?? .current
+        let kindName = try p.string("tokenizer", choices: WordTokenizerKind.allCases.map(\.rawValue))
+        let kind = kindName.flatMap(WordTokenizerKind.init(rawValue:)) ?? rules.defaultTokenizer
+        let locale = try p.string("locale", default: "en") ?? "en"
+        do {
+            return RuleOptions(rules: rules, tokenizer: try kind.make(locale: locale))
+        } catch {
+            throw ConfigError("stage '\(p.stage)': \(error)", at: p.location(of: "locale"))
+        }
+    }
+
+    static func defaults(_ rules: QualityRuleSet = .current) -> RuleOptions {
+        let tok: any WordTokenizer = rules == .finewebV1 ? TreebankWordTokenizer() : SpacyEnglishTokenizer()
+        return RuleOptions(rules: rules, tokenizer: tok)
+    }
+}
+
+/// A threshold that datatrove disables with `None` or 0 (Python truthiness).
+@inline(__always) func enabled(_ v: Double?) -> Double? {
+    guard let v, v != 0 else { return nil }
+    return v
+}
+
+/// Per-task scratch buffers for the rule stages (one per task through `StageContext.local`).
+final class RuleScratch {
+    var tokens: [TokenSpan] = []
+    var tokens2: [TokenSpan] = []
+    var lines: [Range<Int>] = []
+    var words: [Range<Int>] = []
+    var bytes: [UInt8] = []
+    var hashes: [UInt64] = []
+    var slotCount: [Int] = []
+    var slotFirst: [Int] = []
+    var seen = HashSlots()
+    var table = HashSlots()
+    init() {}
+}
+
+/// Code point sets from datatrove.
+enum DatatroveSets {
+    static let punctuation = Set(DatatroveTables.punctuationSet)
+    static let terminal = Set(DatatroveTables.terminalPunctuation)
+}
+
+extension String {
+    /// Calls `body` with the UTF-8 bytes (contiguous; copies only if the String is not native).
+    @inline(__always)
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var s = self
+        return try s.withUTF8(body)
+    }
+}

@@ -1,0 +1,533 @@
+import WinnowCore
+
+/// spaCy's rule-based English tokenizer (`spacy.blank("en")`, spaCy 3.8), reimplemented over
+/// UTF-8: what datatrove 0.10's `split_into_words(text, "eng")` returns.
+///
+/// The algorithm is spaCy's `Tokenizer`: text is cut at whitespace; each chunk is looked up in
+/// the special cases (tokenizer exceptions: "don't" → "do", "n't"; "e.g."; emoticons), else
+/// prefixes and suffixes are peeled off one at a time (re-checking special cases), the rest is
+/// kept whole when it looks like a URL, else cut at infixes. The data (special cases and the
+/// exact character classes of spaCy's prefix/suffix/infix/URL patterns) is generated from
+/// spaCy into `SpacyEnglishTables.swift` by `bench/gen_spacy_en_tables.py`.
+///
+/// Not reproduced: spaCy's `faster_heuristics` special-case matcher that re-merges special
+/// cases spanning affix splits (e.g. an emoticon glued to a word, `word:)`).
+public struct SpacyEnglishTokenizer: WordTokenizer {
+    /// `spacy-en`.
+    public var name: String { "spacy-en" }
+
+    /// Creates the tokenizer (the tables are shared and built once).
+    public init() {}
+
+    /// Appends the tokens, without whitespace tokens.
+    public func tokenize(_ utf8: UnsafeBufferPointer<UInt8>, into tokens: inout [TokenSpan]) {
+        tokens.removeAll(keepingCapacity: true)
+        var s = Scratch()
+        run(utf8, includeSpaces: false, into: &tokens, scratch: &s)
+    }
+
+    /// Tokens as spaCy makes them, including its whitespace tokens (a whitespace run other than one
+    /// single space after a token), which its sentencizer sees.
+    public func tokenizeWithSpaces(_ utf8: UnsafeBufferPointer<UInt8>, into tokens: inout [TokenSpan]) {
+        tokens.removeAll(keepingCapacity: true)
+        var s = Scratch()
+        run(utf8, includeSpaces: true, into: &tokens, scratch: &s)
+    }
+
+    /// The number of sentences spaCy's `sentencizer` finds in `utf8[range]` (datatrove's
+    /// `len(split_into_sentences(line))`): one, plus one each time a token that is neither
+    /// punctuation nor a sentence-final character follows a sentence-final character.
+    public func sentenceCount(_ utf8: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, tokens: inout [TokenSpan]) -> Int {
+        var starts: [Int] = []
+        sentenceStarts(utf8, range, tokens: &tokens, into: &starts)
+        return starts.count
+    }
+
+    /// Byte offsets (into `utf8`) where the sentencizer starts each sentence of `utf8[range]`.
+    public func sentenceStarts(_ utf8: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, tokens: inout [TokenSpan], into starts: inout [Int]) {
+        starts.removeAll(keepingCapacity: true)
+        tokens.removeAll(keepingCapacity: true)
+        var s = Scratch()
+        let base = UnsafeBufferPointer(rebasing: utf8[range])
+        run(base, includeSpaces: true, into: &tokens, scratch: &s)
+        guard let first = tokens.first else { return }
+        let t = SpacyEnglishTokenizer.tables
+        starts.append(range.lowerBound + first.start)
+        var seenPeriod = false
+        for tok in tokens {
+            let (v, l) = PythonText.decode(base, tok.start)
+            let inPunctChars = tok.start + l == tok.end && t.sentencePunct.contains(v)
+            var isPunct = true
+            var i = tok.start
+            while i < tok.end {
+                let (w, m) = PythonText.decode(base, i)
+                if !PythonText.isPunctuationCategory(w) { isPunct = false; break }
+                i += m
+            }
+            if seenPeriod && !isPunct && !inPunctChars {
+                starts.append(range.lowerBound + tok.start)
+                seenPeriod = false
+            } else if inPunctChars {
+                seenPeriod = true
+            }
+        }
+    }
+
+    // MARK: - Scratch
+
+    struct Scratch {
+        var sc: [UInt32] = []      // scalars of the current chunk
+        var off: [Int] = []        // byte offset of each scalar, plus the end
+        var prefixes: [(Int, Int)] = []
+        var suffixes: [(Int, Int)] = []
+    }
+
+    // MARK: - Whitespace split
+
+    private func run(_ u: UnsafeBufferPointer<UInt8>, includeSpaces: Bool, into out: inout [TokenSpan], scratch s: inout Scratch) {
+        let n = u.count
+        var i = 0
+        var start = 0
+        var inWS = false
+        while i < n {
+            let (v, l) = PythonText.decode(u, i)
+            let ws = PythonText.isSpace(v)
+            if ws != inWS {
+                if start < i {
+                    if inWS {
+                        if includeSpaces { out.append(TokenSpan(start, i)) }
+                    } else {
+                        chunk(u, start, i, into: &out, scratch: &s)
+                    }
+                }
+                start = (v == 0x20) ? i + 1 : i
+                inWS = !inWS
+            }
+            i += l
+        }
+        if start < n {
+            if inWS {
+                if includeSpaces { out.append(TokenSpan(start, n)) }
+            } else {
+                chunk(u, start, n, into: &out, scratch: &s)
+            }
+        }
+    }
+
+    // MARK: - One chunk (spaCy's _tokenize: _split_affixes + _attach_tokens)
+
+    private func chunk(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], scratch s: inout Scratch,
+                       specials: Bool = true) {
+        let firstToken = out.count
+        chunkAffixes(u, bs, be, into: &out, scratch: &s, specials: specials)
+        if specials && out.count - firstToken >= 2 { applySpecialMatcher(u, &out, from: firstToken) }
+    }
+
+    private func chunkAffixes(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan],
+                              scratch s: inout Scratch, specials: Bool) {
+        let t = SpacyEnglishTokenizer.tables
+        // Fast path: a plain ASCII lowercase/uppercase word with no affix characters.
+        var plain = true
+        for i in bs..<be {
+            let c = u[i]
+            if !((c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)) { plain = false; break }
+        }
+        if plain && be - bs > 0 {
+            if specials, let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
+            // A plain alphanumeric word can still end in a unit after digits ("5km") or be "US".
+            var hasDigit = false
+            for i in bs..<be where u[i] >= 0x30 && u[i] <= 0x39 { hasDigit = true; break }
+            if !hasDigit {
+                out.append(TokenSpan(bs, be))
+                return
+            }
+        }
+        if specials, let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
+
+        s.sc.removeAll(keepingCapacity: true)
+        s.off.removeAll(keepingCapacity: true)
+        var i = bs
+        while i < be {
+            let (v, l) = PythonText.decode(u, i)
+            s.sc.append(v)
+            s.off.append(i)
+            i += l
+        }
+        s.off.append(be)
+        s.prefixes.removeAll(keepingCapacity: true)
+        s.suffixes.removeAll(keepingCapacity: true)
+
+        var a = 0
+        var b = s.sc.count
+        var lastSize = -1
+        func isSpecial(_ x: Int, _ y: Int) -> Bool { specials && t.special(u, s.off[x], s.off[y]) != nil }
+        while a < b && b - a != lastSize {
+            if isSpecial(a, b) { break }
+            lastSize = b - a
+            let pre = findPrefix(s.sc, a, b)
+            if pre != 0 && a + pre < b && isSpecial(a + pre, b) {
+                s.prefixes.append((a, a + pre))
+                a += pre
+                break
+            }
+            let suf = findSuffix(s.sc, a + pre, b)
+            if suf != 0 && b - suf > a && isSpecial(a, b - suf) {
+                s.suffixes.append((b - suf, b))
+                b -= suf
+                break
+            }
+            if pre != 0 && suf != 0 && pre + suf <= b - a {
+                s.prefixes.append((a, a + pre))
+                s.suffixes.append((b - suf, b))
+                a += pre
+                b -= suf
+            } else if pre != 0 {
+                s.prefixes.append((a, a + pre))
+                a += pre
+            } else if suf != 0 {
+                s.suffixes.append((b - suf, b))
+                b -= suf
+            }
+            if a < b && isSpecial(a, b) { break }
+        }
+        for (x, y) in s.prefixes { out.append(TokenSpan(s.off[x], s.off[y])) }
+        if a < b {
+            if specials, let k = t.special(u, s.off[a], s.off[b]) {
+                emitSpecial(k, s.off[a], into: &out)
+            } else if SpacyEnglishTokenizer.urlMatch(s.sc, a, b) {
+                out.append(TokenSpan(s.off[a], s.off[b]))
+            } else {
+                // Infixes (finditer: leftmost, alternatives in order); one at the very start is skipped.
+                var start = a
+                var p = a
+                while p < b {
+                    if let len = infix(s.sc, a, b, p) {
+                        if p != a {
+                            if p != start { out.append(TokenSpan(s.off[start], s.off[p])) }
+                            out.append(TokenSpan(s.off[p], s.off[p + len]))
+                            start = p + len
+                        }
+                        p += len
+                    } else {
+                        p += 1
+                    }
+                }
+                if start < b { out.append(TokenSpan(s.off[start], s.off[b])) }
+            }
+        }
+        for (x, y) in s.suffixes.reversed() { out.append(TokenSpan(s.off[x], s.off[y])) }
+    }
+
+    @inline(__always)
+    private func emitSpecial(_ k: Int, _ start: Int, into out: inout [TokenSpan]) {
+        var p = start
+        for len in SpacyEnglishTokenizer.tables.specialPieces[k] {
+            out.append(TokenSpan(p, p + len))
+            p += len
+        }
+    }
+
+    // MARK: - Special-case matcher (spaCy's _apply_special_cases)
+
+    /// spaCy re-merges token runs that spell a special case containing affix characters (e.g.
+    /// `''`, `s.` split off a longer chunk): runs whose tokens equal the special case's own
+    /// affix-only tokenisation are replaced by the special case, longest first, then leftmost.
+    private func applySpecialMatcher(_ u: UnsafeBufferPointer<UInt8>, _ out: inout [TokenSpan], from first: Int) {
+        let m = SpacyEnglishTokenizer.matcher
+        let t = SpacyEnglishTokenizer.tables
+        var matches: [(start: Int, end: Int, key: Int)] = []
+        let n = out.count
+        for i in first..<n {
+            var j = i + 1
+            while j <= n && j - i <= m.maxTokens && out[j - 1].end - out[i].start <= m.maxBytes {
+                if j - i >= 2, let k = t.special(u, out[i].start, out[j - 1].end), let pattern = m.patterns[k] {
+                    var ok = pattern.count == j - i
+                    if ok {
+                        for q in 0..<pattern.count where out[i + q].end - out[i + q].start != pattern[q] { ok = false; break }
+                    }
+                    if ok { matches.append((i, j, k)) }
+                }
+                j += 1
+            }
+        }
+        guard !matches.isEmpty else { return }
+        matches.sort { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
+        var seen = Set<Int>()
+        var chosen: [(start: Int, end: Int, key: Int)] = []
+        for mt in matches {
+            if !seen.contains(mt.start) && !seen.contains(mt.end - 1) { chosen.append(mt) }
+            for q in mt.start..<mt.end { seen.insert(q) }
+        }
+        chosen.sort { $0.start < $1.start }
+        var rebuilt = Array(out[first..<n])
+        var result: [TokenSpan] = []
+        var i = 0
+        var c = 0
+        while i < rebuilt.count {
+            if c < chosen.count && chosen[c].start - first == i {
+                emitSpecial(chosen[c].key, rebuilt[i].start, into: &result)
+                i += chosen[c].end - chosen[c].start
+                c += 1
+            } else {
+                result.append(rebuilt[i])
+                i += 1
+            }
+        }
+        rebuilt.removeAll()
+        out.removeSubrange(first..<n)
+        out.append(contentsOf: result)
+    }
+
+    /// Special cases that contain affixes, with their affix-only tokenisation (piece lengths).
+    struct Matcher: Sendable {
+        let patterns: [Int: [Int]]
+        let maxTokens: Int
+        let maxBytes: Int
+    }
+
+    static let matcher: Matcher = {
+        let t = tables
+        let tok = SpacyEnglishTokenizer()
+        var patterns: [Int: [Int]] = [:]
+        var maxTokens = 1
+        var maxBytes = 1
+        for (k, key) in t.specialKeys.enumerated() {
+            key.withUnsafeBufferPointer { u in
+                var toks: [TokenSpan] = []
+                var s = Scratch()
+                tok.chunkAffixes(u, 0, u.count, into: &toks, scratch: &s, specials: false)
+                if toks.count >= 2 {
+                    patterns[k] = toks.map { $0.end - $0.start }
+                    maxTokens = max(maxTokens, toks.count)
+                    maxBytes = max(maxBytes, u.count)
+                }
+            }
+        }
+        return Matcher(patterns: patterns, maxTokens: maxTokens, maxBytes: maxBytes)
+    }()
+
+    // MARK: - Affix rules
+
+    @inline(__always) static func isDigit(_ v: UInt32) -> Bool { v >= 0x30 && v <= 0x39 }
+
+    /// Length (in scalars) of the prefix at `a`, 0 if none (spaCy's ordered `^…` alternatives).
+    func findPrefix(_ sc: [UInt32], _ a: Int, _ b: Int) -> Int {
+        guard a < b else { return 0 }
+        let t = SpacyEnglishTokenizer.tables
+        let c = sc[a]
+        switch c {
+        case 0x2E:  // \.\.+
+            var j = a + 1
+            while j < b && sc[j] == 0x2E { j += 1 }
+            return j - a >= 2 ? j - a : 0
+        case 0x2B:  // \+(?![0-9])
+            return (a + 1 < b && Self.isDigit(sc[a + 1])) ? 0 : 1
+        case 0xA7, 0x25, 0x3D, 0x2014, 0x2013:  // § % = — –
+            return 1
+        case 0x55:  // US$
+            return (a + 2 < b && sc[a + 1] == 0x53 && sc[a + 2] == 0x24) ? 3 : 0
+        case 0x43, 0x41:  // C$ A$
+            return (a + 1 < b && sc[a + 1] == 0x24) ? 2 : 0
+        default:
+            if t.punctSingles.contains(c) || t.currencySingles.contains(c) { return 1 }
+            if t.icons.contains(c) { return 1 }
+            return 0
+        }
+    }
+
+    /// Length of the suffix ending at `b`, 0 if none: the longest alternative that matches to the
+    /// end (spaCy's `re.search` of `…$` alternatives returns the leftmost, i.e. longest, match).
+    func findSuffix(_ sc: [UInt32], _ a: Int, _ b: Int) -> Int {
+        let n = b - a
+        guard n > 0 else { return 0 }
+        let t = SpacyEnglishTokenizer.tables
+        let last = sc[b - 1]
+        var best = 0
+        if last == 0x2E {
+            var j = b - 1
+            while j > a && sc[j - 1] == 0x2E { j -= 1 }
+            if b - j >= 2 { best = b - j }
+        }
+        if n >= 2 && last == 0x2026 && sc[b - 2] == 0x2026 { best = max(best, 2) }
+        if n >= 2 && (last == 0x73 || last == 0x53) && (sc[b - 2] == 0x27 || sc[b - 2] == 0x2019) { best = max(best, 2) }
+        // (?<=[0-9])(currency|unit)$ — only possible when the chunk has a digit before its last scalar
+        var digitBefore = false
+        if t.unitLast.contains(last) {
+            for k in a..<(b - 1) where Self.isDigit(sc[k]) { digitBefore = true; break }
+        }
+        for unit in t.unitScalars where digitBefore && unit.count + 1 <= n && unit.count > best {
+            let s = b - unit.count
+            if Self.isDigit(sc[s - 1]) {
+                var ok = true
+                for k in 0..<unit.count where sc[s + k] != unit[k] { ok = false; break }
+                if ok { best = unit.count }
+            }
+        }
+        if best >= 1 { return best }
+        if t.punctSingles.contains(last) || t.icons.contains(last) || last == 0x2014 || last == 0x2013 { return 1 }
+        if last == 0x2B && n >= 2 && Self.isDigit(sc[b - 2]) { return 1 }
+        if last == 0x2E && n >= 2 {
+            let p = sc[b - 2]
+            if t.periodSuffixAfter.contains(p) || Self.isDigit(p) { return 1 }
+            if n >= 3 {
+                let q = sc[b - 3]
+                if q == 0xB0 && (p == 0x46 || p == 0x66 || p == 0x43 || p == 0x63 || p == 0x4B || p == 0x6B) { return 1 }
+                if t.alphaUpper.contains(q) && t.alphaUpper.contains(p) { return 1 }
+            }
+        }
+        return 0
+    }
+
+    /// Length of an infix starting at `p` in `sc[a..<b]`, nil if none (alternatives in spaCy's order).
+    func infix(_ sc: [UInt32], _ a: Int, _ b: Int, _ p: Int) -> Int? {
+        let c = sc[p]
+        // ASCII letters and digits never start an infix
+        if c < 0x80 && ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39)) { return nil }
+        let t = SpacyEnglishTokenizer.tables
+        if c == 0x2E && p + 1 < b && sc[p + 1] == 0x2E {
+            var j = p + 1
+            while j < b && sc[j] == 0x2E { j += 1 }
+            return j - p
+        }
+        if c == 0x2026 { return 1 }
+        if t.icons.contains(c) { return 1 }
+        guard p > a else { return nil }
+        let prev = sc[p - 1]
+        let next: UInt32? = p + 1 < b ? sc[p + 1] : nil
+        // (?<=[0-9])[+\-\*^](?=[0-9-])
+        if Self.isDigit(prev) && (c == 0x2B || c == 0x2D || c == 0x2A || c == 0x5E),
+            let nx = next, Self.isDigit(nx) || nx == 0x2D
+        {
+            return 1
+        }
+        // (?<=[{al}{q}])\.(?=[{au}{q}])
+        if c == 0x2E, let nx = next, t.periodInfixBefore.contains(prev), t.periodInfixAfter.contains(nx) { return 1 }
+        let prevAlpha = t.alpha.contains(prev)
+        // (?<=[{a}]),(?=[{a}])
+        if c == 0x2C, prevAlpha, let nx = next, t.alpha.contains(nx) { return 1 }
+        let prevAlnum = prevAlpha || Self.isDigit(prev)
+        guard prevAlnum else { return nil }
+        // (?<=[{a}0-9])(?:-|–|—|--|---|——|~)(?=[{a}])
+        for h in SpacyEnglishTokenizer.hyphens where p + h.count < b {
+            var ok = true
+            for k in 0..<h.count where sc[p + k] != h[k] { ok = false; break }
+            if ok && t.alpha.contains(sc[p + h.count]) { return h.count }
+        }
+        // (?<=[{a}0-9])[:<>=/](?=[{a}])
+        if c == 0x3A || c == 0x3C || c == 0x3E || c == 0x3D || c == 0x2F, let nx = next, t.alpha.contains(nx) { return 1 }
+        return nil
+    }
+
+    static let hyphens: [[UInt32]] = [[0x2D], [0x2013], [0x2014], [0x2D, 0x2D], [0x2D, 0x2D, 0x2D], [0x2014, 0x2014], [0x7E]]
+
+    // MARK: - Tables
+
+    static let tables = Tables()
+
+    final class Tables: Sendable {
+        let alpha: ScalarSet
+        let alphaLower: ScalarSet
+        let alphaUpper: ScalarSet
+        let icons: ScalarSet
+        let periodSuffixAfter: ScalarSet
+        let periodInfixBefore: ScalarSet
+        let periodInfixAfter: ScalarSet
+        let punctSingles: Set<UInt32>
+        let currencySingles: Set<UInt32>
+        let sentencePunct: Set<UInt32>
+        /// Currency symbols and units as scalars, longest first.
+        let unitScalars: [[UInt32]]
+        /// Last scalars of the units and currency symbols.
+        let unitLast: Set<UInt32>
+        /// Bit L of entry B: some special case is L bytes long and starts with byte B (L < 64).
+        let firstByteLengths: [UInt64]
+        let specialIndex: [UInt64: Int]
+        let specialKeys: [[UInt8]]
+        let specialPieces: [[Int]]
+
+        init() {
+            alpha = ScalarSet(SpacyEnglishTables.alpha)
+            alphaLower = ScalarSet(SpacyEnglishTables.alphaLower)
+            alphaUpper = ScalarSet(SpacyEnglishTables.alphaUpper)
+            icons = ScalarSet(SpacyEnglishTables.icons)
+            periodSuffixAfter = ScalarSet(SpacyEnglishTables.periodSuffixAfter)
+            periodInfixBefore = ScalarSet(SpacyEnglishTables.periodInfixBefore)
+            periodInfixAfter = ScalarSet(SpacyEnglishTables.periodInfixAfter)
+            punctSingles = Set(SpacyEnglishTables.punctSingles)
+            currencySingles = Set(SpacyEnglishTables.currency.filter { $0.unicodeScalars.count == 1 }.map { $0.unicodeScalars.first!.value })
+            sentencePunct = Set(SpacyEnglishTables.sentencePunct)
+            let units = Set(SpacyEnglishTables.units + SpacyEnglishTables.currency)
+            unitScalars = units.map { $0.unicodeScalars.map(\.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+            unitLast = Set(unitScalars.compactMap(\.last))
+            var index: [UInt64: Int] = [:]
+            var keys: [[UInt8]] = []
+            var pieces: [[Int]] = []
+            for line in SpacyEnglishTables.specialCases.split(separator: "\n", omittingEmptySubsequences: true) {
+                let parts = line.split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { continue }
+                let key = Array(parts[0].utf8)
+                let ps = parts[1].split(separator: "\u{2}", omittingEmptySubsequences: false).map { $0.utf8.count }
+                let h = key.withUnsafeBytes { StableHash.xxh64($0) }
+                if index[h] != nil { continue }
+                index[h] = keys.count
+                keys.append(key)
+                pieces.append(ps)
+            }
+            specialIndex = index
+            var fbl = [UInt64](repeating: 0, count: 256)
+            for k in keys where k.count < 64 { fbl[Int(k[0])] |= 1 << UInt64(k.count) }
+            firstByteLengths = fbl
+            specialKeys = keys
+            specialPieces = pieces
+        }
+
+        /// The special case equal to `u[a..<b]`, if any.
+        @inline(__always)
+        func special(_ u: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> Int? {
+            let len = b - a
+            guard len > 0 && len < 64, firstByteLengths[Int(u[a])] & (1 << UInt64(len)) != 0 else { return nil }
+            let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[a..<b]))
+            guard let k = specialIndex[h] else { return nil }
+            let key = specialKeys[k]
+            guard key.count == len else { return nil }
+            for i in 0..<len where key[i] != u[a + i] { return nil }
+            return k
+        }
+    }
+}
+
+/// A set of code points given as sorted inclusive ranges, with an ASCII bitmap.
+struct ScalarSet: Sendable {
+    private let ascii: (UInt64, UInt64)
+    private let bounds: [UInt32]
+
+    init(_ pairs: [UInt32]) {
+        bounds = pairs
+        var lo: UInt64 = 0
+        var hi: UInt64 = 0
+        var i = 0
+        while i + 1 < pairs.count {
+            var v = pairs[i]
+            while v <= pairs[i + 1] && v < 128 {
+                if v < 64 { lo |= 1 << UInt64(v) } else { hi |= 1 << UInt64(v - 64) }
+                v += 1
+            }
+            i += 2
+        }
+        ascii = (lo, hi)
+    }
+
+    @inline(__always) func contains(_ v: UInt32) -> Bool {
+        if v < 64 { return ascii.0 & (1 << UInt64(v)) != 0 }
+        if v < 128 { return ascii.1 & (1 << UInt64(v - 64)) != 0 }
+        // binary search for the last range start ≤ v
+        var lo = 0
+        var hi = bounds.count / 2
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if bounds[2 * mid] <= v { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return false }
+        return v <= bounds[2 * (lo - 1) + 1]
+    }
+}
