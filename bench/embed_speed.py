@@ -118,6 +118,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build", "release", "winnow"))
     ap.add_argument("--coretype", default=None, help="also run winnow with OPENBLAS_CORETYPE=this")
+    ap.add_argument("--skip-default-kernel", action="store_true",
+                    help="with --coretype: do not also run winnow with the kernel OpenBLAS picks itself")
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--only", default="winnow,st,ort")
     args = ap.parse_args()
@@ -198,7 +200,8 @@ def main() -> int:
 
     tools = []
     if "winnow" in only:
-        tools.append(("winnow", None))
+        if not (args.coretype and args.skip_default_kernel):
+            tools.append(("winnow", None))
         if args.coretype:
             tools.append((f"winnow[{args.coretype}]", args.coretype))
     if "st" in only:
