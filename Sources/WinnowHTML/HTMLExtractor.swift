@@ -158,7 +158,8 @@ public struct HTMLExtractor: Sendable {
             let scorer = ContentScorer(index: index, level: level, options: options)
             let roots = wholeBody ? (scorer.stats[0].characters > 0 ? [0] : []) : scorer.chooseContent()
             var renderer = TextRenderer(scorer: scorer, options: options)
-            let text = renderer.render(roots: roots)
+            let ledes = wholeBody ? [] : scorer.ledeBlocks(before: roots)
+            let text = renderer.render(roots: roots, ledes: ledes)
             if debugEnabled {
                 var msg = "level \(level) body \(wholeBody) roots:"
                 for r in roots {
