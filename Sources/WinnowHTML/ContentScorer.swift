@@ -316,7 +316,7 @@ struct ContentScorer {
     /// Lede and standfirst paragraphs just before the content: prose blocks that sit in the
     /// content's close surroundings (an ancestor not much larger than the content) and come before
     /// its first root — often in a `header`/`intro` box that pruning or the sibling rule left out.
-    /// A block qualifies when it is a paragraph (`p`, or a leaf `div`) of at least 80 characters,
+    /// A block qualifies when it is a paragraph (`p`, or a leaf `div`) of at least 50 characters,
     /// has (almost) no links, reads as a sentence and lies in no `nav`/`aside`/`footer`/`form`, no
     /// hidden element, no list or table, and no box named boilerplate by more than its layout
     /// slot (`article-header` may hold a lede, `author-box` or `credit` may not).
@@ -357,7 +357,7 @@ struct ContentScorer {
             }
             let paragraph = n.tag == .p || (n.tag.isParagraphCandidate && n.blockChildren == 0)
             if paragraph {
-                if stats[i].rawCharacters >= 80 && rawLinkCharacters(i) * 10 < Int(stats[i].rawCharacters)
+                if stats[i].rawCharacters >= 50 && rawLinkCharacters(i) * 10 < Int(stats[i].rawCharacters)
                     && endsSentence(i) && !besideImage(i)
                 {
                     out.append(i)
