@@ -93,7 +93,7 @@ struct ElementSignals {
         "modal", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
         "navigation", "menu", "banner", "skyscraper", "trending", "popular", "byline", "author", "login", "copyright",
         "caption", "rating", "reply", "skip", "teaser", "newsticker", "carousel", "dropdown", "overlay", "paywall",
-        "follow", "breaking",
+        "follow", "breaking", "disclaimer", "notice", "captcha", "alert", "utility", "legend",
     ].map { Array($0.utf8) }
 
     /// Whole tokens that mark boilerplate (too short to match inside other words).
