@@ -146,7 +146,10 @@ struct ContentScorer {
             let chars: Int32, commas: Int32
             var a: Int
             var level: Int
-            if n.tag.isParagraphCandidate && (n.tag == .p || n.tag == .pre || n.blockChildren == 0) {
+            if (n.tag.isParagraphCandidate && (n.tag == .p || n.tag == .pre || n.blockChildren == 0))
+                || (n.tag.isHeading && n.blockChildren == 0 && stats[i].characters >= 80)
+            {
+                // (A heading as long as a paragraph is one: prose set in `h3`/`h4`.)
                 // A paragraph: scores its parent and further ancestors.
                 chars = stats[i].characters
                 commas = stats[i].commas
