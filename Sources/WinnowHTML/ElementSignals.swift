@@ -93,13 +93,13 @@ struct ElementSignals {
         "modal", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
         "navigation", "menu", "banner", "skyscraper", "trending", "popular", "byline", "author", "login", "copyright",
         "caption", "rating", "reply", "skip", "teaser", "newsticker", "carousel", "dropdown", "overlay", "paywall",
-        "follow", "breaking", "disclaimer", "notice", "captcha", "alert", "utility", "legend",
+        "follow", "breaking", "disclaimer", "notice", "captcha", "alert", "utility", "legend", "donat", "flyout",
     ].map { Array($0.utf8) }
 
     /// Whole tokens that mark boilerplate (too short to match inside other words).
     private static let negativeTokens: [[UInt8]] = [
         "nav", "ad", "ads", "adv", "foot", "meta", "tags", "tag", "header", "aside", "side", "date", "links",
-        "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits",
+        "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits", "cta",
     ].map { Array($0.utf8) }
 
     /// Words that mark content when a class/id token contains them.
