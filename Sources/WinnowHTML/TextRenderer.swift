@@ -140,9 +140,10 @@ struct TextRenderer {
                 continue
             }
             if i != root && drops(i, root: root) {
-                // A heading whose section was dropped ("Related stories" over a link list) goes too.
+                // A heading whose section was dropped ("Related stories" over a link list) goes too
+                // (not a long one, a subtitle, nor one over a figure).
                 if let h = lastHeading, h.end == out.count, scorer.stats[i].rawCharacters > 0,
-                    options.favor != .recall
+                    options.favor != .recall, h.end - h.start <= 80, n.tag != .figure
                 {
                     out.removeSubrange(h.start...)
                     lastHeading = nil
