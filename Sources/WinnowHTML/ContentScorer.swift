@@ -347,6 +347,14 @@ struct ContentScorer {
                 i += 1
                 continue
             }
+            if n.tag.isHeading && n.tag != .h1 && !n.signals.hardNegative && stats[i].rawCharacters >= 60
+                && rawLinkCharacters(i) == 0
+            {
+                // A subtitle: a heading as long as a sentence under the title.
+                out.append(i)
+                i = Int(n.end)
+                continue
+            }
             if n.tag.isFurniture || n.tag == .form || n.tag == .ul || n.tag == .ol || n.tag == .dl || n.tag == .table
                 || n.tag == .figure || n.tag == .figcaption || n.tag.isHeading || n.tag == .a || n.signals.hidden
                 || n.signals.furnitureRole
