@@ -1,3 +1,5 @@
+internal import CLibXML2
+
 /// How hard a pass prunes page furniture before it scores.
 enum PruneLevel: Int, Comparable {
     /// Prune nothing beyond the skipped elements.
@@ -144,7 +146,10 @@ struct ContentScorer {
             let chars: Int32, commas: Int32
             var a: Int
             var level: Int
-            if n.tag.isParagraphCandidate && (n.tag == .p || n.tag == .pre || n.blockChildren == 0) {
+            if (n.tag.isParagraphCandidate && (n.tag == .p || n.tag == .pre || n.blockChildren == 0))
+                || (n.tag.isHeading && n.blockChildren == 0 && stats[i].characters >= 80)
+            {
+                // (A heading as long as a paragraph is one: prose set in `h3`/`h4`.)
                 // A paragraph: scores its parent and further ancestors.
                 chars = stats[i].characters
                 commas = stats[i].commas
@@ -309,6 +314,105 @@ struct ContentScorer {
             }
         }
         return roots
+    }
+
+    /// Lede and standfirst paragraphs just before the content: prose blocks that sit in the
+    /// content's close surroundings (an ancestor not much larger than the content) and come before
+    /// its first root — often in a `header`/`intro` box that pruning or the sibling rule left out.
+    /// A block qualifies when it is a paragraph (`p`, or a leaf `div`) of at least 50 characters,
+    /// has (almost) no links, reads as a sentence and lies in no `nav`/`aside`/`footer`/`form`, no
+    /// hidden element, no list or table, and no box named boilerplate by more than its layout
+    /// slot (`article-header` may hold a lede, `author-box` or `credit` may not).
+    func ledeBlocks(before roots: [Int]) -> [Int] {
+        guard options.favor != .precision, let first = roots.first, first > 0 else { return [] }
+        let nodes = index.nodes
+        let content = roots.reduce(0) { $0 + Int(stats[$1].characters) }
+        // The close surroundings: up to five levels up, while what the ancestor keeps after
+        // pruning is not much more than the content.
+        var scope = first
+        var a = Int(nodes[first].parent)
+        var levels = 0
+        while a > 0 && levels < 5 {
+            if Int(stats[a].characters) * 2 > content * 3 + 1000 { break }
+            scope = a
+            a = Int(nodes[a].parent)
+            levels += 1
+        }
+        guard scope != first else { return [] }
+        var out: [Int] = []
+        var i = scope + 1
+        while i < first {
+            let n = nodes[i]
+            if n.isText || isAncestor(i, of: first) {
+                i += 1
+                continue
+            }
+            if n.tag.isHeading && n.tag != .h1 && !n.signals.hardNegative && stats[i].rawCharacters >= 60
+                && rawLinkCharacters(i) == 0
+            {
+                // A subtitle: a heading as long as a sentence under the title.
+                out.append(i)
+                i = Int(n.end)
+                continue
+            }
+            if n.tag.isFurniture || n.tag == .form || n.tag == .ul || n.tag == .ol || n.tag == .dl || n.tag == .table
+                || n.tag == .figure || n.tag == .figcaption || n.tag.isHeading || n.tag == .a || n.signals.hidden
+                || n.signals.furnitureRole
+            {
+                i = Int(n.end)
+                continue
+            }
+            if n.signals.hardNegative {
+                i = Int(n.end)
+                continue
+            }
+            let paragraph = n.tag == .p || (n.tag.isParagraphCandidate && n.blockChildren == 0)
+            if paragraph {
+                if stats[i].rawCharacters >= 50 && rawLinkCharacters(i) * 10 < Int(stats[i].rawCharacters)
+                    && endsSentence(i) && !besideImage(i)
+                {
+                    out.append(i)
+                }
+                i = Int(n.end)
+                continue
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// Whether a block shares its parent with an image and no heading (a caption, not a lede).
+    private func besideImage(_ i: Int) -> Bool {
+        let p = Int(index.nodes[i].parent)
+        guard p >= 0 else { return false }
+        var c = index.nodes[p].pointer.pointee.children
+        var image = false
+        while let node = c {
+            if node.pointee.type == XML_ELEMENT_NODE {
+                let t = HTMLTag.lookup(node.pointee.name)
+                if t == .img || t == .picture || t == .figure || t == .video { image = true }
+                if t.isHeading || t == .hgroup { return false }  // a header: title, picture, lede
+            }
+            c = node.pointee.next
+        }
+        return image
+    }
+
+    /// Characters inside links in a subtree, before pruning.
+    private func rawLinkCharacters(_ i: Int) -> Int {
+        var total = 0
+        var j = i
+        let end = Int(index.nodes[i].end)
+        while j < end {
+            let n = index.nodes[j]
+            if !n.isText && n.tag == .a {
+                total += Int(stats[j].rawCharacters)
+                j = Int(n.end)
+                continue
+            }
+            j += 1
+        }
+        return total
     }
 
     /// Whether a block's text holds a sentence end (". ") — short prose, not a label.

@@ -8,6 +8,8 @@ internal import CLibXML2
 struct ElementSignals {
     /// Class or id names a boilerplate word (comment, share, sidebar, nav, cookie…).
     var negative = false
+    /// A boilerplate name that is not only a layout slot (`header`, `top`, `teaser`): `author-box`, `credit`.
+    var hardNegative = false
     /// Class or id names a content word (article, content, entry, post, story, body…).
     var positive = false
     /// A class or id name has a content word and no boilerplate word at all (`entry-content`).
@@ -74,9 +76,10 @@ struct ElementSignals {
                 negative = bits & 1 != 0
                 positive = bits & 2 != 0
                 strongPositive = bits & 4 != 0
+                hardNegative = bits & 8 != 0
             } else {
                 classify(scratch)
-                cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0)
+                cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0) | (hardNegative ? 8 : 0)
             }
         }
     }
@@ -90,13 +93,13 @@ struct ElementSignals {
         "modal", "masthead", "outbrain", "taboola", "toolbar", "pagination", "pager", "tagcloud", "navbar",
         "navigation", "menu", "banner", "skyscraper", "trending", "popular", "byline", "author", "login", "copyright",
         "caption", "rating", "reply", "skip", "teaser", "newsticker", "carousel", "dropdown", "overlay", "paywall",
-        "follow", "breaking",
+        "follow", "breaking", "disclaimer", "notice", "captcha", "alert", "utility", "legend", "donat", "flyout",
     ].map { Array($0.utf8) }
 
     /// Whole tokens that mark boilerplate (too short to match inside other words).
     private static let negativeTokens: [[UInt8]] = [
         "nav", "ad", "ads", "adv", "foot", "meta", "tags", "tag", "header", "aside", "side", "date", "links",
-        "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits",
+        "more", "nocontent", "hide", "hdr", "ftr", "top", "bottom", "extra", "info", "source", "credit", "credits", "cta",
     ].map { Array($0.utf8) }
 
     /// Words that mark content when a class/id token contains them.
@@ -114,7 +117,7 @@ struct ElementSignals {
     /// token last (`post-share`, `article-footer`); it is content when it has a content token
     /// and is not boilerplate (`entry-content`, `article-body`).
     private mutating func classify(_ s: [UInt8]) {
-        var nameHasNeg = false, nameHasPos = false, lastNeg = false
+        var nameHasNeg = false, nameHasPos = false, lastNeg = false, nameHasHardNeg = false
         var start = 0
         var i = 0
         while i <= s.count {
@@ -123,6 +126,7 @@ struct ElementSignals {
                 if i > start {
                     let (n, p) = Self.classifyToken(s[start..<i])
                     nameHasNeg = nameHasNeg || n
+                    if n && !Self.isSoftNegative(s[start..<i]) { nameHasHardNeg = true }
                     nameHasPos = nameHasPos || p
                     lastNeg = n && !p
                 }
@@ -130,6 +134,7 @@ struct ElementSignals {
                 if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {  // end of one name
                     if nameHasNeg && (!nameHasPos || lastNeg) {
                         negative = true
+                        if nameHasHardNeg { hardNegative = true }
                     } else if nameHasPos {
                         positive = true
                         if !nameHasNeg { strongPositive = true }
@@ -137,10 +142,15 @@ struct ElementSignals {
                     nameHasNeg = false
                     nameHasPos = false
                     lastNeg = false
+                    nameHasHardNeg = false
                 }
             }
             i += 1
         }
+    }
+
+    private static func isSoftNegative(_ t: ArraySlice<UInt8>) -> Bool {
+        t.withUnsafeBufferPointer { softNegativeSet.matches($0, whole: true) }
     }
 
     private static func classifyToken(_ t: ArraySlice<UInt8>) -> (negative: Bool, positive: Bool) {
@@ -151,6 +161,8 @@ struct ElementSignals {
         }
     }
 
+    /// Boilerplate tokens that only name a layout slot: a lede may sit in such a box.
+    private static let softNegativeSet = WordSet(["header", "hdr", "top", "teaser"].map { Array($0.utf8) })
     private static let negativeTokenSet = WordSet(negativeTokens)
     private static let negativePartSet = WordSet(negativeParts)
     private static let positivePrefixSet = WordSet(positivePrefixes)

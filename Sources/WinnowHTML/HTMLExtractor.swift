@@ -154,11 +154,13 @@ public struct HTMLExtractor: Sendable {
         let passes: [(PruneLevel, Bool)] = [
             (.boilerplate, false), (.furniture, false), (.none, false), (.boilerplate, true), (.furniture, true),
         ]
+        let looserGain: Float = 2.5
         for (level, wholeBody) in passes {
             let scorer = ContentScorer(index: index, level: level, options: options)
             let roots = wholeBody ? (scorer.stats[0].characters > 0 ? [0] : []) : scorer.chooseContent()
             var renderer = TextRenderer(scorer: scorer, options: options)
-            let text = renderer.render(roots: roots)
+            let ledes = wholeBody ? [] : scorer.ledeBlocks(before: roots)
+            let text = renderer.render(roots: roots, ledes: ledes)
             if debugEnabled {
                 var msg = "level \(level) body \(wholeBody) roots:"
                 for r in roots {
@@ -168,8 +170,21 @@ public struct HTMLExtractor: Sendable {
                 }
                 print(msg + " text=\(text.count) body=\(scorer.stats[0].characters)")
             }
-            if text.count > best.count { best = text }
-            if best.count >= options.retryBelowCharacters { break }
+            if text.count > best.count {
+                // A looser pass replaces a long enough strict result only when it finds much more.
+                if best.count < options.retryBelowCharacters || Float(text.count) >= Float(best.count) * looserGain {
+                    best = text
+                }
+            }
+            if best.count >= options.retryBelowCharacters {
+                // Pruning took most of the page's text while the content found is short: the
+                // page's text may sit in boxes named like boilerplate (recipes, shops, landing
+                // pages); try the next pass.
+                let shortContent = level == .boilerplate && !wholeBody
+                    && Int(scorer.stats[0].characters) * 2 < Int(scorer.stats[0].rawCharacters)
+                    && text.count * 4 < Int(scorer.stats[0].rawCharacters)
+                if !shortContent { break }
+            }
         }
         return String(decoding: best, as: UTF8.self)
     }

@@ -26,7 +26,11 @@ struct TextRenderer {
     }
 
     /// Renders the given roots (document order) and returns the UTF-8 text, lines joined by `\n`.
-    mutating func render(roots: [Int]) -> [UInt8] {
+    mutating func render(roots: [Int], ledes: [Int] = []) -> [UInt8] {
+        for r in ledes {
+            renderPlain(r)
+            breakLine()
+        }
         for r in roots {
             renderSubtree(r)
             breakLine()
@@ -108,6 +112,16 @@ struct TextRenderer {
 
     // MARK: - Writing
 
+    /// Writes a block's text whatever the pruning says (a lede found by the scorer).
+    private mutating func renderPlain(_ root: Int) {
+        let nodes = scorer.index.nodes
+        open(nodes[root].tag)
+        for i in root..<Int(nodes[root].end) where nodes[i].isText {
+            if let content = nodes[i].pointer.pointee.content { text(UnsafePointer(content)) }
+        }
+        close(nodes[root].tag)
+    }
+
     private mutating func renderSubtree(_ root: Int) {
         let nodes = scorer.index.nodes
         if drops(root, root: root) && root != 0 { return }
@@ -126,9 +140,10 @@ struct TextRenderer {
                 continue
             }
             if i != root && drops(i, root: root) {
-                // A heading whose section was dropped ("Related stories" over a link list) goes too.
+                // A heading whose section was dropped ("Related stories" over a link list) goes too
+                // (not a long one, a subtitle, nor one over a figure).
                 if let h = lastHeading, h.end == out.count, scorer.stats[i].rawCharacters > 0,
-                    options.favor != .recall
+                    options.favor != .recall, h.end - h.start <= 80, n.tag != .figure
                 {
                     out.removeSubrange(h.start...)
                     lastHeading = nil

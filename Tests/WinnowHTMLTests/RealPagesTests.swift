@@ -7,7 +7,8 @@ import WinnowIO
 ///
 /// The metrics are the ones bench/html_quality.py reports (see docs/benchmarks.md): the
 /// scrapinghub benchmark's shingle precision/recall/F1 and trafilatura's snippet accuracy. The
-/// floors sit a few points under the measured values, so a regression in the scorer fails here.
+/// floors sit just under the measured values (F1 0.948, accuracy 0.934 on the UTF-8 pages), so a
+/// regression in the scorer fails here.
 @Suite("html_extract: real pages")
 struct RealPagesTests {
     static let dataRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -77,7 +78,7 @@ struct RealPagesTests {
         return s > 0 ? (tp / s, fp / s, fn / s) : (tp, fp, fn)
     }
 
-    @Test("scrapinghub: shingle F1 ≥ 0.92", .enabled(if: hasData, "needs ../shared/data/html (absent: skipped)"))
+    @Test("scrapinghub: shingle F1 ≥ 0.94", .enabled(if: hasData, "needs ../shared/data/html (absent: skipped)"))
     func scrapinghub() throws {
         let truthData = try Data(contentsOf: URL(fileURLWithPath: Self.dataRoot + "/scrapinghub/ground-truth.json"))
         let truth = try #require(try JSONSerialization.jsonObject(with: truthData) as? [String: [String: Any]])
@@ -96,10 +97,10 @@ struct RealPagesTests {
         let r = recalls.reduce(0, +) / Double(recalls.count)
         let f1 = 2 * p * r / (p + r)
         print("scrapinghub: \(precisions.count) pages, precision \(p), recall \(r), F1 \(f1)")
-        #expect(f1 >= 0.92)
+        #expect(f1 >= 0.94)
     }
 
-    @Test("trafilatura snippets: accuracy ≥ 0.88", .enabled(if: hasData, "needs ../shared/data/html (absent: skipped)"))
+    @Test("trafilatura snippets: accuracy ≥ 0.93", .enabled(if: hasData, "needs ../shared/data/html (absent: skipped)"))
     func trafilaturaSnippets() throws {
         let evalData = try Data(contentsOf: URL(fileURLWithPath: Self.dataRoot + "/trafilatura/evaldata.json"))
         let items = try #require(try JSONSerialization.jsonObject(with: evalData) as? [String: [String: Any]])
@@ -127,6 +128,6 @@ struct RealPagesTests {
         try #require(pages >= 100, "too few trafilatura pages found")
         let accuracy = Double(right) / Double(total)
         print("trafilatura: \(pages) pages, \(total) snippets, accuracy \(accuracy)")
-        #expect(accuracy >= 0.88)
+        #expect(accuracy >= 0.93)
     }
 }
