@@ -32,20 +32,25 @@ public enum BLAS {
         openblas_set_num_threads(Int32(max(1, count)))
     }
 
-    /// A warning when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512 (OpenBLAS
-    /// 0.3.21 misdetects recent Xeons this way, costing about 5× in sgemm), naming the
-    /// `OPENBLAS_CORETYPE` value to set; `nil` when there is nothing to warn about.
-    public static var kernelWarning: String? {
+    /// The `OPENBLAS_CORETYPE` that suits this CPU when OpenBLAS fell back to a generic kernel:
+    /// `SkylakeX` when the CPU has the AVX-512 subsets that kernel uses (F, CD, BW, DQ, VL),
+    /// `Haswell` with AVX2 and FMA; `nil` when OpenBLAS already runs a specific kernel or the CPU
+    /// has neither.
+    public static var suggestedCoreType: String? {
         guard isGenericCore else { return nil }
         let flags = cpuFlags()
-        let suggestion: String
-        if flags.contains("avx512f") {
-            suggestion = "SkylakeX"
-        } else if flags.contains("avx2") {
-            suggestion = "Haswell"
-        } else {
-            return nil
+        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy({ flags.contains(Substring($0)) }) {
+            return "SkylakeX"
         }
+        if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    /// A warning when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512 (OpenBLAS
+    /// 0.3.21 misdetects recent Xeons this way, costing about 3–5× in sgemm), naming the
+    /// `OPENBLAS_CORETYPE` value to set; `nil` when there is nothing to warn about.
+    public static var kernelWarning: String? {
+        guard let suggestion = suggestedCoreType else { return nil }
         return "OpenBLAS runs its generic '\(coreName)' kernel on a CPU with \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2"); "
             + "set OPENBLAS_CORETYPE=\(suggestion) for several times faster matrix multiplies"
     }

@@ -22,6 +22,7 @@ struct Winnow: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        OpenBLASKernel.selectForThisCPU()
         let command: ParsableCommand
         do {
             command = try Winnow.parseAsRoot()
