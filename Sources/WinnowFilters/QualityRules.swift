@@ -55,9 +55,10 @@ struct RuleOptions: Sendable {
         return RuleOptions(rules: rules, tokenizer: tok, tokenizerKey: tok.name)
     }
 
-    /// This task's token cache for the stage's tokenizer (shared by the rule stages of the task).
+    /// This task's token cache for the stage's tokenizer (shared by the rule stages of the task
+    /// through ``StageContext/shared(_:make:)``).
     func tokenCache(_ context: StageContext) -> TokenCache {
-        context.local("rules.tokens." + tokenizerKey) { TokenCache() }
+        context.shared("rules.tokens." + tokenizerKey) { TokenCache() }
     }
 }
 
