@@ -9,11 +9,22 @@ public final class StageContext {
     /// Extra counters the stage reports; merged into `stats.json` under the stage.
     public private(set) var counters: [String: Double] = [:]
     private var locals: [String: AnyObject] = [:]
+    private let task: TaskLocals
 
     /// Creates a context.
-    public init(seed: UInt64 = 0, shard: Int = 0) {
+    /// - Parameter task: storage shared by all stages' contexts of one task (see ``shared(_:make:)``).
+    public init(seed: UInt64 = 0, shard: Int = 0, task: TaskLocals = TaskLocals()) {
         self.seed = seed
         self.shard = shard
+        self.task = task
+    }
+
+    /// A per-task object shared by every stage of the task (e.g. a cache of the current
+    /// document's word tokens that several rule stages read), created on first use. Whoever
+    /// reads it must check that it still describes the document: an earlier stage may have
+    /// changed the text.
+    public func shared<T: AnyObject>(_ key: String, make: () throws -> T) rethrows -> T {
+        try task.object(key, make: make)
     }
 
     /// Adds `amount` to a named counter (e.g. `chars_removed`).
@@ -63,4 +74,19 @@ public struct CorpusContext: Sendable {
 
     /// The path of a file in the stage's work folder.
     public func path(_ name: String) -> String { workDirectory + "/" + name }
+}
+
+/// Objects shared by the stage contexts of one task (one thread), keyed by name.
+public final class TaskLocals {
+    private var objects: [String: AnyObject] = [:]
+
+    /// Creates empty storage.
+    public init() {}
+
+    func object<T: AnyObject>(_ key: String, make: () throws -> T) rethrows -> T {
+        if let existing = objects[key] as? T { return existing }
+        let made = try make()
+        objects[key] = made
+        return made
+    }
 }

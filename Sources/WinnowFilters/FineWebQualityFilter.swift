@@ -79,10 +79,13 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
         let s = context.local("fineweb_quality.scratch") { RuleScratch() }
-        return document.text.withBytes { verdict(utf8: $0, scratch: s) }
+        let cache = options.tokenCache(context)
+        let text = document.text
+        return text.withBytes { u in verdict(utf8: u, scratch: s) { cache.tokens(of: text, utf8: u, options.tokenizer) } }
     }
 
-    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
+    /// `tokens` gives the text's words (called only when the newline rule runs).
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: () -> [TokenSpan]) -> Verdict {
         let v1 = options.rules == .finewebV1
         // text.split("\n"); `current` drops lines that strip() to nothing before every rule,
         // FineWeb v1 only before the duplicate rule (its ratios count blank lines too).
@@ -115,8 +118,8 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
         let chars = PythonText.scalarCount(u, 0..<u.count) - newlines
         ratio = chars > 0 ? Double(dupChars) / Double(chars) : 0
         if v1 ? ratio >= charDuplicatesRatio : ratio > charDuplicatesRatio { return .drop(reason: "char_dup_ratio") }
-        options.tokenizer.tokenize(u, into: &s.tokens)
-        if s.tokens.isEmpty || Double(newlines) / Double(s.tokens.count) > newLineRatio { return .drop(reason: "list_ratio") }
+        let nTokens = tokens().count
+        if nTokens == 0 || Double(newlines) / Double(nTokens) > newLineRatio { return .drop(reason: "list_ratio") }
         return .keep
     }
 }

@@ -96,19 +96,20 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
         let scratch = context.local("gopher_quality.scratch") { RuleScratch() }
-        return document.text.withBytes { verdict(utf8: $0, scratch: scratch) }
+        let cache = options.tokenCache(context)
+        let text = document.text
+        return text.withBytes { u in verdict(utf8: u, scratch: scratch, tokens: cache.tokens(of: text, utf8: u, options.tokenizer)) }
     }
 
-    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
-        options.tokenizer.tokenize(u, into: &s.tokens)
-        let nWords = s.tokens.count
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: [TokenSpan]) -> Verdict {
+        let nWords = tokens.count
         var nonSymbol = 0
         var nonSymbolChars = 0
         var alphaWords = 0
         var stopSeen = [Bool](repeating: false, count: stopBytes.count)
         var stopOccurrences = 0
         let punct = DatatroveSets.punctuation
-        for t in s.tokens {
+        for t in tokens {
             var chars = 0
             var hasNonPunct = false
             var hasAlpha = false

@@ -91,7 +91,9 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
         let scratch = context.local("gopher_repetition.scratch") { RuleScratch() }
-        return document.text.withBytes { verdict(utf8: $0, scratch: scratch) }
+        let cache = options.tokenCache(context)
+        let text = document.text
+        return text.withBytes { u in verdict(utf8: u, scratch: scratch) { cache.tokens(of: text, utf8: u, options.tokenizer) } }
     }
 
     /// (duplicate elements, their characters) over byte ranges, as datatrove's `find_duplicates`.
@@ -131,7 +133,8 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         out.append(start..<range.upperBound)
     }
 
-    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch) -> Verdict {
+    /// `tokens` gives the text's words (called at most once, only when the word rules run).
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: () -> [TokenSpan]) -> Verdict {
         if u.isEmpty { return .drop(reason: "empty") }
         let textChars = Double(PythonText.scalarCount(u, 0..<u.count))
 
@@ -145,8 +148,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         if let m = enabled(dupLineFrac), Double(dups) / Double(s.lines.count) > m { return .drop(reason: "dup_line_frac") }
         if let m = enabled(dupLineCharFrac), Double(chars) / textChars > m { return .drop(reason: "dup_line_char_frac") }
 
-        options.tokenizer.tokenize(u, into: &s.tokens)
-        let words = s.tokens
+        let words = tokens()
         let nw = words.count
         guard nw > 0 else { return .keep }
         // Words joined by a space (top n-grams) and by nothing (repeated n-grams): each n-gram is a
@@ -155,25 +157,42 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         // equality of word tuples: an n-gram's key combines its words' xxHash values.
         // Repeated n-grams compare words joined with nothing: a polynomial hash (mod 2^61 − 1)
         // over the concatenated words, read in O(1) per n-gram from prefix hashes.
-        var wordHash = [UInt64](repeating: 0, count: nw)
-        var joinedStart = [Int](repeating: 0, count: nw + 1)
-        var charPrefix = [Int](repeating: 0, count: nw + 1)
+        // Buffers reused across documents (scratch); base powers are computed once per task.
+        var wordHash = s.hashes
+        var joinedStart = s.joinedStart
+        var charPrefix = s.charPrefix
+        var prefix = s.prefix
+        var power = s.power
+        s.hashes = []; s.joinedStart = []; s.charPrefix = []; s.prefix = []; s.power = []
+        defer {
+            s.hashes = wordHash; s.prefix = prefix; s.power = power
+            s.joinedStart = joinedStart; s.charPrefix = charPrefix
+        }
+        wordHash.removeAll(keepingCapacity: true)
+        joinedStart.removeAll(keepingCapacity: true)
+        charPrefix.removeAll(keepingCapacity: true)
+        wordHash.reserveCapacity(nw)
+        joinedStart.reserveCapacity(nw + 1)
+        charPrefix.reserveCapacity(nw + 1)
+        charPrefix.append(0)
         var joinedLen = 0
         let raw = UnsafeRawBufferPointer(u)
-        for (k, t) in words.enumerated() {
-            wordHash[k] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[t.range]))
-            joinedStart[k] = joinedLen
+        for t in words {
+            wordHash.append(StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[t.range])))
+            joinedStart.append(joinedLen)
             joinedLen += t.end - t.start
-            charPrefix[k + 1] = charPrefix[k] + PythonText.scalarCount(u, t.range)
+            charPrefix.append(charPrefix[charPrefix.count - 1] + PythonText.scalarCount(u, t.range))
         }
-        joinedStart[nw] = joinedLen
-        var prefix = [UInt64](repeating: 0, count: joinedLen + 1)
-        var power = [UInt64](repeating: 1, count: joinedLen + 1)
+        joinedStart.append(joinedLen)
+        if power.isEmpty { power.append(1) }
+        while power.count < joinedLen + 1 { power.append(Self.mulmod(power[power.count - 1], Self.base)) }
+        prefix.removeAll(keepingCapacity: true)
+        prefix.reserveCapacity(joinedLen + 1)
+        prefix.append(0)
         var q = 0
         for t in words {
             for i in t.range {
-                prefix[q + 1] = Self.mod(Self.mulmod(prefix[q], Self.base) &+ UInt64(u[i]) &+ 1)
-                power[q + 1] = Self.mulmod(power[q], Self.base)
+                prefix.append(Self.mod(Self.mulmod(prefix[q], Self.base) &+ UInt64(u[i]) &+ 1))
                 q += 1
             }
         }
@@ -182,6 +201,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         var table = s.table
         var slotCount = s.slotCount
         var slotFirst = s.slotFirst
+        s.table = HashSlots(); s.slotCount = []; s.slotFirst = []
         defer {
             s.table = table
             s.slotCount = slotCount

@@ -1,5 +1,10 @@
 import WinnowCore
 import WinnowText
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Which semantics the quality-rule stages follow: a recipe's `rules:` parameter.
 public enum QualityRuleSet: String, Sendable, CaseIterable {
@@ -20,6 +25,9 @@ public enum QualityRuleSet: String, Sendable, CaseIterable {
 struct RuleOptions: Sendable {
     var rules: QualityRuleSet
     var tokenizer: any WordTokenizer
+    /// Identifies the tokenizer's configuration (kind and locale): stages whose keys are equal
+    /// produce the same tokens for the same text, so they share one ``TokenCache`` per task.
+    var tokenizerKey: String
 
     static let specs: [ParameterSpec] = [
         ParameterSpec("rules", "string", default: "current",
@@ -35,7 +43,8 @@ struct RuleOptions: Sendable {
         let kind = kindName.flatMap(WordTokenizerKind.init(rawValue:)) ?? rules.defaultTokenizer
         let locale = try p.string("locale", default: "en") ?? "en"
         do {
-            return RuleOptions(rules: rules, tokenizer: try kind.make(locale: locale))
+            let key = kind == .icu ? "\(kind.rawValue)/\(locale)" : kind.rawValue
+            return RuleOptions(rules: rules, tokenizer: try kind.make(locale: locale), tokenizerKey: key)
         } catch {
             throw ConfigError("stage '\(p.stage)': \(error)", at: p.location(of: "locale"))
         }
@@ -43,7 +52,13 @@ struct RuleOptions: Sendable {
 
     static func defaults(_ rules: QualityRuleSet = .current) -> RuleOptions {
         let tok: any WordTokenizer = rules == .finewebV1 ? TreebankWordTokenizer() : SpacyEnglishTokenizer()
-        return RuleOptions(rules: rules, tokenizer: tok)
+        return RuleOptions(rules: rules, tokenizer: tok, tokenizerKey: tok.name)
+    }
+
+    /// This task's token cache for the stage's tokenizer (shared by the rule stages of the task
+    /// through ``StageContext/shared(_:make:)``).
+    func tokenCache(_ context: StageContext) -> TokenCache {
+        context.shared("rules.tokens." + tokenizerKey) { TokenCache() }
     }
 }
 
@@ -63,9 +78,43 @@ final class RuleScratch {
     var hashes: [UInt64] = []
     var slotCount: [Int] = []
     var slotFirst: [Int] = []
+    var joinedStart: [Int] = []
+    var charPrefix: [Int] = []
+    var prefix: [UInt64] = []
+    /// base^k mod 2^61 − 1 for gopher_repetition's n-gram hashes, grown on demand.
+    var power: [UInt64] = []
     var seen = HashSlots()
     var table = HashSlots()
     init() {}
+}
+
+/// The last document text's word tokens, shared by the rule stages of one task
+/// (gopher_repetition, gopher_quality and fineweb_quality tokenise the same text with the same
+/// tokenizer). Valid while the text's bytes are unchanged: `c4_quality` rewrites the text, so the
+/// next stage sees different bytes and tokenises again.
+final class TokenCache {
+    /// The text the tokens belong to (kept alive so its bytes cannot change under the cache).
+    private var text: String?
+    private(set) var tokens: [TokenSpan] = []
+    init() {}
+
+    /// The tokens of `text`, whose UTF-8 is `u`: from the cache when the bytes are the same.
+    func tokens(of text: String, utf8 u: UnsafeBufferPointer<UInt8>, _ tokenizer: any WordTokenizer) -> [TokenSpan] {
+        if let cached = self.text, Self.sameBytes(cached, u) { return tokens }
+        self.text = nil
+        tokenizer.tokenize(u, into: &tokens)
+        self.text = text
+        return tokens
+    }
+
+    /// Byte equality (not String's canonical equivalence): same storage in O(1), else memcmp.
+    private static func sameBytes(_ s: String, _ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        s.withBytes { c in
+            guard c.count == u.count else { return false }
+            if c.count == 0 || c.baseAddress == u.baseAddress { return true }
+            return memcmp(c.baseAddress!, u.baseAddress!, c.count) == 0
+        }
+    }
 }
 
 /// Code point sets from datatrove.

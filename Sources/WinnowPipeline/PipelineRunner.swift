@@ -369,7 +369,8 @@ public final class PipelineRunner: Sendable {
             return try cs.makeObserver(context: ctx)
         }
         let docStages = phase.documentStages.map { ($0, $0.stage as! any DocumentStage) }
-        let contexts = docStages.map { _ in StageContext(seed: recipe.seed, shard: shard.index) }
+        let taskLocals = TaskLocals()
+        let contexts = docStages.map { _ in StageContext(seed: recipe.seed, shard: shard.index, task: taskLocals) }
         var stageStats = [StageStats](repeating: StageStats(), count: docStages.count)
         var decideStats = StageStats()
 
