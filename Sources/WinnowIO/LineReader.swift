@@ -59,19 +59,7 @@ public final class LineReader {
     /// Returns false at the end of the stream.
     private func fill() throws -> Bool {
         if eof { return false }
-        if head > 0 {
-            let live = tail - head
-            if live > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + head, live) }
-            streamOffset += Int64(head)
-            tail = live
-            head = 0
-        }
-        if tail == buffer.count {
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
-            bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-            buffer.deallocate()
-            buffer = bigger
-        }
+        makeRoomForRead(&buffer, head: &head, tail: &tail, streamOffset: &streamOffset)
         let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[tail...]))
         if n == 0 {
             eof = true
@@ -141,5 +129,24 @@ public final class LineReader {
         throw InputError(
             "line longer than the limit of \(maxLineBytes) bytes (max_line_bytes); first 4 KiB kept",
             at: SourceLocation(file: path, line: number, byteOffset: startOffset), record: prefix)
+    }
+}
+
+/// Prepares a read buffer for appending: moves the unread bytes `[head, tail)` to the front
+/// (adding the bytes dropped to `streamOffset`, the stream offset of `buffer[0]`) and doubles the
+/// buffer when it is still full. Shared by the line and WARC record readers.
+func makeRoomForRead(_ buffer: inout UnsafeMutableRawBufferPointer, head: inout Int, tail: inout Int, streamOffset: inout Int64) {
+    if head > 0 {
+        let live = tail - head
+        if live > 0, let base = buffer.baseAddress { memmove(base, base + head, live) }
+        streamOffset += Int64(head)
+        tail = live
+        head = 0
+    }
+    if tail == buffer.count {
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+        bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+        buffer.deallocate()
+        buffer = bigger
     }
 }

@@ -88,19 +88,7 @@ public final class WARCRecordReader {
     /// is kept in `sourceError`).
     private func fill() throws -> Bool {
         if eof || sourceError != nil { return false }
-        if head > 0 {
-            let live = tail - head
-            if live > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + head, live) }
-            streamOffset += Int64(head)
-            tail = live
-            head = 0
-        }
-        if tail == buffer.count {
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
-            bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-            buffer.deallocate()
-            buffer = bigger
-        }
+        makeRoomForRead(&buffer, head: &head, tail: &tail, streamOffset: &streamOffset)
         do {
             let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[tail...]))
             if n == 0 {
