@@ -4,7 +4,8 @@ import PackageDescription
 /// Winnow: LLM training-data curation and prompt compression, natively, on CPUs.
 ///
 /// Layers (arrows point down; see docs/architecture.md):
-/// winnow (CLI) → WinnowPipeline → WinnowFilters / WinnowDedup / WinnowStore → WinnowText → WinnowIO → WinnowCore.
+/// winnow (CLI) → WinnowPipeline → WinnowFilters / WinnowDedup / WinnowSelect / WinnowPrompt / WinnowStore
+/// → WinnowLM / WinnowEmbed → TensorCore; WinnowText → WinnowIO → WinnowCore.
 /// C libraries come from Debian through system-library targets (apt providers named below).
 let package = Package(
     name: "Winnow",
@@ -60,20 +61,34 @@ let package = Package(
         // fastText .bin/.ftz loading and prediction (language ID), pure Swift.
         .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText", "WinnowFastText"]),
-        .target(name: "WinnowDedup", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
+        .target(
+            name: "WinnowDedup",
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash", "TensorCore", "WinnowEmbed"]),
+        // Kneser-Ney n-gram language models: training, ARPA, binary format, perplexity scoring.
+        .target(name: "WinnowLM", dependencies: ["WinnowCore", "WinnowIO", "WinnowText"]),
+        // Selection: threshold/top-k, DSIR, domain mixing, diversity over embeddings.
+        .target(
+            name: "WinnowSelect",
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed"]),
+        // Prompt compression, in-context example selection, token counting.
+        .target(
+            name: "WinnowPrompt",
+            dependencies: ["WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore"]),
         .target(name: "WinnowHTML", dependencies: ["WinnowCore", "CLibXML2"]),
         .target(
             name: "WinnowPipeline",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowEmbed", "WinnowHTML",
+                "WinnowLM", "WinnowSelect",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
+                "WinnowLM", "WinnowSelect", "WinnowPrompt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -89,6 +104,9 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"]),
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
+        .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
+        .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore"]),
+        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]
