@@ -93,6 +93,7 @@ demo: deps release sample
 # Tests (debug build)
 
 test: deps
+	python3 scripts/check-layers.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
