@@ -14,7 +14,7 @@ import WinnowIO
 /// p(w | h) = (a(hw) − D(a(hw))) / Σ_x a(hx) + γ(h)·p(w | h′) with
 /// γ(h) = (D1·N1(h•) + D2·N2(h•) + D3+·N3+(h•)) / Σ_x a(hx), h′ = h without its first word, and
 /// unigrams interpolated with the uniform distribution over the vocabulary without `<s>` (so
-/// `<unk>` gets γ(ε)/|V|). `<s>` gets log10 p = −99 and its γ as backoff, as in lmplz's ARPA.
+/// `<unk>` gets γ(ε)/|V|). `<s>` gets p = 1 (log10 0) and its γ as backoff, as lmplz 0.3.0 writes it
 ///
 /// Counting is in memory, in hash tables of exact id sequences (about 40 bytes per distinct
 /// n-gram); ``Options/memoryLimit`` makes ``add(sentence:)`` stop early with an error instead of
@@ -112,7 +112,7 @@ public struct KneserNeyTrainer {
     /// The estimated model: words, and per order the n-grams with log10 p and log10 backoff.
     struct Estimate {
         var words: WordTable
-        var unigramProb: [Double]     // linear; <s> is 0 here and −99 in log10 output
+        var unigramProb: [Double]     // linear; <s> is 0 here and log10 0 (p = 1) in the output, as lmplz
         var unigramBackoff: [Double]  // linear γ; 1 when the word is no context
         var tables: [GramTable]       // adjusted counts
         var prob: [[Double]]          // index n−2, per entry, linear
@@ -275,7 +275,7 @@ extension KneserNeyTrainer.Estimate {
         words.reserveCapacity(self.words.count)
         for i in 0..<self.words.count { words.append(Array(self.words.word(i))) }
         var uniP = unigramProb.map(Self.log10f)
-        uniP[Int(NGramModel.bosID)] = -99
+        uniP[Int(NGramModel.bosID)] = 0
         let uniB = unigramBackoff.map(Self.log10f)
         var ngrams: [[NGramEntry]] = []
         for (i, t) in tables.enumerated() {
@@ -307,7 +307,7 @@ extension KneserNeyTrainer.Estimate {
         put("\n\\1-grams:\n")
         let top = tables.isEmpty
         for w in 0..<words.count {
-            putFloat(w == Int(NGramModel.bosID) ? -99 : Self.log10f(unigramProb[w]))
+            putFloat(w == Int(NGramModel.bosID) ? 0 : Self.log10f(unigramProb[w]))
             buf.append(0x09)
             buf.append(contentsOf: words.word(w))
             if !top && unigramIsContext[w] {
