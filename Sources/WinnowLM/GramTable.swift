@@ -97,6 +97,19 @@ struct WordTable {
 
     func word(_ id: Int) -> ArraySlice<UInt8> { blob[offsets[id]..<offsets[id + 1]] }
 
+    /// The id of `bytes` if present.
+    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        let key = NGramHash.word(bytes)
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: key) & mask
+        while true {
+            let e = slots[s]
+            if e == .max { return nil }
+            if keys[Int(e)] == key && blob[offsets[Int(e)]..<offsets[Int(e) + 1]].elementsEqual(bytes) { return e }
+            s = (s + 1) & mask
+        }
+    }
+
     /// The id of `bytes`, added if new.
     mutating func id(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         let key = NGramHash.word(bytes)

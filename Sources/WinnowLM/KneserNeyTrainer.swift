@@ -3,6 +3,7 @@ import Glibc
 #endif
 import WinnowCore
 import WinnowIO
+import WinnowText
 
 /// Trains an interpolated modified Kneser-Ney n-gram model as KenLM's `lmplz` does (Heafield et
 /// al. 2013; Chen & Goodman 1998).
@@ -81,6 +82,19 @@ public struct KneserNeyTrainer {
         }
         scratch.append(NGramModel.eosID)
         addIDs()
+    }
+
+    /// Adds one sentence given as UTF-8 bytes, split on ASCII whitespace (no normalisation);
+    /// a line without words is skipped. Returns whether it had words.
+    @discardableResult
+    public mutating func add(line bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(NGramModel.bosID)
+        CCNetNormalizer.forEachWord(bytes) { r in scratch.append(vocab.id(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[r])))) }
+        if scratch.count == 1 { return false }
+        scratch.append(NGramModel.eosID)
+        addIDs()
+        return true
     }
 
     private mutating func addIDs() {

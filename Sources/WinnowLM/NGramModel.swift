@@ -220,16 +220,28 @@ public final class NGramModel: @unchecked Sendable {
     /// normalised with ``CCNetNormalizer``, split on ASCII whitespace and scored as a sentence with
     /// `<s>`/`</s>`; the count is words + 1 per line (the `</s>`), empty lines included.
     public func score(document text: Substring) -> (log10Probability: Double, tokens: Int) {
+        if let r = text.utf8.withContiguousStorageIfAvailable({ score(documentUTF8: $0) }) { return r }
+        var s = String(text)
+        return s.withUTF8 { score(documentUTF8: $0) }
+    }
+
+    /// ``score(document:)`` over UTF-8 bytes.
+    public func score(documentUTF8 bytes: UnsafeBufferPointer<UInt8>) -> (log10Probability: Double, tokens: Int) {
         let normalizer = CCNetNormalizer()
         var total = 0.0
         var tokens = 0
-        var words: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let normalized = normalizer.normalize(line)
-            words.removeAll(keepingCapacity: true)
-            CCNetNormalizer.splitWords(normalized, into: &words)
-            total += sentenceLog10Probability(words)
-            tokens += words.count + 1
+        var state = beginState(bos: true)
+        CCNetNormalizer.forEachLine(bytes) { line in
+            let normalized = normalizer.normalizeUTF8(bytes: line)
+            state = beginState(bos: true)
+            normalized.withUnsafeBytes { raw in
+                CCNetNormalizer.forEachWord(raw.bindMemory(to: UInt8.self)) { r in
+                    total += Double(score(id(bytes: UnsafeRawBufferPointer(rebasing: raw[r])), &state))
+                    tokens += 1
+                }
+            }
+            total += Double(score(Self.eosID, &state))
+            tokens += 1
         }
         return (total, tokens)
     }

@@ -41,6 +41,40 @@ public struct CCNetNormalizer: Sendable {
         return s.withUTF8 { Self.normalize($0) }
     }
 
+    /// The normalised line as UTF-8 bytes, from UTF-8 bytes.
+    public func normalizeUTF8(bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] { Self.normalize(bytes) }
+
+    /// Calls `body` with the [start, end) byte range of each word of UTF-8 `bytes`, split on ASCII
+    /// whitespace as ``splitWords(_:into:)`` does.
+    @inlinable
+    public static func forEachWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            while i < n && (bytes[i] == 0x20 || (bytes[i] >= 0x09 && bytes[i] <= 0x0D)) { i += 1 }
+            if i == n { break }
+            let start = i
+            while i < n && bytes[i] != 0x20 && !(bytes[i] >= 0x09 && bytes[i] <= 0x0D) { i += 1 }
+            body(start..<i)
+        }
+    }
+
+    /// Calls `body` with each line of UTF-8 `bytes` (split on `\n`, empty lines included, as
+    /// Python's `str.split("\n")`).
+    @inlinable
+    public static func forEachLine(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x0A {
+                body(UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                start = i + 1
+            }
+            i += 1
+        }
+        body(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
+    }
+
     static func normalize(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         // 1. strip
         var lo = 0

@@ -123,15 +123,17 @@ struct LMTrainCommand: ParsableCommand {
         var trainer = KneserNeyTrainer(
             order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit))
         let normalizer = CCNetNormalizer()
-        var words: [Substring] = []
         var checked = 0
         try inputOptions.forEachDocument(progress: progress, label: "count") { document in
-            for line in document.text.split(separator: "\n") {
-                let text = raw ? String(line) : normalizer.normalize(line)
-                words.removeAll(keepingCapacity: true)
-                CCNetNormalizer.splitWords(text, into: &words)
-                if words.isEmpty { continue }
-                trainer.add(sentence: words)
+            var text = document.text
+            text.withUTF8 { bytes in
+                CCNetNormalizer.forEachLine(bytes) { line in
+                    if raw {
+                        trainer.add(line: line)
+                    } else {
+                        normalizer.normalizeUTF8(bytes: line).withUnsafeBufferPointer { _ = trainer.add(line: $0) }
+                    }
+                }
             }
             checked += 1
             if let limit, checked % 1024 == 0, trainer.memoryUsed > limit {
