@@ -174,6 +174,9 @@ struct LMScoreCommand: ParsableCommand {
     @Flag(help: "One output line per input line instead of per document.")
     var perLine = false
 
+    @Flag(help: "Print the time spent scoring (normalisation + lookups, without reading and output) and tokens/s to standard error.")
+    var timing = false
+
     func run() throws {
         let progress = ProgressReporter(quiet: inputOptions.quiet)
         let lm = try NGramModel.load(path: try ModelLocator.locate(model, explicit: FileManager.default.fileExists(atPath: model) ? model : nil))
@@ -190,15 +193,59 @@ struct LMScoreCommand: ParsableCommand {
                 out.removeAll(keepingCapacity: true)
             }
         }
+        var seconds = 0.0
+        var tokens = 0
         try inputOptions.forEachDocument(progress: progress, label: "score") { document in
-            if perLine {
-                for (i, line) in document.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                    emit(document.id, line: i, lm.score(document: line))
+            var text = document.text
+            text.withUTF8 { bytes in
+                if perLine {
+                    var i = 0
+                    CCNetNormalizer.forEachLine(bytes) { line in
+                        let t = ProgressReporter.now()
+                        let s = lm.score(documentUTF8: line)
+                        seconds += ProgressReporter.now() - t
+                        tokens += s.tokens
+                        emit(document.id, line: i, s)
+                        i += 1
+                    }
+                } else {
+                    let t = ProgressReporter.now()
+                    let s = lm.score(documentUTF8: bytes)
+                    seconds += ProgressReporter.now() - t
+                    tokens += s.tokens
+                    emit(document.id, line: nil, s)
                 }
-            } else {
-                emit(document.id, line: nil, lm.score(document: document.text[...]))
             }
         }
         FileHandle.standardOutput.write(Data(out))
+        if timing {
+            FileHandle.standardError.write(Data(String(
+                format: "lm score: %d tokens scored in %.3f s (%.0f tokens/s)\n", tokens, seconds, Double(tokens) / max(seconds, 1e-9)).utf8))
+            try timeWordPath(lm)
+        }
+    }
+
+    /// Times `log10Probabilities(_:bos:eos:)` (the per-word path prompt compression uses) over the
+    /// input's normalised words in chunks of 10,000, best of 5 passes.
+    func timeWordPath(_ lm: NGramModel) throws {
+        var all: [Substring] = []
+        let normalizer = CCNetNormalizer()
+        try inputOptions.forEachDocument(progress: ProgressReporter(quiet: true), label: "words") { document in
+            for line in document.text.split(separator: "\n") {
+                CCNetNormalizer.splitWords(Substring(normalizer.normalize(line)), into: &all)
+            }
+        }
+        let chunks = stride(from: 0, to: all.count - 9_999, by: 10_000).map { Array(all[$0..<($0 + 10_000)]) }
+        guard !chunks.isEmpty else { return }
+        var best = Double.infinity
+        var checksum: Float = 0
+        for _ in 0..<5 {
+            let t = ProgressReporter.now()
+            for c in chunks { checksum += lm.log10Probabilities(c, bos: true, eos: true).reduce(0, +) }
+            best = min(best, (ProgressReporter.now() - t) / Double(chunks.count))
+        }
+        FileHandle.standardError.write(Data(String(
+            format: "lm score: log10Probabilities over 10,000 words: %.2f ms (best of 5 passes over %d chunks; checksum %.1f)\n",
+            best * 1000, chunks.count, checksum).utf8))
     }
 }
