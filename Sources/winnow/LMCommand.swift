@@ -98,9 +98,26 @@ struct LMTrainCommand: ParsableCommand {
     @Flag(help: "Do not normalise: split the text as it is.")
     var raw = false
 
+    @Option(help: "Threads normalising text (counting itself is one thread; the model does not depend on this).")
+    var workers: Int?
+
     func validate() throws {
         guard (1...16).contains(order) else { throw ValidationError("--order must be 1…16") }
         if let memory, Self.parseBytes(memory) == nil { throw ValidationError("--memory: expected a size such as 2G or 500M, got '\(memory)'") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    /// The lines of UTF-8 `text` normalised (unless `raw`) and joined with `\n`.
+    static func normalizeLines(_ text: UnsafeBufferPointer<UInt8>, raw: Bool) -> [UInt8] {
+        if raw { return Array(text) }
+        let normalizer = CCNetNormalizer()
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        CCNetNormalizer.forEachLine(text) { line in
+            out.append(contentsOf: normalizer.normalizeUTF8(bytes: line))
+            out.append(0x0A)
+        }
+        return out
     }
 
     static func parseBytes(_ s: String) -> Int? {
@@ -122,24 +139,36 @@ struct LMTrainCommand: ParsableCommand {
         let limit = memory.flatMap(Self.parseBytes)
         var trainer = KneserNeyTrainer(
             order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit))
-        let normalizer = CCNetNormalizer()
-        var checked = 0
-        try inputOptions.forEachDocument(progress: progress, label: "count") { document in
-            var text = document.text
-            text.withUTF8 { bytes in
-                CCNetNormalizer.forEachLine(bytes) { line in
-                    if raw {
-                        trainer.add(line: line)
-                    } else {
-                        normalizer.normalizeUTF8(bytes: line).withUnsafeBufferPointer { _ = trainer.add(line: $0) }
-                    }
-                }
+        let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        var batch: [String] = []
+        var batchBytes = 0
+        // Documents are normalised in parallel in batches of about 8 MB, then counted in input
+        // order, so the counts (and the model) are the same for any number of threads.
+        func flush() throws {
+            let texts = batch
+            let normalized = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: texts.count)
+            normalized.initialize(repeating: [])
+            defer { normalized.deinitialize().deallocate() }
+            let out = UncheckedBox(normalized)
+            try WorkerPool.run(count: texts.count, workers: raw ? 1 : threads) { i in
+                var text = texts[i]
+                out.value[i] = text.withUTF8 { Self.normalizeLines($0, raw: raw) }
             }
-            checked += 1
-            if let limit, checked % 1024 == 0, trainer.memoryUsed > limit {
+            for doc in normalized {
+                doc.withUnsafeBufferPointer { CCNetNormalizer.forEachLine($0) { trainer.add(line: $0) } }
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
+            if let limit, trainer.memoryUsed > limit {
                 throw LMError("counting needs more than --memory \(memory ?? "") (\(trainer.memoryUsed >> 20) MiB after \(trainer.sentences) sentences); raise --memory or train on less text")
             }
         }
+        try inputOptions.forEachDocument(progress: progress, label: "count") { document in
+            batch.append(document.text)
+            batchBytes += document.text.utf8.count
+            if batchBytes >= 8 << 20 { try flush() }
+        }
+        try flush()
         let counted = ProgressReporter.now()
         progress.log(String(format: "counted %d sentences, %d tokens in %.1f s (%d MiB of counts)", trainer.sentences, trainer.tokens,
                             counted - started, trainer.memoryUsed >> 20))
@@ -151,6 +180,12 @@ struct LMTrainCommand: ParsableCommand {
         progress.log(String(format: "estimated and wrote %@ in %.1f s (total %.1f s)", output, ProgressReporter.now() - counted,
                             ProgressReporter.now() - started))
     }
+}
+
+/// A value shared with worker threads that write disjoint parts of it.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// `winnow lm score`.
