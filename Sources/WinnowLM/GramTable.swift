@@ -63,14 +63,18 @@ struct GramTable {
         return index
     }
 
-    private mutating func grow() {
-        slots = [UInt32](repeating: .max, count: slots.count * 2)
-        let mask = slots.count - 1
+    private mutating func grow() { slots = Self.slots(for: keys, count: slots.count * 2) }
+
+    /// A linear-probing slot array of `count` slots (a power of two) holding entry i at `keys[i]`.
+    static func slots(for keys: [UInt64], count: Int) -> [UInt32] {
+        var slots = [UInt32](repeating: .max, count: count)
+        let mask = count - 1
         for (i, key) in keys.enumerated() {
             var s = Int(truncatingIfNeeded: key) & mask
             while slots[s] != .max { s = (s + 1) & mask }
             slots[s] = UInt32(i)
         }
+        return slots
     }
 
     /// Calls `body` with the ids of entry `e`.
@@ -126,15 +130,7 @@ struct WordTable {
         keys.append(key)
         blob.append(contentsOf: bytes)
         offsets.append(blob.count)
-        if keys.count * 2 > slots.count {
-            slots = [UInt32](repeating: .max, count: slots.count * 2)
-            let m = slots.count - 1
-            for (i, k) in keys.enumerated() {
-                var t = Int(truncatingIfNeeded: k) & m
-                while slots[t] != .max { t = (t + 1) & m }
-                slots[t] = UInt32(i)
-            }
-        }
+        if keys.count * 2 > slots.count { slots = GramTable.slots(for: keys, count: slots.count * 2) }
         return id
     }
 }
