@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,13 +36,19 @@ LMPLZ = os.path.join(ROOT, "bench", "out", "kenlm", "build", "bin", "lmplz")
 
 
 def timed(cmd, stdin=None, stdout=None):
+    """(wall seconds, CPU seconds user+sys of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def median_time(runs, fn):
-    return statistics.median(fn() for _ in range(runs))
+    """Medians of wall and CPU seconds over `runs` runs."""
+    samples = [fn() for _ in range(runs)]
+    return {"wall_s": statistics.median(s[0] for s in samples), "cpu_s": statistics.median(s[1] for s in samples)}
 
 
 def web_training_text(path):
@@ -95,28 +102,33 @@ def main():
             r["discount_fallback"] = fallback
             w_cmd = [args.winnow, "lm", "train", "--input", text, "--format", "text", "--order", str(order), "-q"]
             w_cmd += ["--discount-fallback"] if fallback else []
-            r["winnow_train_arpa_s"] = median_time(args.runs, lambda: timed(w_cmd + ["--output", w_arpa]))
-            r["winnow_train_binary_s"] = median_time(args.runs, lambda: timed(w_cmd + ["--output", w_bin]))
+            r["winnow_train_arpa"] = median_time(args.runs, lambda: timed(w_cmd + ["--output", w_arpa]))
+            r["winnow_train_binary"] = median_time(args.runs, lambda: timed(w_cmd + ["--output", w_bin]))
             if have_lmplz:
                 def run_lmplz():
                     with open(text, "rb") as i, open(k_arpa, "wb") as o:
                         return timed([LMPLZ, "-o", str(order), "-S", "2G", "-T", "/tmp"] + (["--discount_fallback"] if fallback else []),
                                      stdin=i, stdout=o)
-                r["lmplz_train_s"] = median_time(args.runs, run_lmplz)
+                r["lmplz_train"] = median_time(args.runs, run_lmplz)
                 r["arpa_diff_vs_lmplz"] = lm_arpa_diff.compare(k_arpa, w_arpa)
 
             # Held-out scoring: Winnow (its own scorer, ARPA and binary) vs kenlm on Winnow's ARPA.
-            t = time.perf_counter()
+            score = [args.winnow, "lm", "score", "--input", held, "--format", "text", "--split", "line", "-q", "--model"]
+            r["winnow_load_and_score_binary"] = median_time(args.runs, lambda: timed(score + [w_bin], stdout=subprocess.DEVNULL))
+            r["winnow_load_and_score_arpa"] = median_time(args.runs, lambda: timed(score + [w_arpa], stdout=subprocess.DEVNULL))
             w_scores = winnow_line_scores(args.winnow, w_bin, held)
-            r["winnow_score_binary_s"] = time.perf_counter() - t
-            t = time.perf_counter()
             w_scores_arpa = winnow_line_scores(args.winnow, w_arpa, held)
-            r["winnow_score_arpa_s"] = time.perf_counter() - t
             assert [s["log10_prob"] for s in w_scores] == [s["log10_prob"] for s in w_scores_arpa], "binary and ARPA scores differ"
-            t = time.perf_counter()
+            def kenlm_run():
+                t, c = time.perf_counter(), time.process_time()
+                m = kenlm.Model(w_arpa)
+                [m.score(l, bos=True, eos=True) for l in held_lines]
+                return time.perf_counter() - t, time.process_time() - c
+            r["kenlm_load_arpa_and_score"] = median_time(args.runs, kenlm_run)
             km = kenlm.Model(w_arpa)
+            t = time.perf_counter()
             k_total = [km.score(l, bos=True, eos=True) for l in held_lines]
-            r["kenlm_load_and_score_s"] = time.perf_counter() - t
+            r["kenlm_score_only_s"] = time.perf_counter() - t
             k_sum = [math.fsum(p for p, _, _ in km.full_scores(l, bos=True, eos=True)) for l in held_lines]
             assert len(w_scores) == len(held_lines)
             r["max_abs_diff_sentence_log10_vs_kenlm"] = max(abs(a["log10_prob"] - b) for a, b in zip(w_scores, k_sum))
