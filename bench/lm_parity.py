@@ -14,6 +14,8 @@ querying).
    scores the same sentences (`winnow lm score --per-line`). Sentence log10 probabilities must
    agree within 1e-4 (kenlm's per-word values summed in double; kenlm's own float32 total is
    reported too).
+4. Pruning: `lmplz --prune 0 1 1` (order 3) / `0 1 1 2` (order 5) vs `winnow lm train --prune …`
+   on WikiText (`--only-prune` runs just this).
 Writes bench/out/lm/results.json and prints a summary.
 """
 import argparse
@@ -71,13 +73,50 @@ def winnow_line_scores(winnow, model, text):
     return [json.loads(l) for l in r.stdout.splitlines()]
 
 
+PRUNE_SPECS = {3: ["0", "1", "1"], 5: ["0", "1", "1", "2"]}
+
+
+def prune_parity(winnow, train, held, orders):
+    """lmplz --prune vs winnow lm train --prune on WikiText: ARPA n-gram by n-gram, perplexity."""
+    import kenlm
+    held_lines = [l.rstrip("\n") for l in open(held, encoding="utf-8")]
+    tokens = sum(len(l.split()) + 1 for l in held_lines)
+    out = []
+    for order in orders:
+        spec = PRUNE_SPECS.get(order, ["0"] + ["1"] * (order - 1))
+        w, k = os.path.join(OUT, f"winnow-pruned-{order}.arpa"), os.path.join(OUT, f"lmplz-pruned-{order}.arpa")
+        subprocess.run([winnow, "lm", "train", "--input", train, "--format", "text", "--order", str(order), "--prune", *spec,
+                        "--output", w, "-q"], check=True)
+        with open(train, "rb") as i, open(k, "wb") as o:
+            subprocess.run([LMPLZ, "-o", str(order), "--prune", *spec, "-S", "1G", "-T", "/tmp"], stdin=i, stdout=o,
+                           stderr=subprocess.DEVNULL, check=True)
+        ppl = []
+        for path in (w, k):
+            m = kenlm.Model(path)
+            ppl.append(10 ** (-math.fsum(math.fsum(p for p, _, _ in m.full_scores(l)) for l in held_lines) / tokens))
+        r = {"order": order, "prune": " ".join(spec), "arpa_diff_vs_lmplz": lm_arpa_diff.compare(k, w),
+             "winnow_heldout_ppl": ppl[0], "lmplz_heldout_ppl": ppl[1], "ppl_rel_diff": abs(ppl[0] - ppl[1]) / ppl[1]}
+        print(json.dumps(r), flush=True)
+        out.append(r)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build", "release", "winnow"))
     ap.add_argument("--orders", type=int, nargs="+", default=[3, 5])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only-prune", action="store_true", help="only the --prune parity on WikiText")
     args = ap.parse_args()
     import kenlm
+
+    if args.only_prune:
+        train, held = lm_common.split_wikitext(OUT)
+        res = prune_parity(args.winnow, train, held, args.orders)
+        ok = all(r["ppl_rel_diff"] <= 0.02 and all(o["only_a"] == 0 and o["only_b"] == 0 for o in r["arpa_diff_vs_lmplz"].values())
+                 for r in res)
+        print("PASS" if ok else "FAIL")
+        sys.exit(0 if ok else 1)
 
     os.makedirs(OUT, exist_ok=True)
     train, held = lm_common.split_wikitext(OUT)
@@ -146,6 +185,8 @@ def main():
                 worst = max(max(o["max_abs_diff_log10p"], o["max_abs_diff_log10backoff"]) for o in r["arpa_diff_vs_lmplz"].values())
                 same = all(o["only_a"] == 0 and o["only_b"] == 0 for o in r["arpa_diff_vs_lmplz"].values())
                 print(f"  ARPA vs lmplz: same n-gram sets {same}, max |Δ log10| {worst:.2e}", flush=True)
+    if have_lmplz:
+        results["pruned"] = prune_parity(args.winnow, train, held, args.orders)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     ok = all(r["max_abs_diff_sentence_log10_vs_kenlm"] <= 1e-4 and r.get("ppl_rel_diff", 0) <= 0.02 for r in results["runs"])

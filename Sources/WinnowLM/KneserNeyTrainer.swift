@@ -30,13 +30,21 @@ public struct KneserNeyTrainer {
         public var fixedDiscounts: [Double]?
         /// Approximate bound on counting memory in bytes; nil is unbounded.
         public var memoryLimit: Int?
+        /// lmplz's `--prune`: per order (1, 2, …), n-grams whose raw count is at most the
+        /// threshold are left out of the model and their mass goes to their context's backoff.
+        /// Non-decreasing, the first 0; the last value applies to the remaining orders. Empty: none.
+        public var prune: [UInt64]
 
         /// Creates options.
-        public init(discountFallback: [Double]? = nil, fixedDiscounts: [Double]? = nil, memoryLimit: Int? = nil) {
+        public init(discountFallback: [Double]? = nil, fixedDiscounts: [Double]? = nil, memoryLimit: Int? = nil, prune: [UInt64] = []) {
             self.discountFallback = discountFallback
             self.fixedDiscounts = fixedDiscounts
             self.memoryLimit = memoryLimit
+            self.prune = prune
         }
+
+        /// The pruning threshold of order n (1-based); 0 means no pruning.
+        func threshold(_ n: Int) -> UInt64 { prune.isEmpty ? 0 : prune[min(n, prune.count) - 1] }
     }
 
     /// The model order.
@@ -58,6 +66,9 @@ public struct KneserNeyTrainer {
     /// Creates a trainer for models of order `order` (1 or more).
     public init(order: Int, options: Options = Options()) {
         precondition(order >= 1, "order must be at least 1")
+        precondition(options.prune.isEmpty || (options.prune[0] == 0 && options.prune.count <= order
+            && zip(options.prune, options.prune.dropFirst()).allSatisfy { $0 <= $1 }),
+            "prune thresholds must start at 0, not decrease and not exceed the order")
         self.order = order
         self.options = options
         tables = (2..<(order + 1)).map { GramTable(n: $0) }
@@ -132,6 +143,7 @@ public struct KneserNeyTrainer {
         var prob: [[Double]]          // index n−2, per entry, linear
         var backoff: [[Double]]       // index n−2, per entry, linear γ (1 when no context)
         var isContext: [[Bool]]
+        var pruned: [[Bool]]          // index n−2, per entry: left out of the model
         var unigramIsContext: [Bool]
         var discounts: [[Double]]     // per order (index n−1): D1, D2, D3+
     }
@@ -156,6 +168,9 @@ public struct KneserNeyTrainer {
         let v = vocab.count
         var tables = self.tables
         var adjusted = [UInt64](repeating: 0, count: v)
+        // Raw counts of every n-gram (for pruning): the top order's and <s>-started ones are the
+        // counts themselves; any other n-gram's is the sum over its left extensions.
+        var raw: [[UInt64]] = tables.map(\.counts)
         // Adjusted counts: continuation counts from the order above.
         if n == 1 {
             for i in 0..<min(v, unigramRaw.count) { adjusted[i] = unigramRaw[i] }
@@ -169,7 +184,9 @@ public struct KneserNeyTrainer {
                             adjusted[Int(g[1])] += 1
                         } else {
                             let suffix = g + 1
-                            tables[k - 2].add(suffix, key: NGramHash.key(of: UnsafeBufferPointer(start: suffix, count: k)), count: 1)
+                            let i = tables[k - 2].add(suffix, key: NGramHash.key(of: UnsafeBufferPointer(start: suffix, count: k)), count: 1)
+                            if i == raw[k - 2].count { raw[k - 2].append(0) }
+                            raw[k - 2][i] += raw[k - 1][e]
                         }
                     }
                 }
@@ -177,6 +194,10 @@ public struct KneserNeyTrainer {
             }
         }
         adjusted[Int(NGramModel.bosID)] = 0
+        let pruned: [[Bool]] = raw.enumerated().map { i, r in
+            let t = options.threshold(i + 2)
+            return t == 0 ? [Bool](repeating: false, count: r.count) : r.map { $0 <= t }
+        }
         // Discounts from count-of-counts.
         var discounts: [[Double]] = []
         var coc = [UInt64](repeating: 0, count: 5)
@@ -189,30 +210,41 @@ public struct KneserNeyTrainer {
         }
         @inline(__always) func discount(_ d: [Double], _ c: UInt64) -> Double { c == 0 ? 0 : d[Int(min(c, 3)) - 1] }
         // Context sums and N1, N2, N3+ per context; γ per context.
-        @inline(__always) func gamma(_ d: [Double], _ s: (sum: UInt64, n1: UInt64, n2: UInt64, n3: UInt64)) -> Double {
-            (d[0] * Double(s.n1) + d[1] * Double(s.n2) + d[2] * Double(s.n3)) / Double(s.sum)
+        // With pruning (as lmplz): the sum counts every extension, N1/N2/N3+ only the kept ones,
+        // and the pruned extensions' adjusted counts go to γ whole.
+        @inline(__always) func gamma(_ d: [Double], _ s: ContextStats) -> Double {
+            (d[0] * Double(s.n1) + d[1] * Double(s.n2) + d[2] * Double(s.n3) + Double(s.prunedMass)) / Double(s.sum)
         }
-        var uniStats = [(sum: UInt64, n1: UInt64, n2: UInt64, n3: UInt64)](repeating: (0, 0, 0, 0), count: v)
-        var ctxStats: [[(sum: UInt64, n1: UInt64, n2: UInt64, n3: UInt64)]] = tables.map { Array(repeating: (0, 0, 0, 0), count: $0.count) }
+        var uniStats = [ContextStats](repeating: ContextStats(), count: v)
+        var ctxStats: [[ContextStats]] = tables.map { Array(repeating: ContextStats(), count: $0.count) }
         for k in stride(from: 2, through: n, by: 1) {
             let t = tables[k - 2]
             for e in 0..<t.count {
                 let c = t.counts[e]
+                let isPruned = pruned[k - 2][e]
                 let ctx: Int
                 if k == 2 {
                     ctx = t.withGram(e) { Int($0[0]) }
                 } else {
                     ctx = t.withGram(e) { g in tables[k - 3].find(g, key: NGramHash.key(of: UnsafeBufferPointer(start: g, count: k - 1)))! }
                 }
-                func bump(_ s: inout (sum: UInt64, n1: UInt64, n2: UInt64, n3: UInt64)) {
+                func bump(_ s: inout ContextStats) {
                     s.sum += c
-                    if c == 1 { s.n1 += 1 } else if c == 2 { s.n2 += 1 } else { s.n3 += 1 }
+                    if isPruned {
+                        s.prunedMass += c
+                    } else if c == 1 {
+                        s.n1 += 1
+                    } else if c == 2 {
+                        s.n2 += 1
+                    } else {
+                        s.n3 += 1
+                    }
                 }
                 if k == 2 { bump(&uniStats[ctx]) } else { bump(&ctxStats[k - 3][ctx]) }
             }
         }
         // Unigrams: interpolated with the uniform distribution over the vocabulary without <s>.
-        var total: (sum: UInt64, n1: UInt64, n2: UInt64, n3: UInt64) = (0, 0, 0, 0)
+        var total = ContextStats()
         for c in adjusted where c > 0 {
             total.sum += c
             if c == 1 { total.n1 += 1 } else if c == 2 { total.n2 += 1 } else { total.n3 += 1 }
@@ -263,7 +295,7 @@ public struct KneserNeyTrainer {
         }
         return Estimate(
             words: vocab, unigramProb: uniProb, unigramBackoff: uniBackoff, tables: tables, prob: prob, backoff: backoff,
-            isContext: isContext, unigramIsContext: uniIsContext, discounts: discounts)
+            isContext: isContext, pruned: pruned, unigramIsContext: uniIsContext, discounts: discounts)
     }
 
     // MARK: - Output
@@ -295,7 +327,7 @@ extension KneserNeyTrainer.Estimate {
         for (i, t) in tables.enumerated() {
             var entries = [NGramEntry]()
             entries.reserveCapacity(t.count)
-            for e in 0..<t.count {
+            for e in 0..<t.count where !pruned[i][e] {
                 entries.append(NGramEntry(key: t.keys[e], prob: Self.log10f(prob[i][e]), backoff: Self.log10f(backoff[i][e])))
             }
             ngrams.append(entries)
@@ -317,7 +349,7 @@ extension KneserNeyTrainer.Estimate {
         func putFloat(_ x: Float) { put(x.description) }
         put("\n\\data\\\n")
         put("ngram 1=\(words.count)\n")
-        for (i, t) in tables.enumerated() { put("ngram \(i + 2)=\(t.count)\n") }
+        for (i, p) in pruned.enumerated() { put("ngram \(i + 2)=\(p.count { !$0 })\n") }
         put("\n\\1-grams:\n")
         let top = tables.isEmpty
         for w in 0..<words.count {
@@ -334,7 +366,7 @@ extension KneserNeyTrainer.Estimate {
         for (i, t) in tables.enumerated() {
             let n = i + 2
             put("\n\\\(n)-grams:\n")
-            for e in 0..<t.count {
+            for e in 0..<t.count where !pruned[i][e] {
                 putFloat(Self.log10f(prob[i][e]))
                 buf.append(0x09)
                 t.withGram(e) { g in
@@ -355,6 +387,15 @@ extension KneserNeyTrainer.Estimate {
         try flush(true)
         try out.commit()
     }
+}
+
+/// Per-context sums for γ: Σ adjusted counts, N1, N2, N3+ of kept extensions, pruned mass.
+struct ContextStats {
+    var sum: UInt64 = 0
+    var n1: UInt64 = 0
+    var n2: UInt64 = 0
+    var n3: UInt64 = 0
+    var prunedMass: UInt64 = 0
 }
 
 /// An error in language-model training or use.

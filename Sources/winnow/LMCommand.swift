@@ -95,6 +95,10 @@ struct LMTrainCommand: ParsableCommand {
     @Flag(help: "Use discounts 0.5, 1, 1.5 where count-of-counts give invalid ones (lmplz --discount_fallback).")
     var discountFallback = false
 
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "lmplz's --prune: per order, drop n-grams with raw count ≤ the value (e.g. 0 0 1 drops singleton trigrams and above; first 0, non-decreasing, last value repeats).")
+    var prune: [UInt64] = []
+
     @Flag(help: "Do not normalise: split the text as it is.")
     var raw = false
 
@@ -105,6 +109,11 @@ struct LMTrainCommand: ParsableCommand {
         guard (1...16).contains(order) else { throw ValidationError("--order must be 1…16") }
         if let memory, Self.parseBytes(memory) == nil { throw ValidationError("--memory: expected a size such as 2G or 500M, got '\(memory)'") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if !prune.isEmpty {
+            guard prune[0] == 0 else { throw ValidationError("--prune: unigrams cannot be pruned (the first value must be 0)") }
+            guard prune.count <= order else { throw ValidationError("--prune gives \(prune.count) values for an order-\(order) model") }
+            guard zip(prune, prune.dropFirst()).allSatisfy({ $0 <= $1 }) else { throw ValidationError("--prune values must not decrease") }
+        }
     }
 
     /// The lines of UTF-8 `text` normalised (unless `raw`) and joined with `\n`.
@@ -138,7 +147,7 @@ struct LMTrainCommand: ParsableCommand {
         let started = ProgressReporter.now()
         let limit = memory.flatMap(Self.parseBytes)
         var trainer = KneserNeyTrainer(
-            order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit))
+            order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit, prune: prune))
         let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
         var batch: [String] = []
         var batchBytes = 0

@@ -101,6 +101,30 @@ struct KneserNeyTests {
     }
 }
 
+@Suite("Pruning")
+struct PruningTests {
+    @Test("a pruned model (lmplz --prune 0 1 1) drops low-count n-grams and still sums to 1")
+    func prunedSumsToOne() throws {
+        var full = KneserNeyTrainer(order: 3)
+        var pruned = KneserNeyTrainer(order: 3, options: .init(prune: [0, 1, 1]))
+        for s in syntheticCorpus(sentences: 3000) {
+            full.add(sentence: s)
+            pruned.add(sentence: s)
+        }
+        let f = try full.build()
+        let m = try pruned.build()
+        #expect(m.vocabularySize == f.vocabularySize)
+        #expect(m.layout.counts[0] < f.layout.counts[0] && m.layout.counts[1] < f.layout.counts[1])
+        for h in [words("w0"), words("w1 w0"), words("w3 w1 w2")] {
+            var total = 0.0
+            for id in 0..<UInt32(m.vocabularySize) where id != NGramModel.bosID {
+                total += pow(10, Double(m.log10Probabilities(ids: h.map { m.id(of: $0) } + [id], bos: true, eos: false).last!))
+            }
+            #expect(abs(total - 1) < 1e-4, "history \(h): Σp = \(total)")
+        }
+    }
+}
+
 @Suite("Model files")
 struct ModelFileTests {
     func trained(order: Int = 3) throws -> KneserNeyTrainer {
