@@ -171,6 +171,9 @@ public struct KneserNeyTrainer {
         // Raw counts of every n-gram (for pruning): the top order's and <s>-started ones are the
         // counts themselves; any other n-gram's is the sum over its left extensions.
         var raw: [[UInt64]] = tables.map(\.counts)
+        // Index n−2, per order-n entry (n ≥ 3): where its suffix and its context sit one order down.
+        var suffixIndex: [[UInt32]] = Array(repeating: [], count: tables.count)
+        var contextIndex: [[UInt32]] = Array(repeating: [], count: tables.count)
         // Adjusted counts: continuation counts from the order above.
         if n == 1 {
             for i in 0..<min(v, unigramRaw.count) { adjusted[i] = unigramRaw[i] }
@@ -178,6 +181,7 @@ public struct KneserNeyTrainer {
             var k = n - 1
             while k >= 1 {
                 let above = tables[k - 1]
+                if k >= 2 { suffixIndex[k - 1].reserveCapacity(above.count) }
                 for e in 0..<above.count {
                     above.withGram(e) { g in
                         if k == 1 {
@@ -187,6 +191,7 @@ public struct KneserNeyTrainer {
                             let i = tables[k - 2].add(suffix, key: NGramHash.key(of: UnsafeBufferPointer(start: suffix, count: k)), count: 1)
                             if i == raw[k - 2].count { raw[k - 2].append(0) }
                             raw[k - 2][i] += raw[k - 1][e]
+                            suffixIndex[k - 1].append(UInt32(i))
                         }
                     }
                 }
@@ -227,6 +232,7 @@ public struct KneserNeyTrainer {
                     ctx = t.withGram(e) { Int($0[0]) }
                 } else {
                     ctx = t.withGram(e) { g in tables[k - 3].find(g, key: NGramHash.key(of: UnsafeBufferPointer(start: g, count: k - 1)))! }
+                    contextIndex[k - 2].append(UInt32(ctx))
                 }
                 func bump(_ s: inout ContextStats) {
                     s.sum += c
@@ -268,18 +274,11 @@ public struct KneserNeyTrainer {
             for e in 0..<t.count {
                 let c = t.counts[e]
                 let (ctxSum, ctxGamma, lower): (UInt64, Double, Double) = t.withGram(e) { g in
-                    let lowerProb: Double
                     if k == 2 {
-                        lowerProb = uniProb[Int(g[1])]
-                    } else {
-                        let i = tables[k - 3].find(g + 1, key: NGramHash.key(of: UnsafeBufferPointer(start: g + 1, count: k - 1)))!
-                        lowerProb = prob[k - 3][i]
+                        return (uniStats[Int(g[0])].sum, uniBackoff[Int(g[0])], uniProb[Int(g[1])])
                     }
-                    if k == 2 {
-                        return (uniStats[Int(g[0])].sum, uniBackoff[Int(g[0])], lowerProb)
-                    }
-                    let ci = tables[k - 3].find(g, key: NGramHash.key(of: UnsafeBufferPointer(start: g, count: k - 1)))!
-                    return (ctxStats[k - 3][ci].sum, backoff[k - 3][ci], lowerProb)
+                    let ci = Int(contextIndex[k - 2][e])
+                    return (ctxStats[k - 3][ci].sum, backoff[k - 3][ci], prob[k - 3][Int(suffixIndex[k - 2][e])])
                 }
                 p[e] = (Double(c) - discount(d, c)) / Double(ctxSum) + ctxGamma * lower
             }
