@@ -68,10 +68,12 @@ let package = Package(
             dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash", "TensorCore", "WinnowEmbed"]),
         // Kneser-Ney n-gram language models: training, ARPA, binary format, perplexity scoring.
         .target(name: "WinnowLM", dependencies: ["WinnowCore", "WinnowIO", "WinnowText"]),
+        // SHA-256 for DSIR's hashed n-grams (x86 SHA extensions when present).
+        .target(name: "CSHA256"),
         // Selection: threshold/top-k, DSIR, domain mixing, diversity over embeddings.
         .target(
             name: "WinnowSelect",
-            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed"]),
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256"]),
         // Prompt compression, in-context example selection, token counting.
         .target(
             name: "WinnowPrompt",
