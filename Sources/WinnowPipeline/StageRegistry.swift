@@ -3,6 +3,7 @@ import WinnowDedup
 import WinnowEmbed
 import WinnowFilters
 import WinnowHTML
+import WinnowLM
 import WinnowSelect
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
@@ -32,6 +33,7 @@ public struct StageRegistry: Sendable {
         LineDeduplicator.descriptor,
         SubstringDeduplicator.descriptor,
         EmbedStage.descriptor,
+        PerplexityBucketer.descriptor,
         DSIRSelector.descriptor,
         TopKSelector.descriptor,
         ScoreThresholdFilter.descriptor,
