@@ -182,6 +182,7 @@ def main():
     for _ in range(args.runs):
         ws.append(run_winnow(args, args.count, True, 0, args.workers, f"{OUT}/winnow-speed", keep_removed=False))
         rs.append(run_reference(args, args.count, False, 0, args.workers))
+        print(json.dumps({"run": len(ws), "winnow_s": ws[-1], "reference_s": rs[-1]}), flush=True)
     speed = {"winnow_s": ws, "reference_s": rs, "winnow_median_s": statistics.median(ws),
              "reference_median_s": statistics.median(rs)}
     speed["speedup"] = speed["reference_median_s"] / speed["winnow_median_s"]

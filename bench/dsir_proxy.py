@@ -105,7 +105,8 @@ def main():
         row = {"subset": name, "docs": len(docs), "words": sum(words(d["text"]) for d in docs)}
         by = {}
         for d in docs:
-            by[d["source"]] = by.get(d["source"], 0) + 1
+            src = d.get("source") or d["metadata"]["source"]
+            by[src] = by.get(src, 0) + 1
         row["sources"] = dict(sorted(by.items()))
         row.update(train_and_score(args, name, path))
         rows.append(row)

@@ -2,7 +2,8 @@
 """Builds the DSIR benchmark data under bench/data/dsir/ (not committed) from ../shared/data.
 
 - pool.jsonl: a raw pool of mixed real text, one JSON object per line
-  {"id", "text", "source"}: web pages (bench text corpus, cc_net/dolma docs), Wikipedia
+  {"id", "text", "source"}: web pages (the bench text corpus's HTML pages and Debian copyright
+  files, cc_net/dolma docs), Wikipedia
   (MediaWiki XML excerpt with markup stripped, SQuAD contexts, NaturalQuestions passages),
   books (3 Gutenberg books in ~250-word chunks), news (Lee corpus, ABC rural/science),
   speeches (inaugural, State of the Union), forums (NLTK webtext) and math (GSM8K).
@@ -88,10 +89,13 @@ def main():
         if text:
             docs.append({"id": f"{source}/{ident}", "text": text, "source": source})
 
-    # web
+    # web: the bench text corpus's web pages (its WikiText, NLTK and Gutenberg parts are left out:
+    # WikiText is the target/held-out text, the others are added below under their own source)
     if os.path.exists(a.text_corpus):
         for line in open(a.text_corpus, encoding="utf-8"):
             r = json.loads(line)
+            if r["id"].startswith(("wikitext", "nltk-", "gutenberg")):
+                continue
             add("web", r["id"], r["text"])
     for name in sorted(os.listdir(f"{d}/web/ccnet-docs")):
         if name.endswith(".gz"):

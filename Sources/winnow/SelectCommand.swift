@@ -109,13 +109,15 @@ struct SelectCommand: ParsableCommand {
         if method == "mix" && weights == nil { throw ValidationError("--method mix needs --weights") }
     }
 
-    /// The stage line of the recipe (strings quoted as JSON, which YAML reads).
+    /// A string quoted as JSON, which YAML reads.
+    func q(_ s: String) -> String {
+        var out: [UInt8] = []
+        JSONLCodec.appendString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The stage line of the recipe.
     func stageText() throws -> String {
-        func q(_ s: String) -> String {
-            var out: [UInt8] = []
-            JSONLCodec.appendString(s, to: &out)
-            return String(decoding: out, as: UTF8.self)
-        }
         var p: [String] = []
         if let count { p.append("count: \(count)") }
         if let fraction { p.append("fraction: \(fraction)") }
@@ -148,11 +150,6 @@ struct SelectCommand: ParsableCommand {
 
     /// The recipe this command stands for, writing its run folder to `runFolder`.
     func recipeText(runFolder: String, outputFormat: String, keepRemoved: Bool) throws -> String {
-        func q(_ s: String) -> String {
-            var out: [UInt8] = []
-            JSONLCodec.appendString(s, to: &out)
-            return String(decoding: out, as: UTF8.self)
-        }
         return """
             name: select-\(method)
             input: { path: [\(input.map(q).joined(separator: ", "))], format: \(q(format)), shard_size: \(q(shardSize)) }
