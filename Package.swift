@@ -68,10 +68,12 @@ let package = Package(
             dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash", "TensorCore", "WinnowEmbed"]),
         // Kneser-Ney n-gram language models: training, ARPA, binary format, perplexity scoring.
         .target(name: "WinnowLM", dependencies: ["WinnowCore", "WinnowIO", "WinnowText"]),
+        // SHA-256 for DSIR's hashed n-grams (x86 SHA extensions when present).
+        .target(name: "CSHA256"),
         // Selection: threshold/top-k, DSIR, domain mixing, diversity over embeddings.
         .target(
             name: "WinnowSelect",
-            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed"]),
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256"]),
         // Prompt compression, in-context example selection, token counting.
         .target(
             name: "WinnowPrompt",
@@ -105,7 +107,7 @@ let package = Package(
         .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"]),
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
-        .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore"]),
+        .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore", "WinnowPipeline"]),
         .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],

@@ -139,6 +139,23 @@ public final class StageParameters {
         }
     }
 
+    /// A mapping of names to numbers (e.g. `weights: {wiki: 0.5, web: 0.3}`), in recipe order.
+    public func numberMapping(_ key: String) throws -> [(key: String, value: Double)]? {
+        guard let v = raw(key) else { return nil }
+        switch v.kind {
+        case .null: return nil
+        case .mapping(let entries):
+            return try entries.map { entry in
+                guard case .scalar(let s) = entry.value.kind, let x = Double(s.replacingUnderscores()), x.isFinite else {
+                    throw ConfigError("stage '\(stage)': '\(key).\(entry.key)' must be a number", at: entry.value.location)
+                }
+                return (entry.key, x)
+            }
+        default:
+            throw ConfigError("stage '\(stage)': '\(key)' must be a mapping of names to numbers, not \(v.shapeName)", at: v.location)
+        }
+    }
+
     /// The location of a key's value, for error messages raised by the stage itself.
     public func location(of key: String) -> SourceLocation? {
         entries.first { $0.key == key }?.value.location ?? location

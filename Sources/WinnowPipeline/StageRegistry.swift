@@ -4,6 +4,7 @@ import WinnowEmbed
 import WinnowFilters
 import WinnowHTML
 import WinnowLM
+import WinnowSelect
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
 public struct StageRegistry: Sendable {
@@ -33,6 +34,10 @@ public struct StageRegistry: Sendable {
         SubstringDeduplicator.descriptor,
         EmbedStage.descriptor,
         PerplexityBucketer.descriptor,
+        DSIRSelector.descriptor,
+        TopKSelector.descriptor,
+        ScoreThresholdFilter.descriptor,
+        DomainMixer.descriptor,
     ])
 
     /// The entry for a name.
