@@ -46,6 +46,11 @@ public struct KMeans: Sendable {
     public var tolerance: Double
     /// The seed of the initialisation.
     public var seed: UInt64
+    /// k-means++ seeds from a seeded uniform sample of at most this many rows (nil: every row).
+    /// Seeding costs one pass over the rows per centroid, so on large inputs a sample (faiss
+    /// trains on at most 256 rows per centroid) makes it k-fold cheaper; Lloyd's iterations
+    /// always use every row.
+    public var seedingSample: Int?
 
     /// Points per `sgemm` block in the assignment step (bounded so a block's tile of
     /// `block × clusters` distances stays near 16 MiB).
@@ -53,13 +58,14 @@ public struct KMeans: Sendable {
 
     /// Creates a configuration.
     public init(clusters: Int, metric: Metric = .euclidean, initialization: Initialization = .kMeansPlusPlus,
-                maxIterations: Int = 50, tolerance: Double = 1e-4, seed: UInt64 = 0) {
+                maxIterations: Int = 50, tolerance: Double = 1e-4, seed: UInt64 = 0, seedingSample: Int? = nil) {
         self.clusters = clusters
         self.metric = metric
         self.initialization = initialization
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.seed = seed
+        self.seedingSample = seedingSample
     }
 
     /// The outcome of a clustering.
@@ -144,41 +150,20 @@ public struct KMeans: Sendable {
         var chosen: [Int] = []
         switch initialization {
         case .random:
-            // A partial Fisher–Yates shuffle of the indices.
-            var indices = Array(0 ..< n)
-            for i in 0 ..< clusters {
-                let j = i + generator.nextIndex(below: n - i)
-                indices.swapAt(i, j)
-                chosen.append(indices[i])
-            }
+            chosen = Self.distinctIndices(limit: clusters, below: n, generator: &generator)
         case .kMeansPlusPlus:
-            chosen.append(generator.nextIndex(below: n))
-            var nearest = [Float](repeating: .infinity, count: n)
-            var dots = [Float](repeating: 0, count: n)
-            let norms = points.squaredNorms()
-            var taken = [Bool](repeating: false, count: n)
-            taken[chosen[0]] = true
-            while chosen.count < clusters {
-                let c = chosen[chosen.count - 1]
-                dots.withUnsafeMutableBufferPointer { points.dotProducts(with: points.row(c), into: $0.baseAddress.unsafelyUnwrapped) }
-                var total = 0.0
-                for i in 0 ..< n {
-                    let d = metric == .euclidean ? max(0, norms[i] - 2 * dots[i] + norms[c]) : max(0, 1 - dots[i])
-                    if d < nearest[i] { nearest[i] = d }
-                    if !taken[i] { total += Double(nearest[i]) * Double(nearest[i]) }
+            if let limit = seedingSample, limit >= clusters, limit < n {
+                // Rows of the sample keep their input order.
+                let sample = Self.distinctIndices(limit: limit, below: n, generator: &generator).sorted()
+                var rows: [Float] = []
+                rows.reserveCapacity(limit * points.columns)
+                for i in sample { rows.append(contentsOf: UnsafeBufferPointer(start: points.row(i), count: points.columns)) }
+                let picked = rows.withUnsafeBufferPointer {
+                    plusPlus(MatrixView($0, rows: limit, columns: points.columns), generator: &generator)
                 }
-                var pick = -1
-                if total > 0 {
-                    let target = generator.nextUnit() * total
-                    var running = 0.0
-                    for i in 0 ..< n where !taken[i] {
-                        running += Double(nearest[i]) * Double(nearest[i])
-                        if running > target { pick = i; break }
-                    }
-                }
-                if pick < 0 { pick = (0 ..< n).first { !taken[$0] && (total == 0 || nearest[$0] > 0) } ?? (taken.firstIndex(of: false) ?? 0) }
-                taken[pick] = true
-                chosen.append(pick)
+                chosen = picked.map { sample[$0] }
+            } else {
+                chosen = plusPlus(points, generator: &generator)
             }
         }
         var scalars: [Float] = []
@@ -187,6 +172,47 @@ public struct KMeans: Sendable {
         var centroids = Tensor(shape: [clusters, points.columns], scalars: scalars)
         if metric == .cosine { Tensor.l2NormalizeRows(&centroids.scalars, columns: points.columns) }
         return centroids
+    }
+
+    /// `limit` distinct indices below `n`, uniformly (a partial Fisher–Yates shuffle).
+    static func distinctIndices(limit: Int, below n: Int, generator: inout SplitMix64) -> [Int] {
+        var indices = Array(0 ..< n)
+        for i in 0 ..< limit { indices.swapAt(i, i + generator.nextIndex(below: n - i)) }
+        return Array(indices[0 ..< limit])
+    }
+
+    /// k-means++ D² sampling of `clusters` distinct rows.
+    func plusPlus(_ points: MatrixView, generator: inout SplitMix64) -> [Int] {
+        let n = points.rows
+        var chosen = [generator.nextIndex(below: n)]
+        var nearest = [Float](repeating: .infinity, count: n)
+        var dots = [Float](repeating: 0, count: n)
+        let norms = points.squaredNorms()
+        var taken = [Bool](repeating: false, count: n)
+        taken[chosen[0]] = true
+        while chosen.count < clusters {
+            let c = chosen[chosen.count - 1]
+            dots.withUnsafeMutableBufferPointer { points.dotProducts(with: points.row(c), into: $0.baseAddress.unsafelyUnwrapped) }
+            var total = 0.0
+            for i in 0 ..< n {
+                let d = metric == .euclidean ? max(0, norms[i] - 2 * dots[i] + norms[c]) : max(0, 1 - dots[i])
+                if d < nearest[i] { nearest[i] = d }
+                if !taken[i] { total += Double(nearest[i]) * Double(nearest[i]) }
+            }
+            var pick = -1
+            if total > 0 {
+                let target = generator.nextUnit() * total
+                var running = 0.0
+                for i in 0 ..< n where !taken[i] {
+                    running += Double(nearest[i]) * Double(nearest[i])
+                    if running > target { pick = i; break }
+                }
+            }
+            if pick < 0 { pick = (0 ..< n).first { !taken[$0] && (total == 0 || nearest[$0] > 0) } ?? (taken.firstIndex(of: false) ?? 0) }
+            taken[pick] = true
+            chosen.append(pick)
+        }
+        return chosen
     }
 
     /// Each point's nearest centroid and its distance, through blocked `sgemm`.

@@ -8,7 +8,8 @@ import WinnowIO
 ///
 /// 1. Observe: each document's vector comes from the ``EmbeddingSource`` (the stage embeds it,
 ///    or a given `.npy`, or an earlier `embed` stage); the ids are recorded.
-/// 2. Resolve step 0 (one partition): spherical k-means (``KMeans``, k-means++ seeded) into
+/// 2. Resolve step 0 (one partition): spherical k-means (``KMeans``: k-means++ seeding on a
+///    seeded sample of 64 rows per cluster, then Lloyd's iterations on every row) into
 ///    `clusters` clusters; within each cluster the documents are ordered by distance to the
 ///    centroid, farthest first with `keep: farthest` (SemDeDup's default: prototypical
 ///    documents near the centre go first) or nearest first with `keep: nearest` (ties: input
@@ -90,7 +91,7 @@ public struct SemanticDeduplicator: CorpusStage, RegisteredStage {
     /// The k-means the stage runs over `rows` documents in a run with seed `runSeed`.
     public func kMeans(rows: Int, runSeed: UInt64) -> KMeans {
         KMeans(clusters: max(1, min(clusters, rows)), metric: .cosine, initialization: .kMeansPlusPlus,
-               maxIterations: iterations, tolerance: 1e-4, seed: seed ?? runSeed)
+               maxIterations: iterations, tolerance: 1e-4, seed: seed ?? runSeed, seedingSample: 64 * clusters)
     }
 
     static let sortedFile = "sorted.f32"
@@ -113,6 +114,7 @@ public struct SemanticDeduplicator: CorpusStage, RegisteredStage {
 
     /// Runs one partition of a resolve step.
     public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
+        BLAS.setThreadCount(1)  // the parallelism is the partitions'; the same BLAS path on every machine
         switch step {
         case 0: try cluster(context: context)
         case 1: try removeDuplicates(partition: partition, context: context)
@@ -186,7 +188,7 @@ public struct SemanticDeduplicator: CorpusStage, RegisteredStage {
         let order = try readWords(context.path(Self.orderFile))
         var out: [UInt64] = []
         if d > 0 {
-            let mapped = try MappedMatrix(path: context.path(Self.sortedFile), columns: d)
+            let mapped = try MappedMatrix.shared(path: context.path(Self.sortedFile), columns: d)
             mapped.withView { view in
                 for c in stride(from: partition, to: k, by: Self.partitions) {
                     let start = offsets[c]

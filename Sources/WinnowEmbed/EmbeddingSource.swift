@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import TensorCore
 import WinnowCore
 import WinnowIO
@@ -134,7 +135,7 @@ public enum EmbeddingSource: Sendable {
             values.reserveCapacity(n * columns)
             for shard in 0 ..< context.shardCount {
                 let path = context.path(EmbedStage.vectorFile(shard))
-                let m = try NpyMatrix(path: path)
+                let m = try Self.readNpy(path)
                 guard m.columns == columns, m.rows == shardStarts[shard + 1] - shardStarts[shard] else {
                     throw FileError(path: path, "holds \(m.rows) × \(m.columns) floats for \(shardStarts[shard + 1] - shardStarts[shard]) documents of \(columns) dimensions")
                 }
@@ -180,7 +181,7 @@ public enum EmbeddingSource: Sendable {
 
     /// A `.npy`'s rows in document order: by position, or by id through an ids file.
     static func read(vectors: String, idPath: String?, documentIDs: [Substring]) throws -> ([Float], Int) {
-        let m = try NpyMatrix(path: vectors)
+        let m = try readNpy(vectors)
         guard let idPath else {
             guard m.rows == documentIDs.count else {
                 throw FileError(path: vectors, "has \(m.rows) rows but \(documentIDs.count) documents reached the stage (row i must be the i-th document in input order; give ids to match rows by id)")
@@ -211,6 +212,51 @@ public enum EmbeddingSource: Sendable {
         return (values, d)
     }
 
+    /// Reads a float32 `.npy` matrix with its body going straight into the float array, so
+    /// memory is the matrix itself (``NpyMatrix`` holds the file's bytes and the floats at once).
+    /// Anything but a plain little-endian float32 C-order 1- or 2-D header is left to
+    /// ``NpyMatrix``, which names the problem.
+    /// - Throws: ``InputError`` / ``FileError`` naming the file for a malformed or truncated file.
+    static func readNpy(_ path: String) throws -> (values: [Float], rows: Int, columns: Int) {
+        let size = Int(try FileSource.size(path: path))
+        let head = try FileSource.peek(path: path, count: min(size, 1 << 16))
+        func fallback() throws -> (values: [Float], rows: Int, columns: Int) {
+            let m = try NpyMatrix(path: path)
+            return (m.values, m.rows, m.columns)
+        }
+        guard head.count >= 10, head[0] == 0x93, head[6] == 1 || head[6] == 2 || head[6] == 3 else { return try fallback() }
+        let lengthBytes = head[6] == 1 ? 2 : 4
+        var headerLength = 0
+        for k in 0 ..< lengthBytes where 8 + k < head.count { headerLength |= Int(head[8 + k]) << (8 * k) }
+        let body = 8 + lengthBytes + headerLength
+        guard body <= head.count else { return try fallback() }
+        let header = String(decoding: head[(8 + lengthBytes) ..< body], as: UTF8.self)
+        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
+              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else { return try fallback() }
+        let dims = header[open.upperBound ..< close].split(separator: ",").map { $0.filter { $0 != " " } }.filter { !$0.isEmpty }
+        let shape = dims.compactMap { Int($0) }
+        guard shape.count == dims.count, shape.count == 1 || shape.count == 2 else { return try fallback() }
+        let rows = shape.count == 2 ? shape[0] : 1
+        let columns = shape[shape.count - 1]
+        guard size - body == rows * columns * 4 else { return try fallback() }
+        let source = try FileSource(path: path, start: Int64(body))
+        let values = try [Float](unsafeUninitializedCapacity: rows * columns) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var filled = 0
+            while filled < raw.count {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                if n == 0 { break }
+                filled += n
+            }
+            guard filled == raw.count else {
+                throw InputError("truncated body", at: SourceLocation(file: path, byteOffset: Int64(body + filled)))
+            }
+            count = rows * columns
+        }
+        return (values, rows, columns)
+    }
+
     /// An id as ``EmbedStage/appendID(_:to:)`` wrote it, decoded (JSON-quoted when it held a line break).
     static func decodeID(_ line: Substring) -> String {
         guard line.hasPrefix("\""), line.count >= 2, line.hasSuffix("\"") else { return String(line) }
@@ -233,22 +279,33 @@ public struct EmbeddingMatrix: Sendable {
 
     /// The number of documents.
     public var rows: Int { ids.count }
-
-    /// The shard of the document at global position `i`.
-    public func shard(of i: Int) -> Int {
-        var lo = 0
-        var hi = shardStarts.count - 2
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if shardStarts[mid] <= i { lo = mid } else { hi = mid - 1 }
-        }
-        return lo
-    }
 }
 
 /// A file of raw float32 rows mapped read-only into memory, so the partitions of a resolve step
 /// running on several threads share one copy of a large matrix (the page cache's).
-public final class MappedMatrix {
+///
+/// Open it with ``shared(path:columns:)``: threads that map the same file at the same time get
+/// one mapping, so the process's resident set counts the matrix once, not once per thread.
+/// Immutable after creation (a read-only mapping), hence `Sendable`.
+public final class MappedMatrix: @unchecked Sendable {
+    private final class WeakEntry: @unchecked Sendable {
+        weak var matrix: MappedMatrix?
+        init(_ matrix: MappedMatrix) { self.matrix = matrix }
+    }
+    private static let mappings = Mutex<[String: WeakEntry]>([:])
+
+    /// The live mapping of `path` if another thread holds one, else a new one.
+    /// - Throws: as ``init(path:columns:)``.
+    public static func shared(path: String, columns: Int) throws -> MappedMatrix {
+        try mappings.withLock { table in
+            if let live = table[path]?.matrix, live.columns == columns { return live }
+            let made = try MappedMatrix(path: path, columns: columns)
+            table = table.filter { $0.value.matrix != nil }
+            table[path] = WeakEntry(made)
+            return made
+        }
+    }
+
     private let base: UnsafeMutableRawPointer?
     private let length: Int
     /// The number of rows.

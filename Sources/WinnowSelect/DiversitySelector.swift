@@ -117,6 +117,7 @@ public struct DiversitySelector: CorpusStage, RegisteredStage {
 
     /// Runs one partition of a resolve step.
     public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
+        BLAS.setThreadCount(1)  // the parallelism is the partitions'; the same BLAS path on every machine
         switch step {
         case 0:
             let matrix = try source.load(context: context)
@@ -129,7 +130,7 @@ public struct DiversitySelector: CorpusStage, RegisteredStage {
             let m = neighbours == 0 ? n : min(neighbours, n)
             let list: NeighbourList =
                 d == 0 ? NeighbourList(k: m, rows: rows.count, indices: [], scores: [])
-                : try MappedMatrix(path: context.path(Self.vectorFile), columns: d).withView { view in
+                : try MappedMatrix.shared(path: context.path(Self.vectorFile), columns: d).withView { view in
                     NearestNeighbours.search(view, rows: rows, in: view, k: m)
                 }
             let out = try AtomicFileWriter(path: context.path(Self.graphFile(partition)))
@@ -157,7 +158,7 @@ public struct DiversitySelector: CorpusStage, RegisteredStage {
         if d > 0 && count > 0 {
             switch method {
             case .kCenter:
-                picks = try MappedMatrix(path: context.path(Self.vectorFile), columns: d).withView { view in
+                picks = try MappedMatrix.shared(path: context.path(Self.vectorFile), columns: d).withView { view in
                     Self.kCenter(view, count: count, seed: seed ?? context.seed)
                 }
             case .facilityLocation:

@@ -130,6 +130,22 @@ struct KMeansTests {
         #expect(assignments == [0, 2, 0, 1])  // point 1 (distance 5, lower index than 2); point 3 is alone in cluster 1
     }
 
+    @Test("k-means++ on a seeded sample picks distinct rows of the input and repeats for the same seed")
+    func seedingSample() {
+        let x = blobs(clusters: 5, perCluster: 200, d: 8, seed: 51, normalize: true)
+        let kmeans = KMeans(clusters: 5, metric: .cosine, seed: 4, seedingSample: 64)
+        let a = x.withMatrixView { kmeans.initialCentroids($0) }
+        let b = x.withMatrixView { kmeans.initialCentroids($0) }
+        #expect(a == b)
+        let rows = Set(x.rowArrays().map { $0.map(\.bitPattern) })
+        let picked = Set(a.rowArrays().map { $0.map(\.bitPattern) })
+        #expect(picked.count == 5 && picked.isSubset(of: rows))
+        let r = kmeans.fit(x)
+        var sizes = [Int](repeating: 0, count: 5)
+        for c in r.assignments { sizes[Int(c)] += 1 }
+        #expect(sizes.sorted() == [200, 200, 200, 200, 200])
+    }
+
     @Test("k-means++ with fewer distinct points than clusters still picks distinct rows")
     func duplicatePoints() {
         let x = Tensor(rows: [[1, 0], [1, 0], [1, 0], [0, 1]])

@@ -186,6 +186,13 @@ struct SemanticDeduplicatorTests {
         }
         let noRun = SemanticDeduplicator(source: .runEmbeddings)
         #expect { _ = try runCorpusStage(noRun, [["a"]]) } throws: { e in "\(e)".contains("needs an earlier `embed` stage") }
+        // A truncated body: the .npy reader names the file and the byte offset.
+        let whole = try FileSystem.readAll(dir + "/v.npy")
+        try FileSystem.writeAll(dir + "/short.npy", Array(whole.dropLast(3)))
+        let short = SemanticDeduplicator(source: .file(vectors: dir + "/short.npy", ids: nil))
+        #expect { _ = try runCorpusStage(short, [["a", "b", "c"]]) } throws: { e in
+            "\(e)".contains("short.npy: byte") && "\(e)".contains("body has 21 bytes, shape (3, 2) needs 24")
+        }
         let notNpy = SemanticDeduplicator(source: .file(vectors: dir + "/ids.txt", ids: nil))
         #expect { _ = try runCorpusStage(notNpy, [["a"]]) } throws: { e in "\(e)".contains("not an .npy file") }
 
