@@ -144,7 +144,10 @@ public enum EmbeddingSource: Sendable {
         case .file(let vectors, let idPath):
             (values, columns) = try Self.read(vectors: vectors, idPath: idPath, documentIDs: ids)
         case .runEmbeddings:
-            let folder = context.runDirectory.isEmpty ? "embeddings" : context.runDirectory + "/embeddings"
+            guard !context.runDirectory.isEmpty else {
+                throw FileError(path: context.workDirectory, "vectors: embed reads the run folder's embeddings/, but the stage runs outside a run")
+            }
+            let folder = context.runDirectory + "/embeddings"
             guard FileSystem.exists(folder + "/vectors.npy") else {
                 throw FileError(path: folder + "/vectors.npy", "not found: vectors: embed needs an earlier `embed` stage with save: true in the same recipe")
             }

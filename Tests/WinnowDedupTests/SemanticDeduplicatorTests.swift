@@ -185,7 +185,7 @@ struct SemanticDeduplicatorTests {
             "\(e)".contains("has no row for document 's0d2'")
         }
         let noRun = SemanticDeduplicator(source: .runEmbeddings)
-        #expect { _ = try runCorpusStage(noRun, [["a"]]) } throws: { e in "\(e)".contains("needs an earlier `embed` stage") }
+        #expect { _ = try runCorpusStage(noRun, [["a"]]) } throws: { e in "\(e)".contains("vectors: embed reads the run folder's embeddings/, but the stage runs outside a run") }
         // A truncated body: the .npy reader names the file and the byte offset.
         let whole = try FileSystem.readAll(dir + "/v.npy")
         try FileSystem.writeAll(dir + "/short.npy", Array(whole.dropLast(3)))

@@ -9,12 +9,14 @@ import WinnowIO
 /// Runs a corpus stage as the pipeline does (observe every shard, each resolve partition, decide)
 /// over shards of placeholder texts with ids `s<shard>d<index>`; returns each document's verdict
 /// and metadata after decide.
-func runDiversityStage(_ stage: any CorpusStage, shardSizes: [Int]) throws -> [[(verdict: Verdict, document: Document)]] {
+func runDiversityStage(_ stage: any CorpusStage, shardSizes: [Int], runDirectory: String = "") throws -> [[(verdict: Verdict, document: Document)]] {
     let dir = NSTemporaryDirectory() + "winnow-diversity-\(UUID().uuidString)"
     try FileSystem.createDirectory(dir)
     defer { try? FileSystem.remove(dir) }
     func context(_ shard: Int, _ partition: Int = -1) -> CorpusContext {
-        CorpusContext(workDirectory: dir, shard: shard, shardCount: shardSizes.count, partition: partition)
+        var c = CorpusContext(workDirectory: dir, shard: shard, shardCount: shardSizes.count, partition: partition)
+        c.runDirectory = runDirectory
+        return c
     }
     for (s, n) in shardSizes.enumerated() {
         let observer = try stage.makeObserver(context: context(s))
@@ -155,6 +157,36 @@ struct DiversityTests {
         // The same again (a fixed order everywhere).
         let again = try runDiversityStage(stage, shardSizes: sizes).flatMap { $0 }
         #expect(again.map(\.verdict) == out.map(\.verdict))
+    }
+
+    @Test("vectors: embed reads the run's embeddings/ (as the embed stage writes it) and matches rows by id")
+    func runEmbeddings() throws {
+        let run = NSTemporaryDirectory() + "winnow-diversity-run-\(UUID().uuidString)"
+        try FileSystem.createDirectory(run + "/embeddings")
+        defer { try? FileSystem.remove(run) }
+        let n = 40
+        let x = randomUnitRows(n, 5, seed: 29)
+        // The embed stage saw two more documents (filtered out since) and wrote rows in its own order.
+        let order = Array((0 ..< n).reversed())
+        let w = try NpyWriter(path: run + "/embeddings/vectors.npy", columns: 5)
+        var ids = ""
+        for i in order {
+            try w.append(row: Array(x[(i * 5) ..< (i * 5 + 5)]))
+            ids += (i < 25 ? "s0d\(i)" : "s1d\(i - 25)") + "\n"
+            if i == 10 {
+                try w.append(row: [1, 2, 3, 4, 5])
+                ids += "filtered-out\n"
+            }
+        }
+        try w.append(row: [5, 4, 3, 2, 1])
+        ids += "also-gone\n"
+        try w.finish()
+        try FileSystem.writeAll(run + "/embeddings/ids.txt", Array(ids.utf8))
+        let stage = DiversitySelector(source: .runEmbeddings, method: .kCenter, size: .count(7), seed: 3)
+        let out = try runDiversityStage(stage, shardSizes: [25, 15], runDirectory: run).flatMap { $0 }
+        let expected = x.withUnsafeBufferPointer { DiversitySelector.kCenter(MatrixView($0, rows: n, columns: 5), count: 7, seed: 3) }
+        #expect(out.indices.filter { out[$0].verdict == .keep } == expected.sorted())
+        #expect { _ = try runDiversityStage(stage, shardSizes: [25, 15]) } throws: { e in "\(e)".contains("the stage runs outside a run") }
     }
 
     @Test("bad parameters and mismatched vectors fail with clear errors")
