@@ -165,6 +165,21 @@ struct SemanticDeduplicatorTests {
         #expect(out[0][1].verdict == .keep && out[0][3].verdict == .keep)
     }
 
+    @Test("no documents, and fewer documents than clusters, work")
+    func small() throws {
+        try FileSystem.createDirectory(dir)
+        defer { try? FileSystem.remove(dir) }
+        try NpyWriter(path: dir + "/empty.npy", columns: 4).finish()
+        let none = SemanticDeduplicator(source: .file(vectors: dir + "/empty.npy", ids: nil))
+        #expect(try runCorpusStage(none, [[], []]).allSatisfy { $0.isEmpty })
+        try writeNpy([[1, 0], [1, 0.001], [0, 1]], to: dir + "/three.npy")
+        // 100 clusters for 3 documents: one cluster each, so nothing can be compared or removed.
+        let many = SemanticDeduplicator(source: .file(vectors: dir + "/three.npy", ids: nil), clusters: 100)
+        #expect(try runCorpusStage(many, [["a", "b", "c"]])[0].allSatisfy { $0.verdict == .keep })
+        let two = SemanticDeduplicator(source: .file(vectors: dir + "/three.npy", ids: nil), clusters: 2)
+        #expect(try runCorpusStage(two, [["a", "b", "c"]])[0].filter { $0.verdict == .keep }.count == 2)
+    }
+
     @Test("bad vectors and parameters fail with clear errors")
     func errors() throws {
         try FileSystem.createDirectory(dir)

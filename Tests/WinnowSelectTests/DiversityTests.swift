@@ -216,6 +216,16 @@ struct DiversityTests {
         #expect { _ = try runDiversityStage(stage, shardSizes: [2]) } throws: { e in "\(e)".contains("has 1 rows but 2 documents reached the stage") }
     }
 
+    @Test("no documents: both methods select nothing without error", arguments: [DiversitySelector.Method.kCenter, .facilityLocation])
+    func empty(method: DiversitySelector.Method) throws {
+        let dir = NSTemporaryDirectory() + "winnow-diversity-empty-\(UUID().uuidString)"
+        try FileSystem.createDirectory(dir)
+        defer { try? FileSystem.remove(dir) }
+        try NpyWriter(path: dir + "/v.npy", columns: 3).finish()
+        let stage = DiversitySelector(source: .file(vectors: dir + "/v.npy", ids: nil), method: method, size: .fraction(0.5))
+        #expect(try runDiversityStage(stage, shardSizes: [0, 0]).allSatisfy { $0.isEmpty })
+    }
+
     @Test("fractions round to the nearest whole number and never exceed n")
     func sizes() {
         #expect(DiversitySelector.Size.fraction(0.25).resolved(10) == 3)
