@@ -38,6 +38,8 @@ public struct StageRegistry: Sendable {
         TopKSelector.descriptor,
         ScoreThresholdFilter.descriptor,
         DomainMixer.descriptor,
+        SemanticDeduplicator.descriptor,
+        DiversitySelector.descriptor,
     ])
 
     /// The entry for a name.
