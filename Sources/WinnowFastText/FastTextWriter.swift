@@ -40,13 +40,18 @@ struct FastTextWriter {
         precondition(data.count == rows * columns)
         int64(Int64(rows))
         int64(Int64(columns))
+        #if _endian(little)
+        data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
         bytes.reserveCapacity(bytes.count + 4 * data.count)
         for v in data { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
     }
 
     /// The whole file.
     static func model(arguments: FastTextArguments, dictionary: TrainingDictionary, input: [Float], output: [Float]) -> [UInt8] {
         var w = FastTextWriter()
+        w.bytes.reserveCapacity(4 * (input.count + output.count) + dictionary.wordBytes.count + 16 * dictionary.counts.count + 256)
         w.int32(FastTextModel.magic)
         w.int32(FastTextModel.version)
         w.arguments(arguments)

@@ -16,8 +16,12 @@ struct MinstdRandom {
     /// The next value in `1...2147483646`.
     @inline(__always)
     mutating func next() -> UInt64 {
-        state = state &* 48_271 % Self.modulus
-        return state
+        // x · 48271 mod (2³¹ − 1) without a division: the product is below 2⁴⁷, and 2³¹ ≡ 1.
+        var x = state &* 48_271
+        x = (x & Self.modulus) &+ (x >> 31)
+        if x >= Self.modulus { x -= Self.modulus }
+        state = x
+        return x
     }
 
     /// `std::generate_canonical<double, 53>`: two draws (libstdc++ takes ⌈53 / 30⌉ = 2), a value in [0, 1).

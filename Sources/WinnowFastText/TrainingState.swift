@@ -37,12 +37,12 @@ struct TrainingState {
         var data = [Float](repeating: 0, count: count)
         let a = Double(Float(1.0 / Double(dim)))
         let blockSize = count / 10
-        for block in 0..<min(threads, 10) {
-            var rng = MinstdRandom(seed: UInt64(block + seed))
-            var i = blockSize * block
-            while i < count && i < blockSize * (block + 1) {
-                data[i] = Float(rng.uniform(-a, a))
-                i += 1
+        data.withUnsafeMutableBufferPointer { d in
+            for block in 0..<min(threads, 10) {
+                var rng = MinstdRandom(seed: UInt64(block + seed))
+                for i in (blockSize * block)..<min(count, blockSize * (block + 1)) {
+                    d[i] = Float(rng.uniform(-a, a))
+                }
             }
         }
         return data

@@ -124,9 +124,13 @@ struct ClassifyTrainCommand: ParsableCommand {
                 format: "train: %3.0f%%  %@ examples  lr %.6f  loss %.4f  %.1f s", p.fraction * 100,
                 ProgressReporter.short(p.examples), p.learningRate, p.loss, elapsed))
         }
-        guard FileManager.default.createFile(atPath: output, contents: Data(result.modelBytes)) else {
-            throw FileError(path: output, "cannot write the model")
+        let written = result.modelBytes.withUnsafeBytes { raw in
+            // No copy of what may be hundreds of megabytes.
+            FileManager.default.createFile(
+                atPath: output,
+                contents: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
         }
+        guard written else { throw FileError(path: output, "cannot write the model") }
         progress.log(String(
             format: "train: %d lines, %d words, %d labels, %lld tokens; %.2f s; wrote %@ (%d bytes)", result.lines, result.words,
             result.labels.count, result.tokens, ProgressReporter.now() - started, output, result.modelBytes.count))
