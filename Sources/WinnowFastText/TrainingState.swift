@@ -223,14 +223,7 @@ struct TrainingState {
     private func softmax(target: Int, lr: Float, h: UnsafePointer<Float>, g: UnsafeMutablePointer<Float>,
                          wo: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) -> Float {
         for i in 0..<osz { out[i] = Self.dot(wo + i * dim, h, dim) }
-        var mx = out[0]
-        for i in 0..<osz { mx = max(out[i], mx) }
-        var z: Float = 0
-        for i in 0..<osz {
-            out[i] = Float(exp(Double(out[i] - mx)))
-            z += out[i]
-        }
-        for i in 0..<osz { out[i] /= z }
+        FastTextModel.softmax(UnsafeMutableBufferPointer(start: out, count: osz))
         for i in 0..<osz {
             let label: Float = i == target ? 1 : 0
             step(row: i, alpha: lr * (label - out[i]), h: h, g: g, wo: wo)
