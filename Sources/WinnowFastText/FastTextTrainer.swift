@@ -95,10 +95,8 @@ public struct FastTextTrainingProgress: Sendable {
     public var examples: Int
 }
 
-/// A trained model: the `.bin` bytes and what went into it.
+/// A trained model: its matrices and dictionary, as fastText's `.bin` bytes or written to a file.
 public struct FastTextTrainingResult: Sendable {
-    /// The model in fastText's `.bin` format (load it with ``FastTextModel/init(bytes:path:)`` or fastText).
-    public var modelBytes: [UInt8]
     /// The labels, in the model's order.
     public var labels: [String]
     /// Words in the dictionary (after `minCount`).
@@ -107,6 +105,21 @@ public struct FastTextTrainingResult: Sendable {
     public var tokens: Int64
     /// Lines in the training text.
     public var lines: Int
+    let arguments: FastTextArguments
+    let dictionary: TrainingDictionary
+    let input: [Float]
+    let output: [Float]
+
+    /// The model in fastText's `.bin` format (load it with ``FastTextModel/init(bytes:path:)`` or fastText).
+    public var modelBytes: [UInt8] {
+        FastTextWriter.model(arguments: arguments, dictionary: dictionary, input: input, output: output)
+    }
+
+    /// Writes the `.bin` file (the matrices straight from memory, without a copy).
+    /// - Throws: ``FileError`` when the file cannot be created or written.
+    public func write(toFile path: String) throws(FileError) {
+        try FastTextWriter.write(arguments: arguments, dictionary: dictionary, input: input, output: output, toFile: path)
+    }
 }
 
 /// fastText's `supervised` training, single-threaded and deterministic: the same text, options
@@ -142,11 +155,10 @@ public enum FastTextTrainer {
         let examples = Examples(corpus: corpus, dictionary: dictionary, newId: newId, options: options)
         var state = TrainingState(options: options, dictionary: dictionary)
         try state.run(examples, progress: progress)
-        let bytes = FastTextWriter.model(
-            arguments: options.arguments, dictionary: dictionary, input: state.input, output: state.output)
         return FastTextTrainingResult(
-            modelBytes: bytes, labels: (0..<dictionary.nlabels).map { dictionary.word(dictionary.nwords + $0) },
-            words: dictionary.nwords, tokens: dictionary.ntokens, lines: corpus.lineEnd.count)
+            labels: (0..<dictionary.nlabels).map { dictionary.word(dictionary.nwords + $0) }, words: dictionary.nwords,
+            tokens: dictionary.ntokens, lines: corpus.lineEnd.count, arguments: options.arguments, dictionary: dictionary,
+            input: state.input, output: state.output)
     }
 }
 

@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import WinnowCore
+
+/// write(2), named apart from ``FastTextWriter/write(arguments:dictionary:input:output:toFile:)``.
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+
 /// Serialises a supervised model in fastText's `.bin` layout (format version 12), which both
 /// ``FastTextModel`` and fastText itself (`fasttext.load_model`) read:
 /// magic, version, the Args block, the Dictionary (no pruned n-grams), `false` (input not
@@ -35,31 +45,73 @@ struct FastTextWriter {
         }
     }
 
-    /// `DenseMatrix::save`: rows and columns (int64), then the values row by row.
-    mutating func matrix(rows: Int, columns: Int, _ data: [Float]) {
-        precondition(data.count == rows * columns)
-        int64(Int64(rows))
-        int64(Int64(columns))
-        #if _endian(little)
-        data.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        #else
-        bytes.reserveCapacity(bytes.count + 4 * data.count)
-        for v in data { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        #endif
-    }
-
-    /// The whole file.
-    static func model(arguments: FastTextArguments, dictionary: TrainingDictionary, input: [Float], output: [Float]) -> [UInt8] {
+    /// The bytes before the input matrix's values, those between the two matrices' values; the
+    /// values follow each as Float32 little-endian.
+    static func parts(arguments: FastTextArguments, dictionary: TrainingDictionary, inputRows: Int) -> (head: [UInt8], middle: [UInt8]) {
         var w = FastTextWriter()
-        w.bytes.reserveCapacity(4 * (input.count + output.count) + dictionary.wordBytes.count + 16 * dictionary.counts.count + 256)
         w.int32(FastTextModel.magic)
         w.int32(FastTextModel.version)
         w.arguments(arguments)
         w.dictionary(dictionary)
         w.bool(false)
-        w.matrix(rows: input.count / arguments.dim, columns: arguments.dim, input)
-        w.bool(false)
-        w.matrix(rows: dictionary.nlabels, columns: arguments.dim, output)
-        return w.bytes
+        w.int64(Int64(inputRows))
+        w.int64(Int64(arguments.dim))
+        var m = FastTextWriter()
+        m.bool(false)
+        m.int64(Int64(dictionary.nlabels))
+        m.int64(Int64(arguments.dim))
+        return (w.bytes, m.bytes)
+    }
+
+    /// The whole file.
+    static func model(arguments: FastTextArguments, dictionary: TrainingDictionary, input: [Float], output: [Float]) -> [UInt8] {
+        var (w, middle) = parts(arguments: arguments, dictionary: dictionary, inputRows: input.count / arguments.dim)
+        w.reserveCapacity(w.count + 4 * (input.count + output.count) + middle.count)
+        appendFloats(input, to: &w)
+        w.append(contentsOf: middle)
+        appendFloats(output, to: &w)
+        return w
+    }
+
+    private static func appendFloats(_ data: [Float], to bytes: inout [UInt8]) {
+        #if _endian(little)
+        data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+        for v in data { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
+    }
+
+    /// Writes the file piece by piece: the matrices go from memory to the file without a copy.
+    static func write(arguments: FastTextArguments, dictionary: TrainingDictionary, input: [Float], output: [Float],
+                      toFile path: String) throws(FileError) {
+        #if _endian(little)
+        let (head, middle) = parts(arguments: arguments, dictionary: dictionary, inputRows: input.count / arguments.dim)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw FileError(path: path, "cannot create: \(String(cString: strerror(errno)))") }
+        var failure: Int32 = 0
+        func put(_ raw: UnsafeRawBufferPointer) {
+            var done = 0
+            while failure == 0 && done < raw.count {
+                let n = posixWrite(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno != EINTR { failure = errno }
+                } else {
+                    done += n
+                }
+            }
+        }
+        head.withUnsafeBytes(put)
+        input.withUnsafeBytes(put)
+        middle.withUnsafeBytes(put)
+        output.withUnsafeBytes(put)
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure != 0 { throw FileError(path: path, "cannot write: \(String(cString: strerror(failure)))") }
+        #else
+        let bytes = model(arguments: arguments, dictionary: dictionary, input: input, output: output)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0, bytes.withUnsafeBytes({ posixWrite(fd, $0.baseAddress!, $0.count) }) == bytes.count, close(fd) == 0 else {
+            throw FileError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+        }
+        #endif
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import WinnowCore
 
 /// The dictionary of a training corpus (fastText's `Dictionary::readFromFile` then
@@ -92,6 +97,14 @@ struct TokenizedCorpus {
 
     var ntokens: Int64 { Int64(tokens.count) }
 
+    /// Whether entry `id` is `token` (not empty).
+    @inline(__always)
+    private func equals(_ id: Int, _ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = entryStart[id]
+        guard entryStart[id + 1] - start == token.count else { return false }
+        return entryBytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, token.baseAddress!, token.count) == 0 }
+    }
+
     /// Counts one token (Dictionary::add) and returns its entry.
     private mutating func add(_ token: UnsafeBufferPointer<UInt8>) -> Int {
         let h = FastTextHash.hash(token)
@@ -100,7 +113,7 @@ struct TokenizedCorpus {
         while true {
             let id = Int(table[slot])
             if id < 0 { break }
-            if entryHash[id] == h && entryBytes[entryStart[id]..<entryStart[id + 1]].elementsEqual(token) {
+            if entryHash[id] == h && equals(id, token) {
                 entryCount[id] += 1
                 tokens.append(Int32(id))
                 return id

@@ -124,16 +124,11 @@ struct ClassifyTrainCommand: ParsableCommand {
                 format: "train: %3.0f%%  %@ examples  lr %.6f  loss %.4f  %.1f s", p.fraction * 100,
                 ProgressReporter.short(p.examples), p.learningRate, p.loss, elapsed))
         }
-        let written = result.modelBytes.withUnsafeBytes { raw in
-            // No copy of what may be hundreds of megabytes.
-            FileManager.default.createFile(
-                atPath: output,
-                contents: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
-        }
-        guard written else { throw FileError(path: output, "cannot write the model") }
+        try result.write(toFile: output)
+        let size = try FileSource.size(path: output)
         progress.log(String(
-            format: "train: %d lines, %d words, %d labels, %lld tokens; %.2f s; wrote %@ (%d bytes)", result.lines, result.words,
-            result.labels.count, result.tokens, ProgressReporter.now() - started, output, result.modelBytes.count))
+            format: "train: %d lines, %d words, %d labels, %lld tokens; %.2f s; wrote %@ (%lld bytes)", result.lines, result.words,
+            result.labels.count, result.tokens, ProgressReporter.now() - started, output, size))
     }
 
     /// Turns JSONL examples into fastText lines (`__label__<label> <text>`), one per JSON line,

@@ -13,25 +13,27 @@ struct ClassifierScorerTests {
         return url.path + "/Tests/WinnowFastTextTests/Fixtures/trainer-train.txt"
     }()
 
-    /// The model file, trained once.
-    static let modelPath: Result<String, any Error> = Result {
+    /// A model file trained on the fixture (a few milliseconds), one per test.
+    static func train() throws -> String {
         let text = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture)))
         var o = FastTextTrainingOptions()
         o.dim = 16
         o.epoch = 10
         let result = try FastTextTrainer.train(text, path: fixture, options: o)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-classifier-\(getpid()).bin").path
-        try Data(result.modelBytes).write(to: URL(fileURLWithPath: path))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-classifier-\(UUID().uuidString).bin").path
+        try result.write(toFile: path)
         return path
     }
 
-    static func config(_ pairs: [(String, String)]) throws -> ConfigValue {
-        ConfigValue(.mapping([("model", ConfigValue(.scalar(try modelPath.get())))] + pairs.map { ($0.0, ConfigValue(.scalar($0.1))) }))
+    static func config(_ model: String, _ pairs: [(String, String)]) -> ConfigValue {
+        ConfigValue(.mapping([("model", ConfigValue(.scalar(model)))] + pairs.map { ($0.0, ConfigValue(.scalar($0.1))) }))
     }
 
     @Test("writes every label's probability under the prefix and keeps everything by default")
     func scores() throws {
-        let stage = try #require(try ClassifierScorer.descriptor.build(Self.config([("prefix", "topic_")])) as? ClassifierScorer)
+        let model = try Self.train()
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        let stage = try #require(try ClassifierScorer.descriptor.build(Self.config(model, [("prefix", "topic_")])) as? ClassifierScorer)
         var doc = Document("the forecast says rain and thunder with a storm")
         #expect(try stage.process(&doc, context: StageContext()) == .keep)
         #expect(Set(doc.scores.keys) == ["topic_weather", "topic_food", "topic_sport"])
@@ -45,7 +47,10 @@ struct ClassifierScorerTests {
 
     @Test("keep/min_score drops documents whose probability for the label is lower")
     func keep() throws {
-        let stage = try #require(try ClassifierScorer.descriptor.build(Self.config([("keep", "food"), ("min_score", "0.6"), ("labels", "food")])) as? ClassifierScorer)
+        let model = try Self.train()
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        let stage = try #require(
+            try ClassifierScorer.descriptor.build(Self.config(model, [("keep", "food"), ("min_score", "0.6"), ("labels", "food")])) as? ClassifierScorer)
         var food = Document("bake the bread and cheese in the kitchen oven")
         var sport = Document("the team scored a goal in the stadium match")
         #expect(try stage.process(&food, context: StageContext()) == .keep)
@@ -63,8 +68,10 @@ struct ClassifierScorerTests {
         #expect(throws: ConfigError.self) { _ = try ClassifierScorer.descriptor.build(nil) }
         let missing = ConfigValue(.mapping([("model", ConfigValue(.scalar("/nonexistent/model.bin")))]))
         #expect(throws: ConfigError.self) { _ = try ClassifierScorer.descriptor.build(missing) }
-        #expect(throws: ConfigError.self) { _ = try ClassifierScorer.descriptor.build(Self.config([("keep", "politics")])) }
-        let model = try FastTextModel(contentsOf: try Self.modelPath.get())
+        let path = try Self.train()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ConfigError.self) { _ = try ClassifierScorer.descriptor.build(Self.config(path, [("keep", "politics")])) }
+        let model = try FastTextModel(contentsOf: path)
         #expect(throws: UnknownLabelError.self) { _ = try ClassifierScorer(model: model, labels: ["__label__food", "jazz"]) }
         #expect(try ClassifierScorer(model: model, labels: ["__label__food"], keep: "sport").minScore == 0.5)
     }
