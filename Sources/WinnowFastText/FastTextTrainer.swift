@@ -152,6 +152,11 @@ public enum FastTextTrainer {
         guard dictionary.nlabels > 0 else {
             throw FastTextTrainingError("\(path): no labels (tokens starting with __label__) survive minCountLabel \(options.minCountLabel)")
         }
+        let (floats, overflow) = (dictionary.nwords + options.effectiveBucket).multipliedReportingOverflow(by: options.dim)
+        guard !overflow, floats <= 1 << 36 else {
+            throw FastTextTrainingError(
+                "the input matrix would be (\(dictionary.nwords) words + \(options.effectiveBucket) buckets) × dim \(options.dim) floats; lower bucket or dim")
+        }
         let examples = Examples(corpus: corpus, dictionary: dictionary, newId: newId, options: options)
         var state = TrainingState(options: options, dictionary: dictionary)
         try state.run(examples, progress: progress)

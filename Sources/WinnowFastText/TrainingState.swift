@@ -119,9 +119,10 @@ struct TrainingState {
                                     lr: lr, rng: &rng, wi: wi, wo: wo, hidden: &hidden, grad: &grad, scores: &scores)
                             }
                         }
-                        guard loss.isFinite else {
+                        // fastText stops on a NaN score (EncounterNaNError); an infinite loss alone goes on.
+                        guard !loss.isNaN else {
                             throw FastTextTrainingError(
-                                "training diverged (loss \(loss) at \(Int(Double(fraction) * 100)) %); lower the learning rate (lr \(options.learningRate))")
+                                "training diverged (NaN at \(Int(Double(fraction) * 100)) % of training); lower the learning rate (lr \(options.learningRate))")
                         }
                         lossSum += Double(loss)
                         lossExamples += 1
@@ -222,7 +223,10 @@ struct TrainingState {
     @inline(__always)
     private func softmax(target: Int, lr: Float, h: UnsafePointer<Float>, g: UnsafeMutablePointer<Float>,
                          wo: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) -> Float {
-        for i in 0..<osz { out[i] = Self.dot(wo + i * dim, h, dim) }
+        for i in 0..<osz {
+            out[i] = Self.dot(wo + i * dim, h, dim)
+            if out[i].isNaN { return .nan }
+        }
         FastTextModel.softmax(UnsafeMutableBufferPointer(start: out, count: osz))
         for i in 0..<osz {
             let label: Float = i == target ? 1 : 0
@@ -235,7 +239,9 @@ struct TrainingState {
     @inline(__always)
     private func binaryLogistic(row: Int, positive: Bool, lr: Float, h: UnsafePointer<Float>, g: UnsafeMutablePointer<Float>,
                                 wo: UnsafeMutablePointer<Float>) -> Float {
-        let score = FastTextModel.sigmoid(Self.dot(wo + row * dim, h, dim))
+        let d = Self.dot(wo + row * dim, h, dim)
+        if d.isNaN { return .nan }
+        let score = FastTextModel.sigmoid(d)
         step(row: row, alpha: lr * ((positive ? 1 : 0) - score), h: h, g: g, wo: wo)
         return positive ? -FastTextModel.stdLog(score) : -FastTextModel.stdLog(1 - score)
     }

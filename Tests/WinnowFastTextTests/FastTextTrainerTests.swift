@@ -229,13 +229,19 @@ struct FastTextTrainerTests {
         }
     }
 
-    @Test("no surviving label, and bad options, are errors")
+    @Test("no surviving label, bad options and a diverging run are errors")
     func badOptions() throws {
         #expect(throws: FastTextTrainingError.self) { _ = try FastTextTrainer.train([], path: "empty.txt") }
         var o = FastTextTrainingOptions()
         o.minCountLabel = 5
         #expect(throws: FastTextTrainingError.self) {
             _ = try FastTextTrainer.train(Array("__label__a x\n__label__b y\n".utf8), path: "t", options: o)
+        }
+        // A learning rate that blows up ends with an error, where fastText stops with "Encountered NaN".
+        var huge = FastTextTrainingOptions()
+        huge.learningRate = 1000
+        #expect(throws: FastTextTrainingError.self) {
+            _ = try FastTextTrainer.train(TrainingData.fastTextText(TrainingData.topics(count: 200, seed: 5)), path: "t", options: huge)
         }
         for change in [{ (o: inout FastTextTrainingOptions) in o.dim = 0 }, { $0.learningRate = -1 }, { $0.loss = .negativeSampling },
                        { $0.wordNgrams = 2; $0.bucket = 0 }, { $0.minn = 5; $0.maxn = 3 }] {
