@@ -106,6 +106,7 @@ struct TokenizedCorpus {
     }
 
     /// Counts one token (Dictionary::add) and returns its entry.
+    @inline(__always)
     private mutating func add(_ token: UnsafeBufferPointer<UInt8>) -> Int {
         let h = FastTextHash.hash(token)
         var mask = table.count - 1
