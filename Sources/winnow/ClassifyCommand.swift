@@ -210,36 +210,41 @@ struct ClassifyPredictCommand: ParsableCommand {
         options.textKey = textKey
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16)
-        for pattern in input {
+        try Self.forEachDocument(input, options: options) { doc in
+            let predictions = classifier.predict(doc.text, k: k)
+            out.append(contentsOf: Array(#"{"id":"#.utf8))
+            JSONLCodec.appendString(doc.id, to: &out)
+            if let best = predictions.first {
+                out.append(contentsOf: Array(#","label":"#.utf8))
+                JSONLCodec.appendString(LidCommand.code(best.label), to: &out)
+                out.append(contentsOf: Array(",\"probability\":\(best.probability)".utf8))
+            }
+            if k > 1 {
+                out.append(contentsOf: Array(#","predictions":["#.utf8))
+                for (i, p) in predictions.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: Array(#"{"label":"#.utf8))
+                    JSONLCodec.appendString(LidCommand.code(p.label), to: &out)
+                    out.append(contentsOf: Array(",\"probability\":\(p.probability)}".utf8))
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(contentsOf: Array("}\n".utf8))
+            if out.count >= 1 << 16 { LidCommand.flush(&out) }
+        }
+        LidCommand.flush(&out)
+    }
+
+    /// Calls `body` with every document of the files the glob patterns name, in order.
+    /// - Throws: ``FileError`` for a pattern that names no file; the readers' errors.
+    static func forEachDocument(_ patterns: [String], options: ReaderOptions, _ body: (Document) throws -> Void) throws {
+        for pattern in patterns {
             let files = try FileSystem.glob(pattern)
             if files.isEmpty { throw FileError(path: pattern, "no such file") }
             for file in files {
-                let piece = InputPiece(path: file, name: file, size: try FileSource.size(path: file))
-                let reader = try makeReader(for: piece, options: options)
-                while let doc = try reader.next() {
-                    let predictions = classifier.predict(doc.text, k: k)
-                    out.append(contentsOf: Array(#"{"id":"#.utf8))
-                    JSONLCodec.appendString(doc.id, to: &out)
-                    if let best = predictions.first {
-                        out.append(contentsOf: Array(#","label":"#.utf8))
-                        JSONLCodec.appendString(LidCommand.code(best.label), to: &out)
-                        out.append(contentsOf: Array(",\"probability\":\(best.probability)".utf8))
-                    }
-                    if k > 1 {
-                        out.append(contentsOf: Array(#","predictions":["#.utf8))
-                        for (i, p) in predictions.enumerated() {
-                            if i > 0 { out.append(UInt8(ascii: ",")) }
-                            out.append(contentsOf: Array(#"{"label":"#.utf8))
-                            JSONLCodec.appendString(LidCommand.code(p.label), to: &out)
-                            out.append(contentsOf: Array(",\"probability\":\(p.probability)}".utf8))
-                        }
-                        out.append(UInt8(ascii: "]"))
-                    }
-                    out.append(contentsOf: Array("}\n".utf8))
-                    if out.count >= 1 << 16 { LidCommand.flush(&out) }
-                }
+                let reader = try makeReader(for: InputPiece(path: file, name: file, size: try FileSource.size(path: file)), options: options)
+                while let doc = try reader.next() { try body(doc) }
             }
         }
-        LidCommand.flush(&out)
     }
 }
