@@ -242,6 +242,13 @@ final class FastTextDictionary: Sendable {
     /// Appends the word n-gram rows for the tokens' hashes (Dictionary::addWordNgrams), with
     /// fastText's sign extension of the 32-bit hashes to 64 bits.
     func addWordNgrams(_ hashes: [Int32], into rows: inout [Int32]) {
+        Self.addWordNgrams(hashes, into: &rows, wordNgrams: wordNgrams, bucket: bucket, nwords: nwords,
+                           pruneSize: pruneSize, pruneIndex: pruneIndex)
+    }
+
+    /// Dictionary::addWordNgrams for explicit arguments (the trainer's dictionary is not loaded from a file).
+    static func addWordNgrams(_ hashes: [Int32], into rows: inout [Int32], wordNgrams: Int, bucket: Int, nwords: Int,
+                              pruneSize: Int, pruneIndex: IntMap) {
         guard wordNgrams > 1, bucket > 0 else { return }
         let b = UInt64(bucket)
         for i in 0..<hashes.count {

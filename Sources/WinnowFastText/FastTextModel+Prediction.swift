@@ -179,14 +179,7 @@ extension FastTextModel {
             case .softmax:
                 var out = [Float](repeating: 0, count: osz)
                 for i in 0..<osz { out[i] = output.dotRow(i, h) }
-                var mx = out[0]
-                for i in 0..<osz { mx = max(out[i], mx) }
-                var z: Float = 0
-                for i in 0..<osz {
-                    out[i] = Float(exp(Double(out[i] - mx)))
-                    z += out[i]
-                }
-                for i in 0..<osz { out[i] /= z }
+                out.withUnsafeMutableBufferPointer { Self.softmax($0) }
                 findKBest(out, k: k, threshold: threshold, heap: &heap)
             case .negativeSampling, .oneVsAll:
                 var out = [Float](repeating: 0, count: osz)
@@ -197,6 +190,20 @@ extension FastTextModel {
         return heap.sortedDescending().map { entry in
             FastTextPrediction(label: labels[entry.index], labelIndex: entry.index, probability: expf(entry.score))
         }
+    }
+
+    /// SoftmaxLoss::computeOutput after the dot products: `x[i] ← exp(x[i] − max) / Σ`, each
+    /// exponential in double rounded to float, as fastText computes it.
+    @inline(__always)
+    static func softmax(_ x: UnsafeMutableBufferPointer<Float>) {
+        guard var mx = x.first else { return }
+        for v in x { mx = max(v, mx) }
+        var z: Float = 0
+        for i in x.indices {
+            x[i] = Float(exp(Double(x[i] - mx)))
+            z += x[i]
+        }
+        for i in x.indices { x[i] /= z }
     }
 
     /// fastText's sigmoid table (Loss::t_sigmoid_): 513 values over [-8, 8].

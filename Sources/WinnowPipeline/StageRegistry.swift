@@ -22,6 +22,7 @@ public struct StageRegistry: Sendable {
         LengthFilter.descriptor,
         SampleFilter.descriptor,
         LanguageFilter.descriptor,
+        ClassifierScorer.descriptor,
         GopherRepetitionFilter.descriptor,
         GopherQualityFilter.descriptor,
         C4QualityFilter.descriptor,

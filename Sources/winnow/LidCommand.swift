@@ -47,22 +47,14 @@ struct LidCommand: ParsableCommand {
         out.reserveCapacity(1 << 16)
         var documents = 0
         var seconds = 0.0
-        for pattern in inputs {
-            let files = try FileSystem.glob(pattern)
-            if files.isEmpty { throw FileError(path: pattern, "no such file") }
-            for file in files {
-                let piece = InputPiece(path: file, name: file, size: try FileSource.size(path: file))
-                let reader = try makeReader(for: piece, options: options)
-                while let doc = try reader.next() {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    // Every label, best first, as datatrove asks fastText (k=-1).
-                    let predictions = lid.predict(doc.text, k: nil)
-                    seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    documents += 1
-                    Self.append(doc.id, predictions.prefix(k), k: k, to: &out)
-                    if out.count >= 1 << 16 { Self.flush(&out) }
-                }
-            }
+        try ClassifyPredictCommand.forEachDocument(inputs, options: options) { doc in
+            let start = DispatchTime.now().uptimeNanoseconds
+            // Every label, best first, as datatrove asks fastText (k=-1).
+            let predictions = lid.predict(doc.text, k: nil)
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            documents += 1
+            Self.append(doc.id, predictions.prefix(k), k: k, to: &out)
+            if out.count >= 1 << 16 { Self.flush(&out) }
         }
         Self.flush(&out)
         if timing {
