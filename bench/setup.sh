@@ -85,6 +85,8 @@ pip_group onnx onnx onnxscript || true
 
 # ---------------------------------------------------------------- quality / selection
 pip_group data-selection data-selection || true
+# openai: the official client, to check `winnow serve`'s /v1/embeddings (bench/examples_server_openai.py).
+pip_group openai openai || true
 
 # fastText: datatrove's own dependency (fasttext-numpy2-wheel) provides the
 # `fasttext` module; only try the other spellings if it is not importable.

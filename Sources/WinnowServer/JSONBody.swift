@@ -11,6 +11,12 @@ enum JSONBody {
     ///   limit; 400 for an empty body, invalid JSON (with the byte offset), a non-object, an
     ///   unknown, missing or mistyped field (named in `param`).
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, allowedKeys: Set<String>) async throws -> T {
+        try decode(type, from: try await read(request, limit: limit), allowedKeys: allowedKeys)
+    }
+
+    /// Reads at most `limit` bytes of body and checks that they hold one JSON object.
+    /// - Throws: ``APIError`` 413 over the limit; 400 for an empty body, invalid JSON or a non-object.
+    static func read(_ request: Request, limit: Int) async throws -> Data {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw tooLarge(limit)
         }
@@ -21,11 +27,12 @@ enum JSONBody {
             throw tooLarge(limit)
         }
         let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
-        return try decode(type, from: data, allowedKeys: allowedKeys)
+        _ = try object(data)
+        return data
     }
 
-    /// Decodes a complete body (see ``decode(_:from:limit:allowedKeys:)``).
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, allowedKeys: Set<String>) throws -> T {
+    /// The body's top-level JSON object.
+    static func object(_ data: Data) throws -> [String: Any] {
         guard !data.isEmpty else { throw APIError.invalid("the request body is empty; expected a JSON object") }
         let object: Any
         do {
@@ -34,6 +41,12 @@ enum JSONBody {
             throw APIError.invalid("the request body is not valid JSON (\(describe(error)))")
         }
         guard let fields = object as? [String: Any] else { throw APIError.invalid("the request body must be a JSON object") }
+        return fields
+    }
+
+    /// Decodes a complete body (see ``decode(_:from:limit:allowedKeys:)``).
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, allowedKeys: Set<String>) throws -> T {
+        let fields = try object(data)
         if let unknown = fields.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
             throw APIError.invalid("unknown field \"\(unknown)\"", param: unknown)
         }
@@ -59,7 +72,7 @@ enum JSONBody {
     /// A JSON response.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -14,6 +14,8 @@ public final class ServerModels: Sendable {
     public let modelName: String
     /// Example pools by name.
     public let pools: [String: ExampleIndex]
+    /// The prompt compressor behind `/v1/compress` (nil: that endpoint answers 503).
+    public let compressor: PromptCompressor?
     /// Token counters built so far, by name (requests may name any counter without a path;
     /// counters with a path are only those given at start).
     private let counters: Mutex<[String: any TokenCounter]>
@@ -24,15 +26,17 @@ public final class ServerModels: Sendable {
     ///   - embedder: the loaded embedder.
     ///   - modelName: the name clients use for it.
     ///   - pools: example pools by name.
+    ///   - compressor: the prompt compressor, if `/v1/compress` is served.
     ///   - counters: token counters available beyond the built-in names (e.g. `hf:<path>` loaded at start).
     ///   - computeThreads: how many model jobs run at once.
     public init(
-        embedder: Embedder, modelName: String, pools: [String: ExampleIndex] = [:], counters: [any TokenCounter] = [],
+        embedder: Embedder, modelName: String, pools: [String: ExampleIndex] = [:], compressor: PromptCompressor? = nil, counters: [any TokenCounter] = [],
         computeThreads: Int
     ) {
         self.embedder = embedder
         self.modelName = modelName
         self.pools = pools
+        self.compressor = compressor
         self.counters = Mutex(Dictionary(counters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
         compute = ComputePool(width: computeThreads)
         BLAS.setThreadCount(1)  // parallelism comes from concurrent requests

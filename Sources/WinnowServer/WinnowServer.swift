@@ -14,13 +14,19 @@ public enum WinnowServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ in
-            try JSONBody.response(Health(model: models.modelName, dimension: models.embedder.dimension, pools: models.pools.keys.sorted()))
+            try JSONBody.response(Health(
+                model: models.modelName, dimension: models.embedder.dimension, pools: models.pools.keys.sorted(),
+                compressor: models.compressor != nil,
+                warnings: models.compressor?.loadWarnings ?? []))
         }
         router.post("/v1/embeddings") { request, _ in
             try await EmbeddingsEndpoint.handle(request, models: models, configuration: configuration)
         }
         router.post("/v1/examples") { request, _ in
             try await ExamplesEndpoint.handle(request, models: models, configuration: configuration)
+        }
+        router.post("/v1/compress") { request, _ in
+            try await CompressEndpoint.handle(request, models: models, configuration: configuration)
         }
         return router
     }
@@ -43,4 +49,6 @@ struct Health: Encodable, Sendable {
     var model: String
     var dimension: Int
     var pools: [String]
+    var compressor: Bool
+    var warnings: [String]
 }

@@ -35,6 +35,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Token counters with a file loaded at start (tiktoken:<path>, hf:<path>; repeatable).")
     var tokenizer: [String] = []
 
+    @Option(help: "/v1/compress: the default token counter (gpt2, whitespace, wordpiece, tiktoken:<path>, hf:<path>).")
+    var compressTokenizer = "gpt2"
+
+    @Flag(help: "Do not load the prompt compressor (/v1/compress then answers 503).")
+    var noCompress = false
+
     @Option(help: "The SQLite file caching pool embeddings (default ~/.cache/winnow/examples.sqlite).")
     var cache: String?
 
@@ -72,9 +78,17 @@ struct ServeCommand: ParsableCommand {
         }
         var counters: [any TokenCounter] = [try WordPieceTokenCounter(tokenizer: embedder.tokenizer)]
         for spec in tokenizer { counters.append(try TokenCounters.named(spec)) }
+        var compressor: PromptCompressor?
+        if !noCompress {
+            var settings = PromptCompressor.Configuration()
+            settings.tokenizer = compressTokenizer
+            settings.embedderPath = folder
+            compressor = try PromptCompressor(configuration: settings)
+            for warning in compressor?.loadWarnings ?? [] { log("warning: \(warning)") }
+        }
         let models = ServerModels(
             embedder: embedder, modelName: URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent, pools: pools,
-            counters: counters, computeThreads: threads)
+            compressor: compressor, counters: counters, computeThreads: threads)
         let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes, computeThreads: threads)
         let app = WinnowServer.buildApplication(models: models, configuration: configuration) { [host] port in
             log("winnow serve: listening on http://\(host):\(port.map(String.init) ?? "?") [OpenBLAS \(BLAS.coreName)]")

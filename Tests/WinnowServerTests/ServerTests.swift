@@ -32,18 +32,27 @@ enum ServerFixtures {
         Example(input: "Who painted the Mona Lisa ?", output: "HUM", label: "HUM"),
     ])
 
-    /// Shared models with one pool named `tiny`.
-    static func models() throws -> ServerModels {
+    /// The prompt compressor, counting whitespace words, loaded once.
+    static let compressor: Result<PromptCompressor, any Error> = Result {
+        var settings = PromptCompressor.Configuration()
+        settings.tokenizer = "whitespace"
+        settings.embedderPath = modelPath
+        return try PromptCompressor(configuration: settings)
+    }
+
+    /// Shared models with one pool named `tiny` (and the compressor unless `compress` is false).
+    static func models(compress: Bool = true) throws -> ServerModels {
         let embedder = try embedder.get()
         let (index, _) = try ExampleIndex.build(pool: pool, embedder: embedder, modelID: "test", cache: nil, workers: 1)
         return ServerModels(
             embedder: embedder, modelName: "all-MiniLM-L6-v2", pools: ["tiny": index],
+            compressor: compress ? try compressor.get() : nil,
             counters: [try WordPieceTokenCounter(tokenizer: embedder.tokenizer)], computeThreads: 2)
     }
 
-    static func application(maxBodyBytes: Int = 1 << 20) throws -> some ApplicationProtocol {
+    static func application(maxBodyBytes: Int = 1 << 20, compress: Bool = true) throws -> some ApplicationProtocol {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: 16)
-        return WinnowServer.buildApplication(models: try models(), configuration: configuration)
+        return WinnowServer.buildApplication(models: try models(compress: compress), configuration: configuration)
     }
 
     static func json(_ object: Any) -> ByteBuffer {
@@ -250,6 +259,63 @@ struct ServerRouterTests {
             try await client.execute(uri: "/v1/examples", method: .post, body: buffer) { response in
                 #expect(response.status.code == status)
                 #expect(ServerFixtures.error(response)["param"] as? String == param)
+            }
+        }
+    }
+}
+
+@Suite("POST /v1/compress (router)", .enabled(if: ServerFixtures.hasModel, "\(ServerFixtures.skipMessage)"))
+struct ServerCompressTests {
+    static let contexts = [
+        "The Eiffel Tower was completed in 1889 for the World's Fair in Paris. It is 330 metres tall and was the tallest man-made structure for 41 years.",
+        "Bananas are berries, botanically speaking, while strawberries are not. They grow in tropical regions and are rich in potassium.",
+        "Gustave Eiffel's company designed and built the tower. The design was by Maurice Koechlin and Émile Nouguier, two senior engineers.",
+    ]
+
+    @Test("compresses as the PromptCompressor does, within the target")
+    func compress() async throws {
+        let request = CompressionRequest(context: Self.contexts, question: "Who designed the Eiffel Tower?", targetTokens: 40)
+        var direct = try ServerFixtures.compressor.get().compress(request)
+        direct.timingsMS = nil
+        let expected = direct
+        let body = try JSONEncoder().encode(request)
+        try await ServerFixtures.application().test(.router) { client in
+            try await client.execute(uri: "/v1/compress", method: .post, body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                var result = try JSONDecoder().decode(CompressionResult.self, from: Data(response.body.readableBytesView))
+                result.timingsMS = nil
+                #expect(result == expected)
+                #expect(result.compressedTokens < result.originTokens)
+            }
+        }
+    }
+
+    @Test(
+        "bad compression requests get a 400 naming the field",
+        arguments: [
+            (#"{"context": ["a b c"], "rate": 2}"#, "rate"),
+            (#"{"context": ["a b c"], "colour": 1}"#, nil),
+            (#"{"context": 5}"#, "context"),
+            (#"{"context": ["a"], "tokenizer": "tiktoken:/etc/passwd"}"#, "tokenizer"),
+            (#"{"context": ["a"], "#, nil),
+        ] as [(String, String?)])
+    func bad(body: String, param: String?) async throws {
+        try await ServerFixtures.application().test(.router) { client in
+            try await client.execute(uri: "/v1/compress", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .badRequest)
+                let error = ServerFixtures.error(response)
+                #expect(!(error["message"] as? String ?? "").isEmpty)
+                if let param { #expect(error["param"] as? String == param) }
+            }
+        }
+    }
+
+    @Test("without a compressor the endpoint answers 503 with a JSON error")
+    func unavailable() async throws {
+        try await ServerFixtures.application(compress: false).test(.router) { client in
+            try await client.execute(uri: "/v1/compress", method: .post, body: ByteBuffer(string: #"{"context": ["a"]}"#)) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(ServerFixtures.error(response)["type"] as? String == "server_error")
             }
         }
     }
