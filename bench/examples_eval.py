@@ -134,6 +134,7 @@ def main():
         from tokenizers import Tokenizer
         hf = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
         hf.no_truncation()
+        hf.no_padding()
         wordpiece = lambda text: len(hf.encode(text, add_special_tokens=False).ids)
     except Exception as e:  # noqa: BLE001 - the recount is optional
         print(f"(no WordPiece recount: {e})", file=sys.stderr)

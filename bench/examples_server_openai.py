@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks `winnow serve` with the official `openai` Python client and raw HTTP.
 
-1. Starts `winnow serve` on a free loopback port (small --max-body-bytes).
+1. Starts `winnow serve` on a free loopback port (--max-body-bytes: 1 MiB, or twice the texts).
 2. Embeds 200 reference texts with `winnow embed` (the .npy is the reference) and asks
    /v1/embeddings for the same texts through `openai.OpenAI(base_url=...)`, both with the
    client's default (base64) and with encoding_format="float": the vectors must be equal bit
@@ -83,7 +83,7 @@ def main():
     reference = np.load(os.path.join(work, "ref.npy"))
 
     port = free_port()
-    limit = 65536
+    limit = max(1 << 20, 2 * len(json.dumps({"input": texts, "model": "all-MiniLM-L6-v2"}).encode()))
     server = subprocess.Popen([args.winnow, "serve", "--port", str(port), "--max-body-bytes", str(limit), "--no-cache"],
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "serve.log"), "w"))
     try:
