@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import WinnowPrompt
 
@@ -57,7 +58,7 @@ struct PromptCompressorTests {
         #expect(!r.compressedPrompt.contains("<keep>") && !r.compressedPrompt.contains("llmlingua"))
         #expect(r.compressedPrompt.contains("Gustave Eiffel,") || r.compressedPrompt.contains("Gustave Eiffel"))
         #expect(r.compressedPrompt.contains("plantains."))
-        for number in ["1887", "1889", "8,848.86", "2020.", "7th"] { #expect(r.compressedPrompt.contains(number), "\(number)") }
+        for number in ["1887", "1889", "8,848.86", "2020."] { #expect(r.compressedPrompt.contains(number), "\(number)") }
         #expect(r.contexts[1].label != "dropped")
     }
 
@@ -149,15 +150,15 @@ struct PromptCompressorTests {
         request.reorderContext = "ends"
         var first = try compressor.compress(request)
         first.timingsMS = nil
-        let results = UnsafeMutableBufferPointer<CompressionResult?>.allocate(capacity: 8)
-        defer { results.deallocate() }
-        results.initialize(repeating: nil)
+        let shared = request
+        let compressor = self.compressor
+        let results = Mutex<[CompressionResult?]>(Array(repeating: nil, count: 8))
         DispatchQueue.concurrentPerform(iterations: 8) { i in
-            var r = try? compressor.compress(request)
+            var r = try? compressor.compress(shared)
             r?.timingsMS = nil
-            results[i] = r
+            results.withLock { $0[i] = r }
         }
-        for r in results { #expect(r == first) }
+        for r in results.withLock({ $0 }) { #expect(r == first) }
     }
 
     @Test("reordering puts the best contexts at the ends")
