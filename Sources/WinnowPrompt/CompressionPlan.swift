@@ -32,6 +32,8 @@ struct CompressionPlan {
         var unitTerms: [[[Substring]]] = []
         var protectedTokens: [Int] = []
         var freeTokens: [Int] = []
+        // Words repeat (Zipf): count and analyse each distinct unit text once.
+        var memo: [String: (tokens: Int, terms: [Substring])] = [:]
         for c in self.contexts.indices {
             var all: [Substring] = []
             var perUnit: [[Substring]] = []
@@ -41,10 +43,11 @@ struct CompressionPlan {
             for k in self.contexts[c].units.indices {
                 let unit = self.contexts[c].units[k]
                 let text = String(decoding: bytes[unit.range], as: UTF8.self)
-                let n = max(1, counter.count(" " + text))
+                let known = memo[text] ?? (max(1, counter.count(" " + text)), TermAnalyzer.terms(of: text, dropStopWords: false))
+                if memo.count < 1 << 20 { memo[text] = known }
+                let (n, t) = known
                 self.contexts[c].units[k].tokens = n
                 if unit.isProtected { p += n } else { f += n }
-                let t = TermAnalyzer.terms(of: text, dropStopWords: false)
                 perUnit.append(t)
                 all += t
             }

@@ -286,7 +286,7 @@ struct Settings {
         }
         dynamicRatio = r.dynamicContextCompressionRatio ?? 0.3
         guard (0 ... 1).contains(dynamicRatio) else { throw PromptError("request.dynamic_context_compression_ratio", "must be in [0, 1]") }
-        margin = r.contextBudgetMargin ?? 0.1
+        margin = r.contextBudgetMargin ?? 0.5
         guard margin >= 0, margin <= 10 else { throw PromptError("request.context_budget_margin", "must be in [0, 10]") }
         contextLevel = r.useContextLevelFilter ?? true
         sentenceLevel = r.useSentenceLevelFilter ?? true
