@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
         .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore"]),
-        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"]),
+        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"], exclude: ["Fixtures"]),
         .testTarget(
             name: "WinnowServerTests",
             dependencies: [

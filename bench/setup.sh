@@ -114,6 +114,11 @@ install_kenlm() {
 }
 if "$PY" -c "import kenlm" 2>/dev/null; then OK+=("kenlm"); else install_kenlm || true; fi
 
+# ---------------------------------------------------------------- prompt compression
+# tiktoken: GPT-2 BPE counts for bench/compress_eval.py and the BPE parity fixtures
+# (bench/gen_bpe_fixtures.py), read from models/gpt2.tiktoken (no download by tiktoken).
+pip_group tiktoken tiktoken || true
+
 # ---------------------------------------------------------------- summary
 # Status is derived from what actually imports, so a re-run reports truthfully.
 echo

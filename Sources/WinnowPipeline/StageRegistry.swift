@@ -3,6 +3,7 @@ import WinnowDedup
 import WinnowEmbed
 import WinnowFilters
 import WinnowHTML
+import WinnowLM
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
 public struct StageRegistry: Sendable {
@@ -31,6 +32,7 @@ public struct StageRegistry: Sendable {
         LineDeduplicator.descriptor,
         SubstringDeduplicator.descriptor,
         EmbedStage.descriptor,
+        PerplexityBucketer.descriptor,
     ])
 
     /// The entry for a name.

@@ -17,8 +17,11 @@ struct CompressionPlan {
     private var unitTerms: [[[Substring]]]
     /// Per context, per sentence: BM25 relevance to the question.
     var sentenceScore: [[Double]] = []
-    /// Per context, per unit: pruning score (higher is kept longer).
-    var unitScore: [[Float]] = []
+    /// Per context, per unit: what relevance adds to the pruning score (question words, the
+    /// sentence's relevance).
+    var bonus: [[Float]] = []
+    private var promptCounts: [Substring: Int] = [:]
+    private var promptTotal = 0
     let background: (any WordProbabilityModel)?
 
     init(contexts: [SegmentedContext], counter: any TokenCounter, background: (any WordProbabilityModel)?) {
@@ -29,6 +32,8 @@ struct CompressionPlan {
         var unitTerms: [[[Substring]]] = []
         var protectedTokens: [Int] = []
         var freeTokens: [Int] = []
+        // Words repeat (Zipf): count and analyse each distinct unit text once.
+        var memo: [String: (tokens: Int, terms: [Substring])] = [:]
         for c in self.contexts.indices {
             var all: [Substring] = []
             var perUnit: [[Substring]] = []
@@ -38,10 +43,11 @@ struct CompressionPlan {
             for k in self.contexts[c].units.indices {
                 let unit = self.contexts[c].units[k]
                 let text = String(decoding: bytes[unit.range], as: UTF8.self)
-                let n = max(1, counter.count(" " + text))
+                let known = memo[text] ?? (max(1, counter.count(" " + text)), TermAnalyzer.terms(of: text, dropStopWords: false))
+                if memo.count < 1 << 20 { memo[text] = known }
+                let (n, t) = known
                 self.contexts[c].units[k].tokens = n
                 if unit.isProtected { p += n } else { f += n }
-                let t = TermAnalyzer.terms(of: text, dropStopWords: false)
                 perUnit.append(t)
                 all += t
             }
@@ -70,38 +76,9 @@ struct CompressionPlan {
             for t in doc { counts[t, default: 0] += 1 }
             total += doc.count
         }
-        let n = Double(max(1, total))
-        var backgroundLog: [[Float]] = []
-        if let background {
-            backgroundLog = terms.map { background.log10Probabilities($0) }
-        }
-        information = []
-        for c in contexts.indices {
-            var info = [Float](repeating: 0, count: contexts[c].units.count)
-            var position = 0
-            for k in contexts[c].units.indices {
-                let words = unitTerms[c][k]
-                if words.isEmpty {
-                    info[k] = 1.0  // punctuation and symbols
-                    continue
-                }
-                var sum: Float = 0
-                for w in words {
-                    let own = Double(counts[w] ?? 0) / n
-                    var p: Double
-                    if background != nil {
-                        p = 0.8 * pow(10, Double(backgroundLog[c][position])) + 0.2 * own
-                    } else {
-                        p = (Double(counts[w] ?? 0) + 0.1) / (n + 1)
-                        if TermAnalyzer.stopWords.contains(w) { p = max(p, 0.02) }
-                    }
-                    sum += Float(-log10(max(p, 1e-12)))
-                    position += 1
-                }
-                info[k] = min(sum, 14)
-            }
-            information.append(info)
-        }
+        promptCounts = counts
+        promptTotal = total
+        information = contexts.indices.map { c in unitInformation(c, units: Array(contexts[c].units.indices)) }
         // Sentence relevance: BM25 over all sentences of the prompt.
         var sentenceTerms: [[Substring]] = []
         var owner: [(Int, Int)] = []
@@ -117,19 +94,51 @@ struct CompressionPlan {
         let scores = queryTerms.isEmpty ? [Double](repeating: 0, count: sentenceTerms.count) : bm25.scores(query: queryTerms)
         sentenceScore = contexts.map { [Double](repeating: 0, count: $0.sentences.count) }
         for (i, (c, s)) in owner.enumerated() { sentenceScore[c][s] = scores[i] }
-        unitScore = []
+        bonus = []
+        let best = sentenceScore.map { $0.max() ?? 0 }.max() ?? 0
         for c in contexts.indices {
-            let best = sentenceScore[c].max() ?? 0
-            var score = information[c]
+            var b = [Float](repeating: 0, count: contexts[c].units.count)
             for k in contexts[c].units.indices {
                 let unit = contexts[c].units[k]
                 let relevance = best > 0 ? sentenceScore[c][unit.sentence] / best : 0
-                var bonus = Float(2.0 * relevance)
-                if unitTerms[c][k].contains(where: { questionSet.contains($0) }) { bonus += 2.5 }
-                score[k] += bonus
+                b[k] = Float(2.0 * relevance)
+                if unitTerms[c][k].contains(where: { questionSet.contains($0) }) { b[k] += 2.5 }
             }
-            unitScore.append(score)
+            bonus.append(b)
         }
+    }
+
+    /// Self-information (log10 units) of the given units of context `c`, read in order as one
+    /// text (an n-gram model sees each word after the previous given units' words): the
+    /// background probability mixed 4:1 with the prompt's own word frequency; without a
+    /// background model, the prompt's frequency with a floor for function words.
+    /// Punctuation-only units get 1.
+    func unitInformation(_ c: Int, units: [Int]) -> [Float] {
+        let n = Double(max(1, promptTotal))
+        var sequence: [Substring] = []
+        for k in units { sequence += unitTerms[c][k] }
+        let backgroundLog = background?.log10Probabilities(sequence) ?? []
+        var info = [Float](repeating: 1.0, count: units.count)
+        var position = 0
+        for (i, k) in units.enumerated() {
+            let words = unitTerms[c][k]
+            if words.isEmpty { continue }
+            var sum: Float = 0
+            for w in words {
+                let own = Double(promptCounts[w] ?? 0) / n
+                var p: Double
+                if background != nil {
+                    p = 0.8 * pow(10, Double(backgroundLog[position])) + 0.2 * own
+                } else {
+                    p = (Double(promptCounts[w] ?? 0) + 0.1) / (n + 1)
+                    if TermAnalyzer.stopWords.contains(w) { p = max(p, 0.02) }
+                }
+                sum += Float(-log10(max(p, 1e-12)))
+                position += 1
+            }
+            info[i] = min(sum, 14)
+        }
+        return info
     }
 
     // MARK: - Coarse: contexts
@@ -158,33 +167,6 @@ struct CompressionPlan {
         return selected
     }
 
-    /// Free-token targets per context: a common rate λ·wₖ (capped at 1) with weights falling
-    /// linearly with rank from 1 + d to 1 − d, solved so the targets sum to `budget`.
-    func contextTargets(selected: [Bool], order: [Int], budget: Double, settings: Settings) -> [Double] {
-        var targets = [Double](repeating: 0, count: contexts.count)
-        let chosen = order.filter { selected[$0] }
-        guard !chosen.isEmpty, budget > 0 else { return targets }
-        let m = chosen.count
-        let weights = (0 ..< m).map { k in m > 1 ? 1 + settings.dynamicRatio * (1 - 2 * Double(k) / Double(m - 1)) : 1 }
-        func total(_ lambda: Double) -> Double {
-            var s = 0.0
-            for (k, c) in chosen.enumerated() { s += min(1, lambda * weights[k]) * Double(freeTokens[c]) }
-            return s
-        }
-        var lo = 0.0
-        var hi = 1 / max(1e-9, weights.min() ?? 1)
-        if total(hi) <= budget {
-            lo = hi
-        } else {
-            for _ in 0 ..< 60 {
-                let mid = (lo + hi) / 2
-                if total(mid) > budget { hi = mid } else { lo = mid }
-            }
-        }
-        for (k, c) in chosen.enumerated() { targets[c] = min(1, lo * weights[k]) * Double(freeTokens[c]) }
-        return targets
-    }
-
     mutating func resetKept() {
         for c in kept.indices { for k in kept[c].indices { kept[c][k] = true } }
     }
@@ -198,47 +180,75 @@ struct CompressionPlan {
 
     // MARK: - Sentences
 
-    /// In each context over its target, keeps the most relevant sentences until the target
-    /// (plus the word step's margin) is met; the others keep only protected units.
-    mutating func selectSentences(targets: [Double], settings: Settings) {
-        for c in contexts.indices where targets[c] > 0 && targets[c] < Double(freeTokens[c]) && contexts[c].sentences.count > 1 && !contexts[c].isJSON {
-            let budget = targets[c] * (1 + settings.wordMargin)
-            let sentences = contexts[c].sentences
-            let lengths = sentences.map { r in r.reduce(0) { $0 + (contexts[c].units[$1].isProtected ? 0 : contexts[c].units[$1].tokens) } }
-            let order = sentences.indices.sorted { (sentenceScore[c][$0], -$0) > (sentenceScore[c][$1], -$1) }
-            var keep = [Bool](repeating: false, count: sentences.count)
-            var sum = 0
-            for s in order {
-                if Double(sum) >= budget { break }
-                if !settings.tokenLevel && sum > 0 && Double(sum + lengths[s]) > budget { continue }
-                keep[s] = true
-                sum += lengths[s]
-            }
-            for (s, range) in sentences.enumerated() where !keep[s] {
-                for k in range where !contexts[c].units[k].isProtected { kept[c][k] = false }
-            }
+    /// Keeps the most relevant sentences of the selected contexts, across contexts, until
+    /// `budget` free tokens: a sentence's score is its BM25 relevance to the question
+    /// (standardised over the prompt's sentences) plus `contextWeight` times its context's
+    /// standardised rank score, so better contexts keep more. With `strict`, a sentence that
+    /// would overshoot the budget is skipped (no word step follows).
+    mutating func selectSentences(selected: [Bool], contextScore: [Double], budget: Double, contextWeight: Double, strict: Bool) {
+        var ids: [(c: Int, s: Int)] = []
+        for c in contexts.indices where selected[c] && !contexts[c].isJSON {
+            for s in contexts[c].sentences.indices { ids.append((c, s)) }
+        }
+        guard !ids.isEmpty else { return }
+        let relevance = ContextRanker.standardized(ids.map { sentenceScore[$0.c][$0.s] })
+        let score = ids.indices.map { relevance[$0] + contextWeight * contextScore[ids[$0].c] }
+        let order = ids.indices.sorted { (score[$0], -$0) > (score[$1], -$1) }
+        // JSON contexts and protected-only content are not chosen here; count them as spent.
+        var sum = 0.0
+        for c in contexts.indices where selected[c] && contexts[c].isJSON { sum += Double(freeTokens[c]) }
+        var keep = Set<Int>()
+        for i in order {
+            if sum >= budget { break }
+            let (c, s) = ids[i]
+            let length = contexts[c].sentences[s].reduce(0) { $0 + (contexts[c].units[$1].isProtected ? 0 : contexts[c].units[$1].tokens) }
+            if strict && !keep.isEmpty && sum + Double(length) > budget { continue }
+            keep.insert(i)
+            sum += Double(length)
+        }
+        for (i, (c, s)) in ids.enumerated() where !keep.contains(i) {
+            for k in contexts[c].sentences[s] where !contexts[c].units[k].isProtected { kept[c][k] = false }
         }
     }
 
     // MARK: - Words
 
-    /// In each context over its target, drops the lowest-scoring kept words until the target is met.
-    mutating func pruneWords(targets: [Double], question: String) {
-        for c in contexts.indices where targets[c] > 0 {
+    /// Drops the lowest-scoring kept words across the prompt until `budget` free tokens remain.
+    /// A word's score is its self-information plus its relevance bonus (question word, its
+    /// sentence's relevance) plus `contextWeight` times its context's standardised rank score.
+    /// With an n-gram model this runs in three passes, re-scoring the words left after each (a
+    /// word's information depends on the kept words before it).
+    mutating func pruneWords(budget: Double, contextScore: [Double], contextWeight: Double) {
+        let passes = background?.isContextual == true ? 3 : 1
+        for pass in 0 ..< passes {
             var current = 0
-            var candidates: [Int] = []
-            for k in contexts[c].units.indices where kept[c][k] && !contexts[c].units[k].isProtected {
-                current += contexts[c].units[k].tokens
-                candidates.append(k)
+            var candidates: [(Int, Int)] = []
+            var score: [[Float]] = []
+            for c in contexts.indices {
+                var sc = information[c]
+                if pass > 0 && kept[c].contains(true) {
+                    let keptUnits = contexts[c].units.indices.filter { kept[c][$0] }
+                    let fresh = unitInformation(c, units: keptUnits)
+                    for (i, k) in keptUnits.enumerated() { sc[k] = fresh[i] }
+                }
+                let prior = Float(contextWeight * contextScore[c])
+                for k in contexts[c].units.indices {
+                    sc[k] += bonus[c][k] + prior
+                    if kept[c][k] && !contexts[c].units[k].isProtected {
+                        current += contexts[c].units[k].tokens
+                        candidates.append((c, k))
+                    }
+                }
+                score.append(sc)
             }
-            var excess = Double(current) - targets[c]
-            guard excess > 0 else { continue }
-            let score = unitScore[c]
-            candidates.sort { (score[$0], $0) < (score[$1], $1) }
-            for k in candidates {
-                if excess <= 0 { break }
+            let excess = Double(current) - budget
+            guard excess > 0 else { break }
+            candidates.sort { (score[$0.0][$0.1], $0.0, $0.1) < (score[$1.0][$1.1], $1.0, $1.1) }
+            var toRemove = excess / Double(passes - pass)
+            for (c, k) in candidates {
+                if toRemove <= 0 { break }
                 kept[c][k] = false
-                excess -= Double(contexts[c].units[k].tokens)
+                toRemove -= Double(contexts[c].units[k].tokens)
             }
         }
     }

@@ -28,9 +28,10 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
     /// Output order of the kept contexts: `original`, `rank` (best first) or `ends` (best first
     /// and last, weakest in the middle, against "lost in the middle").
     public var reorderContext: String?
-    /// How much more than its share a better context keeps, in [0, 1] (0: the same rate for all).
+    /// How much a context's rank weighs in its sentences' and words' scores, in [0, 1] (default
+    /// 0.3; 0: sentences and words compete on their own relevance only).
     public var dynamicContextCompressionRatio: Double?
-    /// The coarse step keeps contexts until the budget times (1 + this margin) is spent.
+    /// The coarse step keeps contexts until the budget times (1 + this margin) is spent (default 0.5).
     public var contextBudgetMargin: Double?
     /// Drop whole contexts by rank (coarse step).
     public var useContextLevelFilter: Bool?

@@ -5,8 +5,9 @@ enum PreTokenizer: @unchecked Sendable {
     /// GPT-2's pattern, hand-coded:
     /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
     case gpt2
-    /// Any other pattern, through Swift `Regex` (pieces are the matches; text between matches
-    /// is a piece too, as `Split` with `Isolated` behaviour keeps it).
+    /// Any other pattern, through Swift `Regex` with Unicode-scalar semantics (as Python's and
+    /// Rust's engines match; `\r\n` is two characters there). Pieces are the matches; text
+    /// between matches is a piece too, as `Split` with `Isolated` behaviour keeps it.
     case regex(Regex<AnyRegexOutput>)
 
     /// cl100k_base's pattern (GPT-3.5/4).
@@ -14,7 +15,7 @@ enum PreTokenizer: @unchecked Sendable {
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     init(_ pattern: String) throws {
-        do { self = .regex(try Regex(pattern)) } catch { throw PromptError("pre_tokenizer", "pattern \(pattern) does not compile: \(error)") }
+        do { self = .regex(try Regex(pattern).matchingSemantics(.unicodeScalar)) } catch { throw PromptError("pre_tokenizer", "pattern \(pattern) does not compile: \(error)") }
     }
 
     static func regex(_ pattern: String) throws -> PreTokenizer { try PreTokenizer(pattern) }

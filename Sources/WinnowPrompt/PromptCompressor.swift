@@ -42,6 +42,9 @@ public final class PromptCompressor: Sendable {
         public var wordModelPath: String?
         /// Load the background word model.
         public var useWordModel = true
+        /// A Kneser-Ney n-gram model (ARPA or `.wlm`) used instead of the word list: word
+        /// information then depends on the preceding kept words and pruning runs in passes.
+        public var ngramModelPath: String?
         /// WordPiece tokens MiniLM reads per request in `auto` ranking.
         public var miniLMTokenBudget = 768
 
@@ -86,8 +89,13 @@ public final class PromptCompressor: Sendable {
             }
         }
         self.embedder = embedder
+        // One BLAS thread: requests run in parallel on the caller's threads, and OpenBLAS's
+        // spinning threads only cost time on a busy 2-core machine.
+        if embedder != nil { BLAS.setThreadCount(1) }
         var background: (any WordProbabilityModel)?
-        if configuration.useWordModel {
+        if let path = configuration.ngramModelPath {
+            background = try NGramWordModel(path: path)
+        } else if configuration.useWordModel {
             if let path = locate("wordfreq-large-en.msgpack", explicit: configuration.wordModelPath) {
                 do {
                     background = try WordFrequencyModel(path: path)
@@ -164,18 +172,25 @@ public final class PromptCompressor: Sendable {
         var sentenceTime = Duration.zero
         var wordTime = Duration.zero
         if target < originTokens && !contexts.isEmpty {
+            let tPrepare = clock.now
             plan.prepareRelevance(question: query)
+            wordTime += clock.now - tPrepare
             var free = target - fixedTokens - separatorTokens * ((request.instruction.isEmpty ? 0 : 1) + (request.question.isEmpty ? 0 : 1))
             let selected = plan.selectContexts(order: order, budget: &free, separatorTokens: separatorTokens, settings: settings)
+            let contextZ = ContextRanker.standardized(scores)
             var scale = 1.0
             for _ in 0 ..< 4 {
                 let t0 = clock.now
                 plan.resetKept()
                 plan.dropUnselected(selected)
-                let targets = plan.contextTargets(selected: selected, order: order, budget: Double(max(0, free)) * scale, settings: settings)
-                if settings.sentenceLevel { plan.selectSentences(targets: targets, settings: settings) }
+                let budget = Double(max(0, free)) * scale
+                if settings.sentenceLevel {
+                    plan.selectSentences(
+                        selected: selected, contextScore: contextZ, budget: budget * (1 + settings.wordMargin),
+                        contextWeight: settings.dynamicRatio, strict: !settings.tokenLevel)
+                }
                 let t1 = clock.now
-                if settings.tokenLevel { plan.pruneWords(targets: targets, question: query) }
+                if settings.tokenLevel { plan.pruneWords(budget: budget, contextScore: contextZ, contextWeight: settings.dynamicRatio) }
                 let t2 = clock.now
                 sentenceTime += t1 - t0
                 wordTime += t2 - t1
@@ -190,7 +205,7 @@ public final class PromptCompressor: Sendable {
                 if abs(Double(compressedTokens - target)) <= max(1, 0.02 * Double(target)) { break }
                 scale *= freeWanted / freeActual
             }
-            if compressedTokens > target {
+            if Double(compressedTokens) > Double(target) * 1.02 + 1 {
                 warnings.append("kept \(compressedTokens) tokens for a target of \(target): the instruction, question and protected content need them")
             }
         }
@@ -271,7 +286,7 @@ struct Settings {
         }
         dynamicRatio = r.dynamicContextCompressionRatio ?? 0.3
         guard (0 ... 1).contains(dynamicRatio) else { throw PromptError("request.dynamic_context_compression_ratio", "must be in [0, 1]") }
-        margin = r.contextBudgetMargin ?? 0.1
+        margin = r.contextBudgetMargin ?? 0.5
         guard margin >= 0, margin <= 10 else { throw PromptError("request.context_budget_margin", "must be in [0, 10]") }
         contextLevel = r.useContextLevelFilter ?? true
         sentenceLevel = r.useSentenceLevelFilter ?? true

@@ -1,4 +1,6 @@
 import Foundation
+import WinnowLM
+import WinnowText
 
 /// Word probabilities for self-information (word pruning) and query likelihood (context
 /// ranking). Words are lowercased terms (``BM25Index/terms(of:)`` without stop-word removal).
@@ -132,5 +134,32 @@ struct MessagePackReader {
         default: throw PromptError(path, "byte \(at): unsupported MessagePack type 0x\(String(t, radix: 16))")
         }
         guard offset <= bytes.count else { throw PromptError(path, "byte \(at): truncated MessagePack") }
+    }
+}
+
+/// A Kneser-Ney n-gram model (WinnowLM, ARPA or `.wlm`, e.g. from `winnow lm train`): each
+/// word's probability given the words before it, after cc_net normalisation (the model's own).
+public struct NGramWordModel: WordProbabilityModel {
+    /// `ngram:<path>`.
+    public let name: String
+    /// True: probabilities depend on the preceding words.
+    public var isContextual: Bool { true }
+    private let model: NGramModel
+    private let normalizer = CCNetNormalizer()
+
+    /// Loads a model.
+    /// - Throws: ``PromptError`` with the model loader's message.
+    public init(path: String) throws {
+        do { model = try NGramModel.load(path: path) } catch { throw PromptError(path, "\(error)") }
+        name = "ngram:" + path
+    }
+
+    /// `log10 P(wordᵢ | the words before it)`, with no sentence start.
+    public func log10Probabilities(_ words: [Substring]) -> [Float] {
+        let normalized = words.map { w -> Substring in
+            let n = normalizer.normalize(w)
+            return n.isEmpty ? w : Substring(n)
+        }
+        return model.log10Probabilities(normalized, bos: false, eos: false)
     }
 }

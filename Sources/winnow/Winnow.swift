@@ -14,7 +14,7 @@ struct Winnow: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, EmbedCommand.self, LidCommand.self,
-            ExtractCommand.self, CompressCommand.self, ExamplesCommand.self, ServeCommand.self,
+            ExtractCommand.self, LMCommand.self, CompressCommand.self, ExamplesCommand.self, ServeCommand.self,
         ])
 }
 
