@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -77,8 +78,18 @@ let package = Package(
         // Prompt compression, in-context example selection, token counting.
         .target(
             name: "WinnowPrompt",
-            dependencies: ["WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore"]),
+            dependencies: [
+                "WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore",
+                .product(name: "GRDB", package: "GRDB.swift"),  // the example pools' embedding cache
+            ]),
         .target(name: "WinnowHTML", dependencies: ["WinnowCore", "CLibXML2"]),
+        // HTTP API (Hummingbird 2): /v1/compress, /v1/examples, /v1/embeddings, /healthz.
+        .target(
+            name: "WinnowServer",
+            dependencies: [
+                "WinnowCore", "WinnowPrompt", "WinnowEmbed", "TensorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .target(
             name: "WinnowPipeline",
             dependencies: [
@@ -90,7 +101,7 @@ let package = Package(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
-                "WinnowLM", "WinnowSelect", "WinnowPrompt",
+                "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -108,7 +119,13 @@ let package = Package(
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
         .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore", "WinnowPipeline"]),
-        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"]),
+        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "WinnowServerTests",
+            dependencies: [
+                "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]

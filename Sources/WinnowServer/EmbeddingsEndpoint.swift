@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import WinnowEmbed
+
+/// `POST /v1/embeddings`, as OpenAI's: `{"input": "…" | ["…", …], "model": "…",
+/// "encoding_format": "float" | "base64", "dimensions": N, "user": "…"}`.
+struct EmbeddingsRequest: Decodable, Sendable {
+    /// The texts.
+    var input: EmbeddingInput
+    /// The model name.
+    var model: String
+    /// `float` (default) or `base64` (little-endian float32 bytes, as OpenAI sends them).
+    var encodingFormat: String?
+    /// The vector length; only the model's own is accepted (MiniLM cannot be shortened).
+    var dimensions: Int?
+    /// The caller's id (ignored).
+    var user: String?
+
+    static let keys: Set<String> = ["input", "model", "encoding_format", "dimensions", "user"]
+
+    enum CodingKeys: String, CodingKey {
+        case input, model, dimensions, user
+        case encodingFormat = "encoding_format"
+    }
+}
+
+/// `input`: one string or an array of strings (OpenAI's token-id arrays are refused: ids of
+/// another tokenizer mean nothing to this model).
+struct EmbeddingInput: Decodable, Sendable {
+    var texts: [String]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            texts = [one]
+        } else if let many = try? container.decode([String].self) {
+            texts = many
+        } else if (try? container.decode([Int].self)) != nil || (try? container.decode([[Int]].self)) != nil {
+            throw APIError.invalid("token-id input is not supported; send text", param: "input")
+        } else {
+            throw APIError.invalid("\"input\" must be a string or an array of strings", param: "input")
+        }
+    }
+}
+
+/// The response: `{"object": "list", "data": [{"object": "embedding", "index": i,
+/// "embedding": [...]}], "model": …, "usage": {"prompt_tokens": N, "total_tokens": N}}`.
+struct EmbeddingsResponse: Encodable, Sendable {
+    var object = "list"
+    var data: [Item]
+    var model: String
+    var usage: Usage
+
+    struct Item: Encodable, Sendable {
+        var object = "embedding"
+        var index: Int
+        var embedding: Vector
+    }
+
+    /// A vector as a JSON array of numbers or a base64 string of little-endian float32.
+    enum Vector: Encodable, Sendable {
+        case floats([Float])
+        case base64(String)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .floats(let values): try container.encode(values)
+            case .base64(let text): try container.encode(text)
+            }
+        }
+    }
+
+    struct Usage: Encodable, Sendable {
+        var promptTokens: Int
+        var totalTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+}
+
+enum EmbeddingsEndpoint {
+    static func handle(_ request: Request, models: ServerModels, configuration: ServerConfiguration) async throws -> Response {
+        let body = try await JSONBody.decode(
+            EmbeddingsRequest.self, from: request, limit: configuration.maxBodyBytes, allowedKeys: EmbeddingsRequest.keys)
+        guard models.serves(model: body.model) else {
+            throw APIError(
+                .notFound, "The model `\(body.model)` does not exist; this server embeds with `\(models.modelName)`",
+                type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
+        let format = body.encodingFormat ?? "float"
+        guard format == "float" || format == "base64" else {
+            throw APIError.invalid("\"encoding_format\" must be \"float\" or \"base64\"", param: "encoding_format")
+        }
+        if let dimensions = body.dimensions, dimensions != models.embedder.dimension {
+            throw APIError.invalid(
+                "\(models.modelName) makes \(models.embedder.dimension)-dimensional vectors; \"dimensions\" cannot change that",
+                param: "dimensions")
+        }
+        let texts = body.input.texts
+        guard !texts.isEmpty else { throw APIError.invalid("\"input\" is an empty array", param: "input") }
+        guard texts.count <= configuration.maxEmbeddingInputs else {
+            throw APIError.invalid("at most \(configuration.maxEmbeddingInputs) inputs per request (got \(texts.count))", param: "input")
+        }
+        let embedder = models.embedder
+        let (vectors, tokens) = try await models.compute.run {
+            (embedder.embed(texts), texts.reduce(0) { $0 + embedder.tokenizer.encode($1).count })
+        }
+        let items = vectors.enumerated().map { index, vector in
+            EmbeddingsResponse.Item(index: index, embedding: format == "base64" ? .base64(base64(vector)) : .floats(vector))
+        }
+        return try JSONBody.response(
+            EmbeddingsResponse(data: items, model: models.modelName, usage: .init(promptTokens: tokens, totalTokens: tokens)))
+    }
+
+    /// Little-endian float32 bytes, base64-encoded (what OpenAI's `encoding_format: base64` sends).
+    static func base64(_ vector: [Float]) -> String {
+        var bytes = Data(capacity: vector.count * 4)
+        for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes.base64EncodedString()
+    }
+}

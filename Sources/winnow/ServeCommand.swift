@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import WinnowCore
+import WinnowEmbed
+import WinnowPrompt
+import WinnowServer
+
+/// `winnow serve`: the HTTP API.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API: /v1/embeddings (OpenAI-compatible), /v1/examples, /v1/compress, /healthz.",
+        discussion: """
+            Loads the embedding model and the example pools once and shares them across requests; \
+            model work runs on --workers threads beside the event loop. Binds 127.0.0.1:8080 by default. \
+            Stops on SIGINT or SIGTERM after finishing the requests in flight.
+              winnow serve --pool trec=trec-pool.jsonl --port 8080
+              curl -s localhost:8080/v1/embeddings -d '{"model": "all-MiniLM-L6-v2", "input": "hello"}'
+            See docs/server.md for every endpoint.
+            """)
+
+    @Option(help: "The interface to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port (0: any free port).")
+    var port = 8080
+
+    @Option(help: "The sentence-transformers model folder.")
+    var model: String?
+
+    @Option(name: .long, help: "An example pool for /v1/examples, as NAME=PATH.jsonl (repeatable).")
+    var pool: [String] = []
+
+    @Option(help: "Token counters with a file loaded at start (tiktoken:<path>, hf:<path>; repeatable).")
+    var tokenizer: [String] = []
+
+    @Option(help: "/v1/compress: the default token counter (gpt2, whitespace, wordpiece, tiktoken:<path>, hf:<path>).")
+    var compressTokenizer = "gpt2"
+
+    @Flag(help: "Do not load the prompt compressor (/v1/compress then answers 503).")
+    var noCompress = false
+
+    @Option(help: "The SQLite file caching pool embeddings (default ~/.cache/winnow/examples.sqlite).")
+    var cache: String?
+
+    @Flag(help: "Do not read or write the embedding cache.")
+    var noCache = false
+
+    @Option(help: "The largest request body, in bytes.")
+    var maxBodyBytes = 8 << 20
+
+    @Option(help: "Threads doing model work (default: the number of cores).")
+    var workers: Int?
+
+    func validate() throws {
+        guard (0 ... 65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        for entry in pool where !entry.contains("=") { throw ValidationError("--pool takes NAME=PATH (got \(entry))") }
+    }
+
+    func run() throws {
+        let folder = try ModelLocator.locate("all-MiniLM-L6-v2", explicit: model)
+        let embedder = try Embedder(folder: ModelFolder(path: folder))
+        let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        if let warning = BLAS.kernelWarning { log("warning: \(warning)") }
+        let store = noCache ? nil : try ExampleEmbeddingCache(path: cache ?? ExampleEmbeddingCache.defaultPath())
+        let modelID = try ExampleIndex.modelID(folder: folder)
+        var pools: [String: ExampleIndex] = [:]
+        for entry in pool {
+            let name = String(entry[..<entry.firstIndex(of: "=")!])
+            let path = String(entry[entry.index(after: entry.firstIndex(of: "=")!)...])
+            let (index, hit) = try ExampleIndex.build(
+                pool: ExamplePool(path: path), embedder: embedder, modelID: modelID, cache: store, workers: threads)
+            pools[name] = index
+            log("pool \(name): \(index.pool.examples.count) examples from \(path) (\(hit ? "cached vectors" : "embedded"))")
+        }
+        var counters: [any TokenCounter] = [try WordPieceTokenCounter(tokenizer: embedder.tokenizer)]
+        for spec in tokenizer { counters.append(try TokenCounters.named(spec)) }
+        var compressor: PromptCompressor?
+        if !noCompress {
+            var settings = PromptCompressor.Configuration()
+            settings.tokenizer = compressTokenizer
+            settings.embedderPath = folder
+            compressor = try PromptCompressor(configuration: settings)
+            for warning in compressor?.loadWarnings ?? [] { log("warning: \(warning)") }
+        }
+        let models = ServerModels(
+            embedder: embedder, modelName: URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent, pools: pools,
+            compressor: compressor, counters: counters, computeThreads: threads)
+        let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes, computeThreads: threads)
+        let app = WinnowServer.buildApplication(models: models, configuration: configuration) { [host] port in
+            log("winnow serve: listening on http://\(host):\(port.map(String.init) ?? "?") [OpenBLAS \(BLAS.coreName)]")
+        }
+        // The command line's main is synchronous: run the server on the concurrency runtime and
+        // wait here until it stops (SIGINT/SIGTERM shut it down gracefully).
+        let outcome = Outcome()
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await app.runService() } catch { outcome.error = error }
+            finished.signal()
+        }
+        finished.wait()
+        if let error = outcome.error { throw error }
+    }
+}
+
+/// The server task's result, read after it signals.
+private final class Outcome: @unchecked Sendable {
+    var error: (any Error)?
+}
+
+private func log(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
