@@ -46,7 +46,7 @@ public final class PromptCompressor: Sendable {
         /// information then depends on the preceding kept words and pruning runs in passes.
         public var ngramModelPath: String?
         /// WordPiece tokens MiniLM reads per request in `auto` ranking.
-        public var miniLMTokenBudget = 768
+        public var miniLMTokenBudget = 384
 
         /// The defaults.
         public init() {}

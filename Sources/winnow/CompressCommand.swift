@@ -70,7 +70,7 @@ struct CompressCommand: ParsableCommand {
     var noWordModel = false
 
     @Option(help: "WordPiece tokens MiniLM reads per request in auto ranking.")
-    var minilmBudget = 768
+    var minilmBudget = 384
 
     @Flag(help: "Include timings_ms in the result JSON.")
     var timings = false
