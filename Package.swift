@@ -101,7 +101,7 @@ let package = Package(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
-                "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
+                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
