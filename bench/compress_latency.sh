@@ -4,6 +4,7 @@
 # all-MiniLM ranking setting and a no-MiniLM setting, on the same request.
 #
 #   bash bench/compress_latency.sh [TOKENS]     (default 10000 GPT-2 tokens; needs ../shared and models/)
+#   EXTRA='{"use_token_level_filter": false}' bash bench/compress_latency.sh   (request options merged in)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tokens="${1:-10000}"
@@ -25,7 +26,10 @@ ctx, n = [], 0
 for p in paras:
     if n >= want: break
     ctx.append(p); n += len(enc.encode(p)) + 1
-json.dump({"context": ctx, "question": question, "rate": 0.2}, open(out, "w"))
+import os
+request = {"context": ctx, "question": question, "rate": 0.2}
+request.update(json.loads(os.environ.get("EXTRA") or "{}"))
+json.dump(request, open(out, "w"))
 print(f"prompt: {len(ctx)} contexts, {n} GPT-2 tokens; question: {question}", file=sys.stderr)
 PY
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['rank_method']='minilm'; json.dump(r, open(sys.argv[1]+'.minilm','w'))" "$req"
