@@ -69,7 +69,9 @@ public enum FileSystem {
     /// Reads a whole file (as stored, without decompressing).
     public static func readAll(_ path: String) throws -> [UInt8] {
         let src = try FileSource(path: path)
-        var size = Int(try FileSource.size(path: path))
+        // One byte beyond the file's size: an unchanged file ends with a zero-byte read while the
+        // buffer still has room, so it is never grown (growing held 2× the file for a moment).
+        var size = Int(try FileSource.size(path: path)) + 1
         var out = [UInt8](repeating: 0, count: size)
         var filled = 0
         while true {
