@@ -1,5 +1,11 @@
 import Foundation
 
+/// One sentence of one context.
+struct SentenceID: Hashable {
+    var c: Int
+    var s: Int
+}
+
 /// The working state of one compression: every unit of every context, whether it is kept, and
 /// the scores the three steps decide by.
 struct CompressionPlan {
@@ -91,7 +97,8 @@ struct CompressionPlan {
             }
         }
         let bm25 = BM25Index(documents: sentenceTerms)
-        let scores = queryTerms.isEmpty ? [Double](repeating: 0, count: sentenceTerms.count) : bm25.scores(query: queryTerms)
+        var scores = queryTerms.isEmpty ? [Double](repeating: 0, count: sentenceTerms.count) : bm25.scores(query: queryTerms)
+        scores = secondHop(scores, index: bm25, sentenceTerms: sentenceTerms, owner: owner, question: questionSet)
         sentenceScore = contexts.map { [Double](repeating: 0, count: $0.sentences.count) }
         for (i, (c, s)) in owner.enumerated() { sentenceScore[c][s] = scores[i] }
         bonus = []
@@ -105,6 +112,32 @@ struct CompressionPlan {
                 if unitTerms[c][k].contains(where: { questionSet.contains($0) }) { b[k] += 2.5 }
             }
             bonus.append(b)
+        }
+    }
+
+    /// Multi-hop questions ("the mother of the king that X served") need a sentence that shares
+    /// no words with the question: the one about the bridge entity ("Richard I") that the best
+    /// sentences name. A second BM25 query — the words of the best `seeds` sentences that the
+    /// question lacks — finds them; its scores, scaled to the first query's range and weighted
+    /// by `weight`, are added to sentences of the other contexts.
+    func secondHop(_ first: [Double], index: BM25Index, sentenceTerms: [[Substring]], owner: [(Int, Int)], question: Set<Substring>,
+                   seeds: Int = 1, weight: Double = 0.2) -> [Double] {
+        let top = first.max() ?? 0
+        guard top > 0 else { return first }
+        let leaders = first.indices.sorted { (first[$0], -$0) > (first[$1], -$1) }.prefix(seeds).filter { first[$0] > 0 }
+        var seen = Set<Substring>()
+        var expansion: [Substring] = []
+        for i in leaders {
+            for t in sentenceTerms[i] where !question.contains(t) && seen.insert(t).inserted { expansion.append(t) }
+        }
+        guard !expansion.isEmpty else { return first }
+        let seedContexts = Set(leaders.map { owner[$0].0 })
+        let hop = index.scores(query: expansion)
+        var bestHop = 0.0
+        for i in hop.indices where !seedContexts.contains(owner[i].0) { bestHop = max(bestHop, hop[i]) }
+        guard bestHop > 0 else { return first }
+        return first.indices.map { i in
+            seedContexts.contains(owner[i].0) ? first[i] : first[i] + weight * top * hop[i] / bestHop
         }
     }
 
@@ -180,35 +213,70 @@ struct CompressionPlan {
 
     // MARK: - Sentences
 
+    /// Per context, the BM25 relevance of its best sentence (0 for JSON or empty contexts).
+    func bestSentenceScores() -> [Double] {
+        contexts.indices.map { c in contexts[c].isJSON ? 0 : sentenceScore[c].max() ?? 0 }
+    }
+
+    /// How the sentence step treats its budget.
+    enum SentenceFit {
+        /// Sentences that would overshoot are skipped (no word step follows).
+        case strict
+        /// Whole sentences are packed as in `strict`; then, if the budget is not nearly spent,
+        /// the best sentence that did not fit is admitted too, for the word step to trim.
+        case fill
+        /// Sentences are taken until the budget is reached; the last one may overshoot.
+        case loose
+    }
+
     /// Keeps the most relevant sentences of the selected contexts, across contexts, until
     /// `budget` free tokens: a sentence's score is its BM25 relevance to the question
     /// (standardised over the prompt's sentences) plus `contextWeight` times its context's
-    /// standardised rank score, so better contexts keep more. With `strict`, a sentence that
-    /// would overshoot the budget is skipped (no word step follows).
-    mutating func selectSentences(selected: [Bool], contextScore: [Double], budget: Double, contextWeight: Double, strict: Bool) {
-        var ids: [(c: Int, s: Int)] = []
+    /// standardised rank score, so better contexts keep more. The first sentence taken is
+    /// always kept, even when it alone is over the budget.
+    /// - Returns: the sentences admitted over the budget (`c`, `s`): where the word step should
+    ///   prune first.
+    @discardableResult
+    mutating func selectSentences(selected: [Bool], contextScore: [Double], budget: Double, contextWeight: Double, fit: SentenceFit) -> Set<SentenceID> {
+        var ids: [SentenceID] = []
         for c in contexts.indices where selected[c] && !contexts[c].isJSON {
-            for s in contexts[c].sentences.indices { ids.append((c, s)) }
+            for s in contexts[c].sentences.indices { ids.append(SentenceID(c: c, s: s)) }
         }
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty else { return [] }
         let relevance = ContextRanker.standardized(ids.map { sentenceScore[$0.c][$0.s] })
         let score = ids.indices.map { relevance[$0] + contextWeight * contextScore[ids[$0].c] }
         let order = ids.indices.sorted { (score[$0], -$0) > (score[$1], -$1) }
         // JSON contexts and protected-only content are not chosen here; count them as spent.
         var sum = 0.0
         for c in contexts.indices where selected[c] && contexts[c].isJSON { sum += Double(freeTokens[c]) }
+        func length(_ i: Int) -> Double {
+            let (c, s) = (ids[i].c, ids[i].s)
+            return Double(contexts[c].sentences[s].reduce(0) { $0 + (contexts[c].units[$1].isProtected ? 0 : contexts[c].units[$1].tokens) })
+        }
         var keep = Set<Int>()
+        var over = Set<SentenceID>()
+        var firstMiss: Int?
         for i in order {
             if sum >= budget { break }
-            let (c, s) = ids[i]
-            let length = contexts[c].sentences[s].reduce(0) { $0 + (contexts[c].units[$1].isProtected ? 0 : contexts[c].units[$1].tokens) }
-            if strict && !keep.isEmpty && sum + Double(length) > budget { continue }
+            let n = length(i)
+            if fit != .loose && !keep.isEmpty && sum + n > budget {
+                if firstMiss == nil { firstMiss = i }
+                continue
+            }
             keep.insert(i)
-            sum += Double(length)
+            sum += n
+            if sum > budget { over.insert(ids[i]) }
         }
-        for (i, (c, s)) in ids.enumerated() where !keep.contains(i) {
-            for k in contexts[c].sentences[s] where !contexts[c].units[k].isProtected { kept[c][k] = false }
+        // Whole sentences left more than 5 % of the budget unspent: admit the best one that
+        // did not fit, to be trimmed by the word step, so small prompts still meet their rate.
+        if fit == .fill, sum < 0.95 * budget, let i = firstMiss {
+            keep.insert(i)
+            over.insert(ids[i])
         }
+        for (i, id) in ids.enumerated() where !keep.contains(i) {
+            for k in contexts[id.c].sentences[id.s] where !contexts[id.c].units[k].isProtected { kept[id.c][k] = false }
+        }
+        return over
     }
 
     // MARK: - Words
@@ -218,7 +286,9 @@ struct CompressionPlan {
     /// sentence's relevance) plus `contextWeight` times its context's standardised rank score.
     /// With an n-gram model this runs in three passes, re-scoring the words left after each (a
     /// word's information depends on the kept words before it).
-    mutating func pruneWords(budget: Double, contextScore: [Double], contextWeight: Double) {
+    /// Words of the sentences in `first` go before any other (lowest score first within each
+    /// group), so trimming a sentence admitted over the budget leaves the others whole.
+    mutating func pruneWords(budget: Double, contextScore: [Double], contextWeight: Double, first: Set<SentenceID> = []) {
         let passes = background?.isContextual == true ? 3 : 1
         for pass in 0 ..< passes {
             var current = 0
@@ -243,7 +313,10 @@ struct CompressionPlan {
             }
             let excess = Double(current) - budget
             guard excess > 0 else { break }
-            candidates.sort { (score[$0.0][$0.1], $0.0, $0.1) < (score[$1.0][$1.1], $1.0, $1.1) }
+            func group(_ c: Int, _ k: Int) -> Int {
+                first.isEmpty || first.contains(SentenceID(c: c, s: contexts[c].units[k].sentence)) ? 0 : 1
+            }
+            candidates.sort { (group($0.0, $0.1), score[$0.0][$0.1], $0.0, $0.1) < (group($1.0, $1.1), score[$1.0][$1.1], $1.0, $1.1) }
             var toRemove = excess / Double(passes - pass)
             for (c, k) in candidates {
                 if toRemove <= 0 { break }

@@ -31,8 +31,12 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
     /// How much a context's rank weighs in its sentences' and words' scores, in [0, 1] (default
     /// 0.3; 0: sentences and words compete on their own relevance only).
     public var dynamicContextCompressionRatio: Double?
-    /// The coarse step keeps contexts until the budget times (1 + this margin) is spent (default 0.5).
+    /// The coarse step keeps contexts until the budget times (1 + this margin) is spent (default 1.0).
     public var contextBudgetMargin: Double?
+    /// The sentence step keeps sentences up to the budget times this ratio and the word step
+    /// prunes the rest (LongLLMLingua's `token_budget_ratio`; ≥ 1, default 1.0: words are pruned
+    /// only to trim the last sentence's overshoot). Ignored without the word step.
+    public var tokenBudgetRatio: Double?
     /// Drop whole contexts by rank (coarse step).
     public var useContextLevelFilter: Bool?
     /// Drop the least relevant sentences inside kept contexts.
@@ -69,6 +73,7 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
         case reorderContext = "reorder_context"
         case dynamicContextCompressionRatio = "dynamic_context_compression_ratio"
         case contextBudgetMargin = "context_budget_margin"
+        case tokenBudgetRatio = "token_budget_ratio"
         case useContextLevelFilter = "use_context_level_filter"
         case useSentenceLevelFilter = "use_sentence_level_filter"
         case useTokenLevelFilter = "use_token_level_filter"
@@ -100,6 +105,7 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
         reorderContext = try c.decodeIfPresent(String.self, forKey: .reorderContext)
         dynamicContextCompressionRatio = try c.decodeIfPresent(Double.self, forKey: .dynamicContextCompressionRatio)
         contextBudgetMargin = try c.decodeIfPresent(Double.self, forKey: .contextBudgetMargin)
+        tokenBudgetRatio = try c.decodeIfPresent(Double.self, forKey: .tokenBudgetRatio)
         useContextLevelFilter = try c.decodeIfPresent(Bool.self, forKey: .useContextLevelFilter)
         useSentenceLevelFilter = try c.decodeIfPresent(Bool.self, forKey: .useSentenceLevelFilter)
         useTokenLevelFilter = try c.decodeIfPresent(Bool.self, forKey: .useTokenLevelFilter)

@@ -153,15 +153,13 @@ public final class PromptCompressor: Sendable {
         let afterSegment = clock.now
         let query = request.question.isEmpty ? request.instruction : request.question
         let ranker = ContextRanker(background: background, embedder: embedder, miniLMTokenBudget: configuration.miniLMTokenBudget)
-        let scores = contexts.count > 1
+        var scores = contexts.count > 1
             ? ranker.scores(texts: contexts.map(\.text), terms: plan.terms, question: query, methods: settings.rankMethods)
             : [Double](repeating: 0, count: contexts.count)
         if settings.rankMethods?.contains(.minilm) == true && embedder == nil {
             warnings.append("rank_method minilm asked but MiniLM is not loaded; ranked without it")
         }
-        let order = scores.indices.sorted { (scores[$0], -$0) > (scores[$1], -$1) }
-        var rank = [Int](repeating: 0, count: contexts.count)
-        for (r, i) in order.enumerated() { rank[i] = r }
+        var order = scores.indices.sorted { (scores[$0], -$0) > (scores[$1], -$1) }
         let afterRank = clock.now
 
         let fixedTokens = counter.count(request.instruction) + counter.count(request.question)
@@ -174,6 +172,15 @@ public final class PromptCompressor: Sendable {
         if target < originTokens && !contexts.isEmpty {
             let tPrepare = clock.now
             plan.prepareRelevance(question: query)
+            // A context whose best sentence answers the question ranks up even when the
+            // context as a whole matches less (multi-hop "bridge" paragraphs): the coarse score
+            // adds the standardised relevance of its best sentence.
+            if contexts.count > 1 && settings.contextLevel && !query.isEmpty {
+                let best = ContextRanker.standardized(plan.bestSentenceScores())
+                let base = ContextRanker.standardized(scores)
+                scores = scores.indices.map { base[$0] + best[$0] }
+                order = scores.indices.sorted { (scores[$0], -$0) > (scores[$1], -$1) }
+            }
             wordTime += clock.now - tPrepare
             var free = target - fixedTokens - separatorTokens * ((request.instruction.isEmpty ? 0 : 1) + (request.question.isEmpty ? 0 : 1))
             let selected = plan.selectContexts(order: order, budget: &free, separatorTokens: separatorTokens, settings: settings)
@@ -184,13 +191,17 @@ public final class PromptCompressor: Sendable {
                 plan.resetKept()
                 plan.dropUnselected(selected)
                 let budget = Double(max(0, free)) * scale
+                var trimFirst = Set<SentenceID>()
                 if settings.sentenceLevel {
-                    plan.selectSentences(
+                    let fit: CompressionPlan.SentenceFit = !settings.tokenLevel ? .strict : settings.wordMargin > 0 ? .loose : .fill
+                    trimFirst = plan.selectSentences(
                         selected: selected, contextScore: contextZ, budget: budget * (1 + settings.wordMargin),
-                        contextWeight: settings.dynamicRatio, strict: !settings.tokenLevel)
+                        contextWeight: settings.dynamicRatio, fit: fit)
                 }
                 let t1 = clock.now
-                if settings.tokenLevel { plan.pruneWords(budget: budget, contextScore: contextZ, contextWeight: settings.dynamicRatio) }
+                if settings.tokenLevel {
+                    plan.pruneWords(budget: budget, contextScore: contextZ, contextWeight: settings.dynamicRatio, first: trimFirst)
+                }
                 let t2 = clock.now
                 sentenceTime += t1 - t0
                 wordTime += t2 - t1
@@ -210,6 +221,8 @@ public final class PromptCompressor: Sendable {
             }
         }
 
+        var rank = [Int](repeating: 0, count: contexts.count)
+        for (r, i) in order.enumerated() { rank[i] = r }
         let (ordered, labels) = plan.arrange(outputs: outputs, order: order, reorder: settings.reorder)
         if settings.reorder != "original" {
             compressedPrompt = PromptCompressor.join([request.instruction] + ordered + [request.question], separator)
@@ -286,12 +299,14 @@ struct Settings {
         }
         dynamicRatio = r.dynamicContextCompressionRatio ?? 0.3
         guard (0 ... 1).contains(dynamicRatio) else { throw PromptError("request.dynamic_context_compression_ratio", "must be in [0, 1]") }
-        margin = r.contextBudgetMargin ?? 0.5
+        margin = r.contextBudgetMargin ?? 1.0
         guard margin >= 0, margin <= 10 else { throw PromptError("request.context_budget_margin", "must be in [0, 10]") }
         contextLevel = r.useContextLevelFilter ?? true
         sentenceLevel = r.useSentenceLevelFilter ?? true
         tokenLevel = r.useTokenLevelFilter ?? true
-        wordMargin = tokenLevel ? 0.15 : 0
+        let ratio = r.tokenBudgetRatio ?? 1.0
+        guard ratio >= 1, ratio <= 10 else { throw PromptError("request.token_budget_ratio", "must be in [1, 10], got \(ratio)") }
+        wordMargin = tokenLevel ? ratio - 1 : 0
         protection = ProtectionOptions(
             forceTokens: r.forceTokens ?? [], keepNumbers: r.keepNumbers ?? false, keepURLs: r.keepURLs ?? true, keepCode: r.keepCode ?? true)
     }
