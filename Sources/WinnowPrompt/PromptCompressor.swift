@@ -63,8 +63,12 @@ public final class PromptCompressor: Sendable {
 
     /// Loads the models the configuration names. Missing models are not errors: the compressor
     /// works without them and says so in ``loadWarnings`` and in every result's `warnings`.
+    /// - Parameters:
+    ///   - configuration: where the models are and which to use.
+    ///   - embedder: an embedder already loaded (a server's, shared with its other endpoints):
+    ///     used instead of loading MiniLM again when `useEmbedder` is on.
     /// - Throws: ``PromptError`` when an explicitly given model path cannot be loaded.
-    public init(configuration: Configuration = Configuration()) throws {
+    public init(configuration: Configuration = Configuration(), embedder shared: Embedder? = nil) throws {
         self.configuration = configuration
         var warnings: [String] = []
         func locate(_ name: String, explicit: String?) -> String? {
@@ -76,7 +80,9 @@ public final class PromptCompressor: Sendable {
             return try? ModelLocator.locate(name)
         }
         var embedder: Embedder?
-        if configuration.useEmbedder {
+        if configuration.useEmbedder, let shared {
+            embedder = shared
+        } else if configuration.useEmbedder {
             if let path = locate("all-MiniLM-L6-v2", explicit: configuration.embedderPath) {
                 do {
                     embedder = try Embedder(folder: ModelFolder(path: path))

@@ -83,7 +83,7 @@ struct ServeCommand: ParsableCommand {
             var settings = PromptCompressor.Configuration()
             settings.tokenizer = compressTokenizer
             settings.embedderPath = folder
-            compressor = try PromptCompressor(configuration: settings)
+            compressor = try PromptCompressor(configuration: settings, embedder: embedder)
             for warning in compressor?.loadWarnings ?? [] { log("warning: \(warning)") }
         }
         let models = ServerModels(

@@ -32,12 +32,14 @@ enum ServerFixtures {
         Example(input: "Who painted the Mona Lisa ?", output: "HUM", label: "HUM"),
     ])
 
-    /// The prompt compressor, counting whitespace words, loaded once.
+    /// The prompt compressor, counting whitespace words, sharing the server's embedder as
+    /// `winnow serve` does: the model path it is given does not exist, so it would throw if it
+    /// tried to load a second copy.
     static let compressor: Result<PromptCompressor, any Error> = Result {
         var settings = PromptCompressor.Configuration()
         settings.tokenizer = "whitespace"
-        settings.embedderPath = modelPath
-        return try PromptCompressor(configuration: settings)
+        settings.embedderPath = modelPath + "/no-such-copy"
+        return try PromptCompressor(configuration: settings, embedder: try embedder.get())
     }
 
     /// Shared models with one pool named `tiny` (and the compressor unless `compress` is false).
