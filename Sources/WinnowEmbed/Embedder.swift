@@ -116,7 +116,10 @@ public struct Embedder: Sendable {
 
     /// Input indices cut into batches: sorted by length (ties by index), at most `batchSize`
     /// texts and `maxBatchTokens` padded tokens per batch (a batch always holds one text).
-    static func batches(lengths: [Int], batchSize: Int, maxBatchTokens: Int) -> [[Int]] {
+    /// ``embed(_:batchSize:maxBatchTokens:)`` and ``embedMatrix(_:workers:batchSize:maxBatchTokens:)``
+    /// batch this way; a caller that embeds these batches with ``embed(encoded:)``, on any
+    /// threads, gets the same bits.
+    public static func batches(lengths: [Int], batchSize: Int = 64, maxBatchTokens: Int = 2048) -> [[Int]] {
         let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
         var result: [[Int]] = []
         var start = 0

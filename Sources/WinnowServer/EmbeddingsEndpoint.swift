@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TensorCore
 import WinnowEmbed
 
 /// `POST /v1/embeddings`, as OpenAI's: `{"input": "…" | ["…", …], "model": "…",
@@ -106,8 +107,22 @@ enum EmbeddingsEndpoint {
             throw APIError.invalid("at most \(configuration.maxEmbeddingInputs) inputs per request (got \(texts.count))", param: "input")
         }
         let embedder = models.embedder
-        let (vectors, tokens) = try await models.compute.run {
-            (embedder.embed(texts), texts.reduce(0) { $0 + embedder.tokenizer.encode($1).count })
+        let compute = models.compute
+        let encoded = try await compute.run { texts.map { embedder.tokenizer.encode($0) } }
+        let tokens = encoded.reduce(0) { $0 + $1.count }
+        // Each batch is its own compute job, so one large request uses every compute thread
+        // that is free; the batches are Embedder.embed's, so the vectors are its bits.
+        let batches = Embedder.batches(lengths: encoded.map(\.count))
+        let vectors = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+            for (b, batch) in batches.enumerated() {
+                let ids = batch.map { encoded[$0] }
+                group.addTask { (b, try await compute.run { embedder.embed(encoded: ids) }) }
+            }
+            var rows = [[Float]](repeating: [], count: texts.count)
+            for try await (b, matrix) in group {
+                for (position, index) in batches[b].enumerated() { rows[index] = matrix.row(position) }
+            }
+            return rows
         }
         let items = vectors.enumerated().map { index, vector in
             EmbeddingsResponse.Item(index: index, embedding: format == "base64" ? .base64(base64(vector)) : .floats(vector))

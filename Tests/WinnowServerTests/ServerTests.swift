@@ -126,6 +126,28 @@ struct ServerRouterTests {
         }
     }
 
+    @Test("a request of many batches is split across the compute threads and keeps the Embedder's bits and order")
+    func manyBatches() async throws {
+        let embedder = try ServerFixtures.embedder.get()
+        // 16 texts of 40–250 tokens: more padded tokens than one 2,048-token batch holds.
+        let words = "the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches".split(separator: " ")
+        let texts = (0 ..< 16).map { i in (0 ..< 40 + (i * 37) % 210).map { String(words[($0 * (i + 3)) % words.count]) }.joined(separator: " ") }
+        #expect(Embedder.batches(lengths: texts.map { embedder.tokenizer.encode($0).count }).count > 1)
+        let expected = embedder.embed(texts)
+        try await ServerFixtures.application().test(.router) { client in
+            let body = ServerFixtures.json(["input": texts, "model": "all-MiniLM-L6-v2"])
+            try await client.execute(uri: "/v1/embeddings", method: .post, body: body) { response in
+                #expect(response.status == .ok)
+                let data = ServerFixtures.object(response)["data"] as? [[String: Any]] ?? []
+                #expect(data.count == texts.count)
+                for (i, item) in data.enumerated() {
+                    #expect(item["index"] as? Int == i)
+                    #expect(ServerFixtures.floats(item["embedding"]) == expected[i])
+                }
+            }
+        }
+    }
+
     @Test("encoding_format base64 carries the same float32 bits, little-endian")
     func base64() async throws {
         let embedder = try ServerFixtures.embedder.get()
