@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TensorCore
 import WinnowCore
 import WinnowPrompt
@@ -16,7 +17,7 @@ struct CompressCommand: ParsableCommand {
               winnow compress notes.txt --question "When did …?" --rate 0.33
             JSON: a request on stdin, the result JSON on stdout (LLMLingua's fields plus per-context labels):
               echo '{"instruction": "…", "context": ["…", "…"], "question": "…", "rate": 0.33}' | winnow compress --json
-            --jsonl reads one request per line and writes one result per line (models loaded once).
+            --jsonl reads one request per line and writes one result per line, in input order             (models loaded once; requests compressed on --workers threads, same output for any count).
             Protect spans with <keep>…</keep>; --force-token, --keep-numbers, URLs and ``` code \
             fences are kept byte for byte. Models (all-MiniLM-L6-v2, wordfreq-large-en.msgpack, \
             gpt2.tiktoken) are looked up in --models, $WINNOW_MODELS, ./models, \
@@ -78,11 +79,15 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Compress the input this many times and print the median time per step (stderr).")
     var bench: Int?
 
+    @Option(help: "--jsonl: requests compressed in parallel (default: the number of cores).")
+    var workers: Int?
+
     func validate() throws {
         if json && jsonl { throw ValidationError("--json and --jsonl exclude each other") }
         if (json || jsonl) && file != nil { throw ValidationError("--json/--jsonl read stdin; give no FILE") }
         guard ["paragraph", "none"].contains(split) else { throw ValidationError("--split must be paragraph or none") }
         if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if minilmBudget < 0 { throw ValidationError("--minilm-budget must be at least 0") }
     }
 
@@ -100,23 +105,7 @@ struct CompressCommand: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
 
         if jsonl {
-            let input = FileHandle.standardInput.readDataToEndOfFile()
-            var lineNumber = 0
-            for line in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                lineNumber += 1
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                let request: CompressionRequest
-                do {
-                    request = try CompressionRequest.decode(json: Data(line))
-                } catch let e as PromptError {
-                    throw PromptError("stdin:\(lineNumber): \(e.location)", e.message)
-                }
-                let result: CompressionResult
-                do { result = try compressor.compress(request) } catch let e as PromptError {
-                    throw PromptError("stdin:\(lineNumber): \(e.location)", e.message)
-                }
-                try write(result, encoder)
-            }
+            try runLines(compressor, encoder)
             return
         }
         let request: CompressionRequest
@@ -139,6 +128,42 @@ struct CompressCommand: ParsableCommand {
                 "compressed \(result.originTokens) → \(result.compressedTokens) tokens (\(result.ratio), \(result.rate)) [\(result.tokenizer)]; \(kept) of \(result.contexts.count) contexts kept\n".utf8))
             for w in result.warnings where !compressor.loadWarnings.contains(w) {
                 FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
+            }
+        }
+    }
+
+    /// `--jsonl`: blocks of requests compressed on `workers` threads, results written in input
+    /// order; at a bad line, the results before it are written and its error (with the line
+    /// number) is thrown, as a one-at-a-time loop would.
+    private func runLines(_ compressor: PromptCompressor, _ encoder: JSONEncoder) throws {
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        var lines: [(number: Int, bytes: Data)] = []
+        var number = 0
+        for line in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            number += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            lines.append((number, Data(line)))
+        }
+        let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let blockSize = 8 * threads
+        for start in stride(from: 0, to: lines.count, by: blockSize) {
+            let block = Array(lines[start ..< min(lines.count, start + blockSize)])
+            let results = Mutex([Result<CompressionResult, any Error>?](repeating: nil, count: block.count))
+            try WorkerPool.run(count: block.count, workers: threads) { i in
+                let (number, bytes) = block[i]
+                let result: Result<CompressionResult, any Error>
+                do {
+                    result = .success(try compressor.compress(try CompressionRequest.decode(json: bytes)))
+                } catch let e as PromptError {
+                    result = .failure(PromptError("stdin:\(number): \(e.location)", e.message))
+                } catch {
+                    result = .failure(error)
+                }
+                results.withLock { $0[i] = result }
+            }
+            for result in results.withLock({ $0 }) {
+                guard let result else { continue }
+                try write(try result.get(), encoder)
             }
         }
     }

@@ -27,8 +27,8 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs `winnow` with arguments in a folder.
-func runWinnow(_ args: [String], in dir: String, env: [String: String] = [:]) throws -> ProcessResult {
+/// Runs `winnow` with arguments in a folder (standard input read from the file `stdin`, if given).
+func runWinnow(_ args: [String], in dir: String, env: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: winnowBinary())
     p.arguments = args
@@ -40,6 +40,7 @@ func runWinnow(_ args: [String], in dir: String, env: [String: String] = [:]) th
     let err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    if let stdin { p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdin)) }
     try p.run()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let r = err.fileHandleForReading.readDataToEndOfFile()
