@@ -305,42 +305,10 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             try WordStream(path: context.path(Self.bandFile(shard: shard, band: band)))
         }
         // Heads of each stream: (key, node); a small binary heap over shards.
-        var heap: [(key: UInt64, node: UInt64, shard: Int)] = []
-        func less(_ a: (key: UInt64, node: UInt64, shard: Int), _ b: (key: UInt64, node: UInt64, shard: Int)) -> Bool {
-            a.key != b.key ? a.key < b.key : a.node < b.node
-        }
-        func push(_ e: (key: UInt64, node: UInt64, shard: Int)) {
-            heap.append(e)
-            var i = heap.count - 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                if !less(heap[i], heap[p]) { break }
-                heap.swapAt(i, p)
-                i = p
-            }
-        }
-        func pop() -> (key: UInt64, node: UInt64, shard: Int)? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1
-                    let r = l + 1
-                    var m = i
-                    if l < heap.count && less(heap[l], heap[m]) { m = l }
-                    if r < heap.count && less(heap[r], heap[m]) { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
-            return top
-        }
+        var heap = BinaryHeap<MergeHead>(capacity: readers.count)
         func refill(_ shard: Int) throws {
             if let key = try readers[shard].next(), let index = try readers[shard].next() {
-                push((key, UInt64(shard) << 32 | index, shard))
+                heap.push(MergeHead(key: key, node: UInt64(shard) << 32 | index, shard: shard))
             }
         }
         for shard in 0..<readers.count { try refill(shard) }
@@ -350,7 +318,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         var groupKey: UInt64 = 0
         var groupFirst: UInt64?
         var groupPrevious: UInt64 = 0
-        while let e = pop() {
+        while let e = heap.pop() {
             try refill(e.shard)
             if let first = groupFirst, e.key == groupKey {
                 // Link each member to the bucket's first document and, with verify, also to
@@ -599,5 +567,17 @@ func readWords(_ path: String) throws -> [UInt64] {
             for i in 0..<(bytes.count / 8) { buf[i] = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
         }
         n = bytes.count / 8
+    }
+}
+
+/// The head of one shard's sorted band stream in the k-way merge: smallest (key, node) first.
+struct MergeHead: HeapOrdered {
+    var key: UInt64
+    var node: UInt64
+    var shard: Int
+
+    @inline(__always)
+    static func precedes(_ a: MergeHead, _ b: MergeHead) -> Bool {
+        a.key != b.key ? a.key < b.key : a.node < b.node
     }
 }

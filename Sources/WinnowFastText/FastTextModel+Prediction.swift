@@ -1,3 +1,4 @@
+import WinnowCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -250,56 +251,32 @@ extension FastTextModel {
 
 /// A bounded min-heap of (log-score, label) pairs, as fastText keeps its predictions.
 struct ScoreHeap {
-    struct Entry {
+    struct Entry: HeapOrdered {
         var score: Float
         var index: Int
+
+        /// The smallest score first; ties: the higher label index first.
+        @inline(__always)
+        static func precedes(_ a: Entry, _ b: Entry) -> Bool {
+            a.score < b.score || (a.score == b.score && a.index > b.index)
+        }
     }
 
-    private(set) var entries: [Entry] = []
+    private var heap: BinaryHeap<Entry>
 
-    init(capacity: Int) { entries.reserveCapacity(capacity + 1) }
+    init(capacity: Int) { heap = BinaryHeap(capacity: capacity + 1) }
 
-    var count: Int { entries.count }
-    var minimum: Float { entries[0].score }
-
-    @inline(__always)
-    private static func less(_ a: Entry, _ b: Entry) -> Bool {
-        a.score < b.score || (a.score == b.score && a.index > b.index)
-    }
+    var count: Int { heap.count }
+    var minimum: Float { heap.first!.score }
 
     /// Adds an entry and, when over `limit`, drops the smallest.
     mutating func push(score: Float, index: Int, limit: Int) {
-        entries.append(Entry(score: score, index: index))
-        var i = entries.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if Self.less(entries[i], entries[p]) {
-                entries.swapAt(i, p)
-                i = p
-            } else { break }
-        }
-        if entries.count > limit { popMinimum() }
-    }
-
-    private mutating func popMinimum() {
-        let last = entries.removeLast()
-        if entries.isEmpty { return }
-        entries[0] = last
-        var i = 0
-        let n = entries.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && Self.less(entries[l], entries[m]) { m = l }
-            if r < n && Self.less(entries[r], entries[m]) { m = r }
-            if m == i { break }
-            entries.swapAt(i, m)
-            i = m
-        }
+        heap.push(Entry(score: score, index: index))
+        if heap.count > limit { heap.pop() }
     }
 
     /// Entries by decreasing score (ties: lower label index first).
     func sortedDescending() -> [Entry] {
-        entries.sorted { Self.less($1, $0) }
+        heap.elements.sorted { Entry.precedes($1, $0) }
     }
 }

@@ -1,4 +1,5 @@
 import TensorCore
+import WinnowCore
 
 // MARK: - Greedy k-center
 
@@ -87,8 +88,8 @@ extension DiversitySelector {
             }
             return g
         }
-        var heap = GainHeap()
-        for c in 0 ..< n { heap.push((gain(c), c, 0)) }
+        var heap = BinaryHeap<GainEntry>(capacity: n)
+        for c in 0 ..< n { heap.push(GainEntry(gain: gain(c), index: c, round: 0)) }
         var picks: [Int] = []
         picks.reserveCapacity(k)
         while picks.count < k, let top = heap.pop() {
@@ -99,7 +100,7 @@ extension DiversitySelector {
                     if sims[e] > covered[i] { covered[i] = sims[e] }
                 }
             } else {
-                heap.push((gain(top.index), top.index, picks.count))
+                heap.push(GainEntry(gain: gain(top.index), index: top.index, round: picks.count))
             }
         }
         return picks
@@ -118,43 +119,14 @@ extension DiversitySelector {
     }
 }
 
-/// A binary max-heap of (gain, index, round) ordered by gain, then by lower index.
-struct GainHeap {
-    typealias Entry = (gain: Double, index: Int, round: Int)
-    private var entries: [Entry] = []
+/// A candidate in lazy greedy: its gain as computed in round `round`; the largest gain comes
+/// out first, ties to the lower index.
+struct GainEntry: HeapOrdered {
+    var gain: Double
+    var index: Int
+    var round: Int
 
-    private func above(_ a: Entry, _ b: Entry) -> Bool {
+    static func precedes(_ a: GainEntry, _ b: GainEntry) -> Bool {
         a.gain != b.gain ? a.gain > b.gain : a.index < b.index
-    }
-
-    mutating func push(_ e: Entry) {
-        entries.append(e)
-        var i = entries.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard above(entries[i], entries[p]) else { break }
-            entries.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard let top = entries.first else { return nil }
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                let r = l + 1
-                var m = i
-                if l < entries.count && above(entries[l], entries[m]) { m = l }
-                if r < entries.count && above(entries[r], entries[m]) { m = r }
-                if m == i { break }
-                entries.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
