@@ -24,12 +24,11 @@ struct RunTests {
     }
 
     func runInProcess(_ dir: String, workers: Int, output: String) throws -> RunSummary {
-        let r = try Recipe.load(path: try recipe(dir, output: output))
+        // Absolute paths: changing the process's directory would race with tests on other
+        // threads that look models up relative to it.
+        let r = try Recipe.load(path: try recipe(dir, input: dir + "/in/*.jsonl", output: dir + "/" + output))
         var o = RunOptions(workers: workers)
         o.overwrite = true
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
         return try PipelineRunner(recipe: r, options: o, progress: ProgressReporter(quiet: true)).run()
     }
 

@@ -30,8 +30,8 @@ struct SelectRunTests {
     func run(_ dir: String, workers: Int, output: String, stages: String) throws -> RunSummary {
         let text = """
             name: select
-            input: { path: "in/*.jsonl", format: jsonl, shard_size: 4KB }
-            output: { path: \(output), format: jsonl, keep_removed: true }
+            input: { path: "\(dir)/in/*.jsonl", format: jsonl, shard_size: 4KB }
+            output: { path: \(dir)/\(output), format: jsonl, keep_removed: true }
             seed: 5
             stages:
             \(stages)
@@ -40,9 +40,8 @@ struct SelectRunTests {
         let recipe = try Recipe.load(path: dir + "/recipe.yaml")
         var options = RunOptions(workers: workers)
         options.overwrite = true
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        // Absolute paths: changing the process's directory would race with tests on other
+        // threads that look models up relative to it.
         return try PipelineRunner(recipe: recipe, options: options, progress: ProgressReporter(quiet: true)).run()
     }
 
