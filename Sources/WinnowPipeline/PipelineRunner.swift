@@ -68,8 +68,9 @@ public final class PipelineRunner: Sendable {
     ///   every task is done; the others return their own counts).
     public func run() throws -> RunSummary {
         let started = ProgressReporter.now()
-        try prepareFolder()
         let files = try inputFiles()
+        let folder = try openFolder(inputs: files)
+        defer { folder.unlock() }
         let shards = try planShards(
             files: files, root: recipe.input.root, options: recipe.input.options, shardBytes: recipe.input.shardBytes)
         let plan = Plan(recipe: recipe, shards: shards)
@@ -98,7 +99,7 @@ public final class PipelineRunner: Sendable {
         summary.tasksRun = ran
         summary.tasksSkipped = skipped
         if isCoordinator {
-            try finalize(plan: plan, summary: summary)
+            try finalize(plan: plan, summary: summary, folder: folder)
         }
         return summary
     }
@@ -143,38 +144,19 @@ public final class PipelineRunner: Sendable {
 
     // MARK: - Folder and manifest
 
-    func prepareFolder() throws {
-        let manifestPath = out + "/run.sqlite"
-        if FileSystem.exists(out) {
-            if options.overwrite && !options.isTaskMode {
-                try FileSystem.remove(out)
-            } else if FileSystem.exists(manifestPath) {
-                if !options.resume && !options.isTaskMode {
-                    throw ConfigError(
-                        "output folder '\(out)' already holds a run: pass --resume to continue it or --overwrite to start over",
-                        at: nil)
-                }
-            } else if !(try FileSystem.list(out)).isEmpty && !options.isTaskMode {
-                throw ConfigError(
-                    "output folder '\(out)' exists and is not a Winnow run: choose another output.path or pass --overwrite",
-                    at: nil)
-            }
+    /// Checks, creates, marks and locks the run folder (``RunFolder`` holds the safety rules).
+    func openFolder(inputs: [String]) throws -> RunFolder {
+        let mode: RunFolder.Mode
+        if options.isTaskMode {
+            mode = .task
+        } else if options.overwrite {
+            mode = .overwrite
+        } else if options.resume {
+            mode = .resume
+        } else {
+            mode = .start
         }
-        try FileSystem.createDirectory(out)
-        if options.resume && !options.isTaskMode { try removeTemporaryFiles(out) }
-    }
-
-    /// Removes `*.tmp-<pid>` files left by a killed run.
-    func removeTemporaryFiles(_ dir: String) throws {
-        guard FileSystem.isDirectory(dir) else { return }
-        for name in try FileSystem.list(dir) {
-            let p = dir + "/" + name
-            if FileSystem.isDirectory(p) {
-                try removeTemporaryFiles(p)
-            } else if name.contains(".tmp-") {
-                try FileSystem.remove(p)
-            }
-        }
+        return try RunFolder.open(out, inputs: inputs, patterns: recipe.input.patterns, mode: mode)
     }
 
     func inputFiles() throws -> [String] {
@@ -273,7 +255,9 @@ public final class PipelineRunner: Sendable {
                         memoryBudget: self.recipe.memoryBudget / max(1, self.options.workers))
                     ctx.runDirectory = self.out
                     try FileSystem.createDirectory(ctx.workDirectory)
+                    FaultInjection.point()
                     try corpus.resolve(step: step, partition: p, context: ctx)
+                    FaultInjection.point()
                     var stats = TaskStats()
                     var s = StageStats()
                     s.seconds = ProgressReporter.now() - t0
@@ -439,6 +423,7 @@ public final class PipelineRunner: Sendable {
                     decideStats.record(.keep)
                     try writer.writeRaw(line.bytes)
                     if killHere { kill(getpid(), SIGKILL) }  // fault injection (tests)
+                    FaultInjection.point()
                     continue
                 }
                 var doc: Document
@@ -455,6 +440,7 @@ public final class PipelineRunner: Sendable {
                     try writer.write(doc)
                 }
                 if killHere && writer.documents >= 1 { kill(getpid(), SIGKILL) }
+                FaultInjection.point()
             }
             progress.add(documents: batchDocs, bytes: Int(lines.offset - lastBytes))
             batchDocs = 0
@@ -512,6 +498,7 @@ public final class PipelineRunner: Sendable {
                     // Fault injection: die mid-task with temporary files open.
                     kill(getpid(), SIGKILL)
                 }
+                FaultInjection.point()
             }
         }
         progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes), stored: Int(reader.storedBytesRead - lastStored))
@@ -538,7 +525,9 @@ public final class PipelineRunner: Sendable {
             stats.stages[String(rs.index)] = stageStats[k]
         }
         if let d = phase.decide { stats.stages[String(d.index)] = decideStats }
+        FaultInjection.point()
         try manifest.finish(key, outputs: outputs, stats: try stats.json())
+        FaultInjection.point()
         tasksFinished.add(1, ordering: .relaxed)
         if options.verbose {
             progress.log("  done \(key) (\(shard.name)): \(writer?.documents ?? observed) passed")
@@ -588,10 +577,10 @@ public final class PipelineRunner: Sendable {
             tasksRun: 0, tasksSkipped: 0)
     }
 
-    func finalize(plan: Plan, summary: RunSummary) throws {
-        try FileSystem.writeAll(out + "/stats.json", Array(try summary.json().utf8))
-        try RunManifest(path: out + "/run.sqlite").setValue("complete", "1")
-        // errors.jsonl: every task's bad records, in (phase, shard) order.
+    func finalize(plan: Plan, summary: RunSummary, folder: RunFolder) throws {
+        // errors.jsonl: every task's bad records, in (phase, shard) order. Written while work/
+        // is whole; work/ is removed only after everything else (RunFolder.removeWork).
+        FaultInjection.point()
         let errDir = out + "/work/errors"
         if FileSystem.isDirectory(errDir) {
             var all: [UInt8] = []
@@ -600,6 +589,12 @@ public final class PipelineRunner: Sendable {
             }
             if !all.isEmpty { try FileSystem.writeAll(out + "/errors.jsonl", all) }
         }
-        if !options.keepWork { try FileSystem.remove(out + "/work") }
+        FaultInjection.point()
+        try FileSystem.writeAll(out + "/stats.json", Array(try summary.json().utf8))
+        FaultInjection.point()
+        try RunManifest(path: out + "/run.sqlite").setValue("complete", "1")
+        FaultInjection.point()
+        if !options.keepWork { try folder.removeWork() }
+        if FaultInjection.counting { progress.log("fault points passed: \(FaultInjection.count)") }
     }
 }

@@ -58,21 +58,33 @@ public final class RunManifest: Sendable {
         }
     }
 
+    /// Whether `path` is a Winnow manifest (an SQLite file with the run and tasks tables),
+    /// checked read-only: a run folder of an older version is recognised by it.
+    public static func isManifest(path: String) -> Bool {
+        var config = Configuration()
+        config.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return false }
+        let tables = (try? queue.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('run', 'tasks')")
+        }) ?? []
+        return Set(tables) == ["run", "tasks"]
+    }
+
     /// A run-level value (recipe hash, name, shard count…).
     public func value(_ key: String) throws -> String? {
-        try db.read { try String.fetchOne($0, sql: "SELECT value FROM run WHERE key = ?", arguments: [key]) }
+        try read { try String.fetchOne($0, sql: "SELECT value FROM run WHERE key = ?", arguments: [key]) }
     }
 
     /// Sets a run-level value.
     public func setValue(_ key: String, _ value: String) throws {
-        try db.write {
+        try write {
             try $0.execute(sql: "INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
 
     /// Sets a run-level value unless one exists; returns the stored value.
     public func setValueIfAbsent(_ key: String, _ value: String) throws -> String {
-        try db.write {
+        try write {
             try $0.execute(sql: "INSERT OR IGNORE INTO run (key, value) VALUES (?, ?)", arguments: [key, value])
             return try String.fetchOne($0, sql: "SELECT value FROM run WHERE key = ?", arguments: [key]) ?? value
         }
@@ -80,7 +92,7 @@ public final class RunManifest: Sendable {
 
     /// Records that a task starts (counting the attempt).
     public func begin(_ key: String) throws {
-        try db.write {
+        try write {
             try $0.execute(
                 sql: """
                     INSERT INTO tasks (key, status, attempts, started_at) VALUES (?, 'running', 1, ?)
@@ -92,7 +104,7 @@ public final class RunManifest: Sendable {
     /// Records that a task finished, with its outputs' checksums and its stats JSON.
     public func finish(_ key: String, outputs: [String: String], stats: String) throws {
         let outputsJSON = String(decoding: try JSONSerialization.data(withJSONObject: outputs, options: [.sortedKeys]), as: UTF8.self)
-        try db.write {
+        try write {
             try $0.execute(
                 sql: "UPDATE tasks SET status = 'done', outputs = ?, stats = ?, finished_at = ? WHERE key = ?",
                 arguments: [outputsJSON, stats, Date().timeIntervalSince1970, key])
@@ -101,12 +113,12 @@ public final class RunManifest: Sendable {
 
     /// Forgets a task (its outputs were found missing or changed).
     public func reset(_ key: String) throws {
-        try db.write { try $0.execute(sql: "UPDATE tasks SET status = 'stale' WHERE key = ?", arguments: [key]) }
+        try write { try $0.execute(sql: "UPDATE tasks SET status = 'stale' WHERE key = ?", arguments: [key]) }
     }
 
     /// Every task record, by key.
     public func tasks() throws -> [String: TaskRecord] {
-        try db.read { db in
+        try read { db in
             var out: [String: TaskRecord] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key, status, attempts, outputs, stats FROM tasks") {
                 let key: String = row["key"]
@@ -123,5 +135,26 @@ public final class RunManifest: Sendable {
     /// The record of one task, if any.
     public func task(_ key: String) throws -> TaskRecord? {
         try tasks()[key]
+    }
+
+    // MARK: - Errors
+
+    /// Runs a write transaction; SQLite's errors (a full disk, a locked or corrupt file) become
+    /// a ``FileError`` naming the manifest, so the command exits 1 with the path.
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try db.write(body)
+        } catch let error as DatabaseError {
+            throw FileError(path: path, "SQLite error \(error.resultCode.rawValue): \(error.message ?? "") (while recording the run)")
+        }
+    }
+
+    /// Runs a read; SQLite's errors become a ``FileError`` naming the manifest.
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try db.read(body)
+        } catch let error as DatabaseError {
+            throw FileError(path: path, "SQLite error \(error.resultCode.rawValue): \(error.message ?? "") (while reading the run)")
+        }
     }
 }

@@ -37,6 +37,9 @@ struct ClassifyTrainCommand: ParsableCommand {
     @Option(help: "The .bin model to write.")
     var output: String
 
+    @Flag(help: "Replace an existing --output file even if it is not a fastText model.")
+    var overwrite = false
+
     @Option(help: "JSONL: the label field.")
     var labelKey = "label"
 
@@ -111,6 +114,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     func run() throws {
         let progress = ProgressReporter(quiet: quiet)
         let started = ProgressReporter.now()
+        try OutputFile.check(output, inputs: [input], kind: .fastText, overwrite: overwrite)
         guard let data = FileManager.default.contents(atPath: input) else { throw FileError(path: input, "cannot read") }
         let isJSONL = input.hasSuffix(".jsonl") || input.hasSuffix(".json")
         let text = isJSONL ? try Self.fastTextLines(jsonl: data, path: input, labelKey: labelKey, textKey: textKey) : [UInt8](data)

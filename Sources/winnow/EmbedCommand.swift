@@ -31,6 +31,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Also write the documents' ids, one per line, in row order.")
     var ids: String?
 
+    @Flag(help: "Replace existing --output/--ids files even if they are not files this command wrote.")
+    var overwrite = false
+
     @Option(help: "Input format: jsonl or text.")
     var format = "jsonl"
 
@@ -92,6 +95,10 @@ struct EmbedCommand: ParsableCommand {
             files += matched
         }
         let totalBytes = try files.reduce(0) { $0 + Int(try FileSource.size(path: $1)) }
+        try OutputFile.check(output, inputs: files, kind: .npy, overwrite: overwrite)
+        if let ids {
+            try OutputFile.check(ids, inputs: files + [output], kind: .unrecognisable, overwrite: overwrite, option: "--ids")
+        }
 
         let npy = try NpyWriter(path: output, columns: embedder.dimension)
         let idFile = try ids.map { try AtomicFileWriter(path: $0) }

@@ -89,6 +89,9 @@ struct LMTrainCommand: ParsableCommand {
     @Option(help: "Output model: *.arpa / *.arpa.gz (ARPA) or *.wlm (Winnow binary).")
     var output: String
 
+    @Flag(help: "Replace an existing --output file even if it is not a model this command wrote.")
+    var overwrite = false
+
     @Option(help: "Approximate memory bound for counting, e.g. 2G, 500M (default: unbounded).")
     var memory: String?
 
@@ -145,6 +148,10 @@ struct LMTrainCommand: ParsableCommand {
     func run() throws {
         let progress = ProgressReporter(quiet: inputOptions.quiet)
         let started = ProgressReporter.now()
+        let isARPA = output.hasSuffix(".arpa") || output.hasSuffix(".arpa.gz") || output.hasSuffix(".arpa.zst")
+        try OutputFile.check(
+            output, inputs: try inputOptions.files(), kind: output.hasSuffix(".arpa") ? .arpa : (isARPA ? .unrecognisable : .winnowLM),
+            overwrite: overwrite)
         let limit = memory.flatMap(Self.parseBytes)
         var trainer = KneserNeyTrainer(
             order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit, prune: prune))

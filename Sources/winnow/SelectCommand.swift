@@ -163,8 +163,10 @@ struct SelectCommand: ParsableCommand {
     func run() throws {
         let single = Self.fileSuffixes.first { output.hasSuffix($0) }
         let runFolder = single == nil ? output : output + ".winnow-run"
-        if single != nil && FileSystem.exists(output) && !overwrite {
-            throw ConfigError("\(output) exists (use --overwrite to replace it)", at: nil)
+        if single != nil {
+            var files: [String] = []
+            for pattern in input { files += try FileSystem.glob(pattern) }
+            try OutputFile.check(output, inputs: files, kind: .unrecognisable, overwrite: overwrite)
         }
         let outputFormat = single.map { String($0.dropFirst()) } ?? "jsonl.gz"
         let text = try recipeText(runFolder: runFolder, outputFormat: outputFormat, keepRemoved: single == nil && keepRemoved)
@@ -181,7 +183,8 @@ struct SelectCommand: ParsableCommand {
                 try bytes.withUnsafeBytes { try w.write($0) }
             }
             try w.commit()
-            try FileManager.default.removeItem(atPath: runFolder)
+            // The temporary run folder goes through RunFolder like any other: only its own names.
+            try RunFolder.open(runFolder, inputs: [], mode: .resume).delete()
         }
         if !quiet { print(RunCommand.render(summary), terminator: "") }
     }
