@@ -106,7 +106,7 @@ enum WholeUnitResult {
 ///   after the last unit is accepted; other trailing bytes are a damaged unit.
 public final class VerifiedSource: ByteSource {
     /// The largest unit output kept in memory by default, in bytes.
-    public static let defaultUnitLimit = 64 << 20
+    public static let defaultUnitLimit = 128 << 20
     /// Files up to this many bytes are mapped whole (so gzip members decode with libdeflate).
     static let maxMappedBytes: Int64 = 256 << 20
 
@@ -242,11 +242,12 @@ public final class VerifiedSource: ByteSource {
             return
         }
 
-        // Stream: keep the output while it fits, else check the rest without keeping it.
+        // Stream: keep the output while it fits, else check the rest without keeping it (from
+        // the start when the size trailer already says it will not fit).
         decoder.reset()
         let cursor = spare?.position == at ? spare! : UnitCursor(source: self, at: at)
         spare = nil
-        var keeping = true
+        var keeping = !(try trailerSaysTooLarge(at))
         var newlines = 0
         while true {
             if keeping && outLen == outCapacity {
@@ -291,6 +292,15 @@ public final class VerifiedSource: ByteSource {
         }
     }
 
+    /// Whether the gzip size trailer at the file's end says a one-member file's output is over
+    /// the limit (a hint: a lie costs only a second pass).
+    private func trailerSaysTooLarge(_ at: Int64) throws -> Bool {
+        guard at == 0, decoder is GzipUnitDecoder, fileSize >= 18 else { return false }
+        let tail = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<4])
+        guard try readAt(fileSize - 4, into: tail) == 4 else { return false }
+        return Int(UInt32(littleEndian: tail.loadUnaligned(as: UInt32.self))) > unitLimit
+    }
+
     /// The fast path for mapped files: the unit decoded whole into a buffer of at most the
     /// unit limit. False when the decoder has no such path, the unit does not fit, or it fails
     /// (the streaming path then checks it again and names the failure).
@@ -332,7 +342,8 @@ public final class VerifiedSource: ByteSource {
     private func grow(to size: Int, keeping: Int) {
         let bigger = BufferPool.take(size, atMost: unitLimit)
         if keeping > 0 { bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: out[0..<keeping])) }
-        if out.baseAddress != nil { BufferPool.give(out) }
+        // The smaller buffer is not pooled: only the one a source ends with is worth reusing.
+        if out.baseAddress != nil { out.deallocate() }
         out = bigger
         peakBufferBytes = max(peakBufferBytes, out.count)
     }
