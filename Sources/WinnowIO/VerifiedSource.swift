@@ -50,14 +50,10 @@ public struct DamagedDataError: UserFacingError, Hashable {
         self.lines = lines
     }
 
-    /// `file: compressed bytes A..<B: damaged gzip member (reason); about N lines dropped`.
+    /// `file: byte A: damaged gzip member (compressed bytes A..<B): reason; about N lines dropped`.
     public var description: String {
-        var s = "\(file): compressed bytes \(compressedStart)..<\(compressedEnd): damaged \(unit) (\(reason))"
-        if let lines {
-            s += lines == 0 ? "; no line dropped" : "; about \(lines) line\(lines == 1 ? "" : "s") dropped, none passed on"
-        } else {
-            s += "; none of its bytes passed on"
-        }
+        var s = "\(file): byte \(compressedStart): damaged \(unit) (compressed bytes \(compressedStart)..<\(compressedEnd)): \(reason)"
+        if let lines { s += lines == 0 ? "; no line dropped" : "; about \(lines) line\(lines == 1 ? "" : "s") dropped" }
         return s
     }
 }
@@ -67,6 +63,8 @@ enum UnitState: Equatable {
     case more
     case end
     case failed(String)
+    /// The file ended inside the unit (its bytes so far decoded without error).
+    case truncated
 }
 
 /// One kind of independently checked compressed unit: a gzip member or a zstd frame.
@@ -124,6 +122,8 @@ public final class VerifiedSource: ByteSource {
     private var serving: UnitCursor?
     /// The cursor that read the last kept unit, reused when the next unit starts where it stopped.
     private var spare: UnitCursor?
+    /// Damage to report once the bytes before it have been returned.
+    private var pendingDamage: DamagedDataError?
     private var unitStart: Int64 = 0
     private var nextUnit: Int64 = 0
     private var finished = false
@@ -206,6 +206,9 @@ public final class VerifiedSource: ByteSource {
                 switch state {
                 case .more: break
                 case .end: serving = nil
+                case .truncated:
+                    serving = nil
+                    pendingDamage = truncation(offset: produced + Int64(n))
                 case .failed(let reason):
                     // The unit checked out a moment ago: the file changed while being read.
                     serving = nil
@@ -218,6 +221,10 @@ public final class VerifiedSource: ByteSource {
                     return n
                 }
                 continue
+            }
+            if let damage = pendingDamage {
+                pendingDamage = nil
+                throw damage
             }
             if finished { return 0 }
             try loadNextUnit()
@@ -280,16 +287,37 @@ public final class VerifiedSource: ByteSource {
                 decoder.reset()
                 serving = UnitCursor(source: self, at: at)
                 return
+            case .truncated:
+                // Cut short by the end of the file: what decoded without error is passed on
+                // (as gzip -d, zcat and Python's gzip do; only the trailer's check is missing),
+                // then the error, so the reader drops the line the cut runs through.
+                nextUnit = fileSize
+                if keeping {
+                    pendingDamage = truncation(offset: produced + Int64(outLen))
+                } else {
+                    outLen = 0
+                    decoder.reset()
+                    serving = UnitCursor(source: self, at: at)
+                }
+                return
             case .failed(let reason):
                 if keeping { newlines = countNewlines(UnsafeRawBufferPointer(rebasing: out[0..<outLen])) }
                 outLen = 0
                 let resume = try findNextUnit(after: at)
                 nextUnit = resume
                 throw DamagedDataError(
-                    file: path, unit: decoder.unitName, compressedStart: at, compressedEnd: resume, reason: reason,
-                    decodedNewlines: newlines, offset: produced)
+                    file: path, unit: decoder.unitName, compressedStart: at, compressedEnd: resume,
+                    reason: "\(reason); none of it used", decodedNewlines: newlines, offset: produced)
             }
         }
+    }
+
+    /// The error for a unit the file ends inside, whose decoded bytes end at `offset`.
+    private func truncation(offset: Int64) -> DamagedDataError {
+        DamagedDataError(
+            file: path, unit: decoder.unitName, compressedStart: unitStart, compressedEnd: fileSize,
+            reason: "truncated: the file ends inside the \(decoder.unitName); its bytes up to the cut were used, unchecked",
+            decodedNewlines: 0, offset: offset)
     }
 
     /// Whether the gzip size trailer at the file's end says a one-member file's output is over
@@ -353,7 +381,7 @@ public final class VerifiedSource: ByteSource {
         var written = 0
         while written < output.count {
             if try cursor.available.isEmpty && !cursor.refill() {
-                return (written, .failed("truncated: the file ends inside the \(decoder.unitName)"))
+                return (written, .truncated)
             }
             let (r, w, state) = decoder.step(
                 cursor.available, UnsafeMutableRawBufferPointer(rebasing: output[written...]))
@@ -417,7 +445,7 @@ public final class VerifiedSource: ByteSource {
             switch state {
             case .more: continue
             case .end: return true
-            case .failed: return false
+            case .failed, .truncated: return false
             }
         }
     }

@@ -81,7 +81,8 @@ struct CompressionTests {
         try writeCompressed(path, sample(500_000), c)
         let full = try FileSystem.readAll(path)
         try FileSystem.writeAll(path, Array(full.prefix(full.count / 2)))
-        // The member or frame the file ends inside is never checked, so none of it is returned.
+        // The member or frame the file ends inside cannot be checked: its bytes up to the cut
+        // come out, then the error.
         let error = #expect(throws: DamagedDataError.self) { _ = try readDecompressed(path) }
         #expect(error?.compressedStart == 0 && error?.compressedEnd == Int64(full.count / 2))
         #expect(error?.description.contains("truncated") == true)
