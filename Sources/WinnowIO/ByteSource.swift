@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CDeflate
 import CZlib
 import CZstd
 import Synchronization
@@ -46,17 +45,10 @@ public func openByteSource(path: String, compression: Compression? = nil) throws
     }
     switch kind {
     case .none: return file
-    case .gzip:
-        // Whole-file libdeflate is several times faster than streaming zlib; it needs the file
-        // and its output in memory, so it is used up to a size, and zlib streams the rest (and
-        // reports the exact offset of a truncation or corruption).
-        if let size = try? FileSource.size(path: path), size <= WholeGzipSource.maxCompressedBytes,
-            let whole = try WholeGzipSource(path: path, size: Int(size))
-        {
-            return whole
-        }
-        return try GzipSource(try FileSource(path: path), path: path)
-    case .zstd: return try ZstdSource(file, path: path)
+    case .gzip, .zstd:
+        // Unit by unit, each checked before its bytes are returned; libdeflate for gzip members
+        // that fit in memory (several times faster than zlib), within a fixed memory bound.
+        return try VerifiedSource(path: path, compression: kind)
     }
 }
 
@@ -119,6 +111,8 @@ public final class FileSource: ByteSource {
 /// Streaming gzip decompression (multi-member files, as written by `cat a.gz b.gz`).
 ///
 /// A stream that ends inside a member is reported as truncated, with the compressed byte offset.
+/// Bytes are returned as they are inflated, before the member's CRC-32 is checked; readers use
+/// ``VerifiedSource`` (through ``openByteSource(path:compression:)``), which checks each member first.
 public final class GzipSource: ByteSource {
     private let source: ByteSource
     private let path: String
@@ -221,10 +215,10 @@ enum BufferPool {
 
     private static let pool = Mutex<[Owned]>([])
 
-    /// A buffer of at least `capacity` bytes.
-    static func take(_ capacity: Int) -> UnsafeMutableRawBufferPointer {
+    /// A buffer of at least `capacity` bytes (and at most `atMost`, when a pooled one is reused).
+    static func take(_ capacity: Int, atMost: Int = Int.max) -> UnsafeMutableRawBufferPointer {
         let reused: Owned? = pool.withLock { buffers in
-            guard let i = buffers.firstIndex(where: { $0.buffer.count >= capacity }) else { return nil }
+            guard let i = buffers.lastIndex(where: { $0.buffer.count >= capacity && $0.buffer.count <= atMost }) else { return nil }
             return buffers.remove(at: i)
         }
         return reused?.buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
@@ -242,80 +236,10 @@ enum BufferPool {
     }
 }
 
-/// A gzip file decompressed whole with libdeflate, member by member, then served from memory.
-public final class WholeGzipSource: ByteSource {
-    /// Files up to this many compressed bytes are decompressed whole.
-    public static let maxCompressedBytes: Int64 = 256 << 20
-    private var data: UnsafeMutableRawBufferPointer
-    private var length = 0
-    private var position = 0
-    private let compressedSize: Int
-
-    /// Decompresses `path`; returns nil when libdeflate cannot (corrupt or truncated data), so
-    /// the caller can fall back to streaming zlib for a precise error.
-    public init?(path: String, size: Int) throws {
-        compressedSize = size
-        data = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        guard size > 0 else { return }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw FileError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
-            return nil
-        }
-        defer { munmap(mapped, size) }
-        _ = madvise(mapped, size, MADV_SEQUENTIAL)
-        let input = UnsafeRawBufferPointer(start: mapped, count: size)
-        guard let d = libdeflate_alloc_decompressor() else { return nil }
-        defer { libdeflate_free_decompressor(d) }
-        // The last member's trailer holds its size mod 2^32 (the whole size for the usual
-        // one-member file), so one allocation usually fits.
-        var capacity = max(1 << 16, size * 4)
-        if size >= 18 {
-            let isize = Int(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: size - 4, as: UInt32.self)))
-            if isize >= size / 2 { capacity = max(capacity, isize + 64) }
-        }
-        data = BufferPool.take(capacity)
-        capacity = data.count
-        var inPos = 0
-        while inPos < size {
-            var consumed = 0
-            var produced = 0
-            let rc = libdeflate_gzip_decompress_ex(
-                d, input.baseAddress! + inPos, size - inPos, data.baseAddress! + length, capacity - length,
-                &consumed, &produced)
-            if rc == LIBDEFLATE_INSUFFICIENT_SPACE {
-                capacity *= 2
-                let bigger = BufferPool.take(capacity)
-                capacity = bigger.count
-                bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<length]))
-                BufferPool.give(data)
-                data = bigger
-                continue
-            }
-            if rc != LIBDEFLATE_SUCCESS { return nil }  // deinit returns `data`
-            inPos += consumed
-            length += produced
-        }
-    }
-
-    deinit { if data.baseAddress != nil { BufferPool.give(data) } }
-
-    /// The whole file was read up front.
-    public var rawOffset: Int64 { Int64(position == length ? compressedSize : compressedSize * position / max(1, length)) }
-
-    /// Copies the next chunk.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = min(buffer.count, length - position)
-        if n > 0 {
-            buffer.baseAddress!.copyMemory(from: data.baseAddress! + position, byteCount: n)
-            position += n
-        }
-        return n
-    }
-}
-
 /// Streaming zstd decompression (multi-frame).
+///
+/// Bytes are returned as they are decoded, before the frame's checksum is checked; see
+/// ``VerifiedSource`` for the checked reader.
 public final class ZstdSource: ByteSource {
     private let source: ByteSource
     private let path: String

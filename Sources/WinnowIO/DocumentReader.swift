@@ -9,6 +9,8 @@ public protocol DocumentReader: AnyObject {
     ///
     /// - Throws: ``InputError`` for a bad record. The reader stays usable: the next call moves
     ///   on to the next record (after a stream error such as a truncated file, it returns nil).
+    ///   ``DamagedDataError`` for a damaged gzip member or zstd frame: none of its records were
+    ///   returned, and the next call goes on after it.
     func next() throws -> Document?
     /// Decompressed bytes consumed so far.
     var bytesRead: Int64 { get }

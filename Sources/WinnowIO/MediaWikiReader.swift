@@ -9,7 +9,8 @@ import WinnowCore
 /// articles) are skipped. The id is `<dbname>/<page id>` (`<file>/<page id>` when the dump has no
 /// `<dbname>`); metadata: `title`, `page_id`, `ns`, `revision_id`, `timestamp`, `url` (from the
 /// dump's `<base>` link) and `source`. A malformed document is an ``InputError`` with the line
-/// and byte offset; the pages before it are kept and the file ends there.
+/// and byte offset; the pages before it are kept and the file ends there. An empty file (no
+/// bytes after decompression) is an ``InputError`` that says so.
 public final class MediaWikiReader: DocumentReader {
     /// What the read callback needs (libxml2 calls it with an opaque pointer).
     final class Input {
@@ -98,6 +99,13 @@ public final class MediaWikiReader: DocumentReader {
         var inSiteinfo = false
         while true {
             let rc = xmlTextReaderRead(reader)
+            if rc <= 0 && input.bytes == 0 && input.error == nil {
+                // Say so, rather than libxml2's "Extra content at the end of the document".
+                done = true
+                throw InputError(
+                    "the file is empty (0 bytes after decompression): a MediaWiki dump has at least its <mediawiki> element",
+                    at: SourceLocation(file: piece.path, byteOffset: 0))
+            }
             if rc == 0 {
                 done = true
                 if page != nil { throw failure("the file ends inside a <page>", reader) }

@@ -2,7 +2,10 @@ import WinnowCore
 
 /// Reads plain-text files as documents: one per file, per line or per paragraph.
 ///
-/// Text must be valid UTF-8; a bad byte is reported with its line and byte offset.
+/// Text must be valid UTF-8; a bad byte is reported with its line and byte offset. A UTF-8 byte
+/// order mark at the start of a file is dropped. An empty file gives no document. Damaged
+/// compressed input (``DamagedDataError``) drops what it touches: the line, the paragraph, or
+/// with `split: file` the whole file's document.
 public final class TextReader: DocumentReader {
     private let shard: InputPiece
     private let split: TextSplit
@@ -12,6 +15,8 @@ public final class TextReader: DocumentReader {
     private var done = false
     private var paragraph: [UInt8] = []
     private var paragraphLine = 0
+    /// After damage in paragraph mode: lines are dropped up to the next blank line.
+    private var skippingParagraph = false
 
     /// Opens a piece (a file or a byte range of one).
     public init(piece: InputPiece, options: ReaderOptions) throws {
@@ -57,6 +62,10 @@ public final class TextReader: DocumentReader {
         case .paragraph:
             while true {
                 let line = try nextLine()
+                if skippingParagraph {
+                    if let line, !JSONLReader.isBlank(line.bytes) { continue }
+                    skippingParagraph = false
+                }
                 if let line, !JSONLReader.isBlank(line.bytes) {
                     if paragraph.isEmpty { paragraphLine = line.number } else { paragraph.append(0x0A) }
                     paragraph.append(contentsOf: line.bytes)
@@ -85,6 +94,7 @@ public final class TextReader: DocumentReader {
                 all.append(0x0A)
             }
             done = true
+            if lineStarts.isEmpty { return nil }  // an empty file
             if all.last == 0x0A { all.removeLast() }
             if let s = all.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) {
                 return Document(id: shard.name, text: s)
@@ -101,6 +111,17 @@ public final class TextReader: DocumentReader {
             return try lines.next()
         } catch let e as InputError {
             if e.location.line == nil { done = true }
+            throw e
+        } catch let e as DamagedDataError {
+            switch split {
+            case .file: done = true  // the file is one document, and it is damaged
+            case .paragraph:
+                // The paragraph the damage cuts: its lines before it, and after it up to the
+                // next blank line.
+                paragraph.removeAll(keepingCapacity: true)
+                skippingParagraph = true
+            case .line: break
+            }
             throw e
         }
     }

@@ -458,6 +458,16 @@ public final class PipelineRunner: Sendable {
                     Self.appendErrorRecord(e, to: &errorLines)
                     progress.log("skipped bad record: \(e)")
                     continue
+                } catch let e as DamagedDataError {
+                    // A damaged gzip member / zstd frame: none of its records came out of the
+                    // reader; one error stands for all of them.
+                    if !readsInput { throw e }  // a damaged work file: the run must redo it
+                    if !recordErrors { continue }  // seen and recorded by phase 0
+                    if recipe.onError == .fail { throw e }
+                    stats.read.errors += 1
+                    Self.appendDamageRecord(e, to: &errorLines)
+                    progress.log("skipped damaged input: \(e)")
+                    continue
                 }
                 guard var doc = next else { break }
                 if recordErrors { stats.read.documents += 1 }
@@ -532,6 +542,19 @@ public final class PipelineRunner: Sendable {
         if options.verbose {
             progress.log("  done \(key) (\(shard.name)): \(writer?.documents ?? observed) passed")
         }
+    }
+
+    /// One line of `errors.jsonl` for a damaged compressed unit: the file, the unit's compressed
+    /// byte range, where its bytes were cut out of the decompressed stream, and how many lines
+    /// (records) were dropped with it.
+    static func appendDamageRecord(_ e: DamagedDataError, to out: inout [UInt8]) {
+        var obj: [String: MetadataValue] = [
+            "file": .string(e.file), "error": .string("damaged \(e.unit): \(e.reason)"), "unit": .string(e.unit),
+            "compressed_start": .int(e.compressedStart), "compressed_end": .int(e.compressedEnd), "offset": .int(e.offset),
+        ]
+        if let lines = e.lines { obj["records"] = .int(Int64(lines)) }
+        JSONLCodec.appendValue(.object(obj), to: &out)
+        out.append(0x0A)
     }
 
     func corpusContext(_ s: RecipeStage, shard: Int, plan: Plan) -> CorpusContext {

@@ -43,9 +43,9 @@ struct HTMLFileReaderTests {
         var o = ReaderOptions()
         o.format = .html
         let r = try makeReader(for: InputPiece(path: dir + "/cut.html.gz", name: "cut.html.gz", size: 1), options: o)
-        let e = #expect(throws: InputError.self) { _ = try r.next() }
-        #expect(e?.location.file == dir + "/cut.html.gz")
-        #expect(e?.message.contains("truncated") == true)
+        let e = #expect(throws: DamagedDataError.self) { _ = try r.next() }
+        #expect(e?.file == dir + "/cut.html.gz")
+        #expect(e?.reason.contains("truncated") == true)
         #expect(try r.next() == nil)
     }
 }
