@@ -55,6 +55,9 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
     /// Separator between the parts of the prompt (default two newlines, as LLMLingua).
     public var separator: String?
 
+    /// The largest `target_tokens` accepted (10⁹ tokens: more than any prompt).
+    public static let maximumTargetTokens = 1_000_000_000
+
     /// Creates a request.
     public init(
         instruction: String = "", context: [String], question: String = "", rate: Double? = nil, targetTokens: Int? = nil
@@ -126,6 +129,12 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             throw PromptError("request." + ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
         } catch let DecodingError.dataCorrupted(ctx) {
+            if !ctx.codingPath.isEmpty {
+                throw PromptError("request." + ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
+            }
+            if let field = JSONNumberRange.outOfRangeField(in: json) {
+                throw PromptError("request." + field, "number out of range")
+            }
             let underlying = (ctx.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
             throw PromptError("request", "invalid JSON: \(underlying ?? ctx.debugDescription)")
         } catch {
