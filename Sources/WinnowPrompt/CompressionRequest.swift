@@ -102,7 +102,7 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
             context = try c.decodeIfPresent([String].self, forKey: .context) ?? []
         }
         rate = try c.decodeIfPresent(Double.self, forKey: .rate)
-        targetTokens = try c.decodeIfPresent(Int.self, forKey: .targetTokens)
+        targetTokens = try c.decodeIntegerIfPresent(Int.self, forKey: .targetTokens)
         tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
         rankMethod = try c.decodeIfPresent(String.self, forKey: .rankMethod)
         reorderContext = try c.decodeIfPresent(String.self, forKey: .reorderContext)
@@ -127,11 +127,9 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
         } catch let e as PromptError {
             throw e
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw PromptError("request." + ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
+            throw PromptError("request." + keyPath(ctx.codingPath), ctx.debugDescription)
         } catch let DecodingError.dataCorrupted(ctx) {
-            if !ctx.codingPath.isEmpty {
-                throw PromptError("request." + ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
-            }
+            if !ctx.codingPath.isEmpty { throw PromptError("request." + keyPath(ctx.codingPath), ctx.debugDescription) }
             if let field = JSONNumberRange.outOfRangeField(in: json) {
                 throw PromptError("request." + field, "number out of range")
             }
@@ -141,6 +139,15 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
             throw PromptError("request", "\(error)")
         }
     }
+}
+
+/// `force_tokens[0]`, `context`: a coding path as the request's JSON spells it.
+func keyPath(_ path: [any CodingKey]) -> String {
+    var out = ""
+    for key in path {
+        if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return out
 }
 
 struct AnyKey: CodingKey {

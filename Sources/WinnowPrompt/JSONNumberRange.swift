@@ -98,3 +98,25 @@ public enum JSONNumberRange {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// An optional integer field whose errors name the field: Foundation's decoder reports a
+    /// non-integer (`2.5`), an out-of-range value (`-1` for an unsigned field, `2⁶⁶`) or an
+    /// unrepresentable one (`1e400`) as corrupt data without a coding path.
+    /// - Throws: `DecodingError.dataCorrupted` (or `.typeMismatch` for a non-number) whose
+    ///   coding path ends at `key`, saying what was wrong.
+    public func decodeIntegerIfPresent<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let value = try? decode(T.self, forKey: key) { return value }
+        let path = codingPath + [key]
+        if let number = try? decode(Double.self, forKey: key), number.isFinite {
+            let what = number.rounded() == number ? "out of range" : "not an integer"
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: path, debugDescription: "must be an integer in \(T.min)…\(T.max) (got \(number): \(what))"))
+        }
+        if (try? decode(String.self, forKey: key)) != nil || (try? decode(Bool.self, forKey: key)) != nil {
+            throw DecodingError.typeMismatch(T.self, .init(codingPath: path, debugDescription: "must be an integer"))
+        }
+        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "must be an integer in \(T.min)…\(T.max)"))
+    }
+}

@@ -293,7 +293,7 @@ struct Settings {
     var wordMargin: Double
 
     init(_ r: CompressionRequest) throws {
-        if r.rate != nil && r.targetTokens != nil { throw PromptError("request", "give rate or target_tokens, not both") }
+        if r.rate != nil && r.targetTokens != nil { throw PromptError("request.target_tokens", "give rate or target_tokens, not both") }
         rate = r.rate ?? 0.5
         guard rate > 0, rate <= 1, rate.isFinite else { throw PromptError("request.rate", "must be in (0, 1], got \(rate)") }
         if let t = r.targetTokens, !(0 ... CompressionRequest.maximumTargetTokens).contains(t) {
