@@ -52,8 +52,13 @@ enum ServerFixtures {
             counters: [try WordPieceTokenCounter(tokenizer: embedder.tokenizer)], computeThreads: 2)
     }
 
-    static func application(maxBodyBytes: Int = 1 << 20, compress: Bool = true) throws -> some ApplicationProtocol {
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: 16)
+    static func application(
+        maxBodyBytes: Int = 1 << 20, compress: Bool = true, maxEmbeddingInputs: Int = 16, idleTimeout: Duration = .seconds(30),
+        readTimeout: Duration = .seconds(30)
+    ) throws -> some ApplicationProtocol {
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxEmbeddingInputs, idleTimeout: idleTimeout,
+            readTimeout: readTimeout)
         return WinnowServer.buildApplication(models: try models(compress: compress), configuration: configuration)
     }
 
