@@ -46,11 +46,11 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
     /// Strings kept byte-identical wherever they occur (LLMLingua's `force_tokens`; here whole
     /// strings, not single tokens).
     public var forceTokens: [String]?
-    /// Keep every word containing a digit.
+    /// Keep every word containing a decimal digit (of any script: `42`, `٤٢`, `４２`).
     public var keepNumbers: Bool?
     /// Keep URLs (default true).
     public var keepURLs: Bool?
-    /// Keep fenced code blocks (default true).
+    /// Keep fenced code blocks (three or more backticks or tildes, as Markdown; default true).
     public var keepCode: Bool?
     /// Separator between the parts of the prompt (default two newlines, as LLMLingua).
     public var separator: String?
