@@ -7,7 +7,7 @@ import Foundation
 /// names it, so a client or a command line learns which option to fix.
 public enum JSONNumberRange {
     /// The key path (`k`, `examples[2].weight`) of the first number in `json` that is not
-    /// finite or whose magnitude is 2⁶³ or more (2⁶⁴ or more first, since a `UInt64` field such
+    /// finite (`1e400`, and the non-JSON `NaN` and `Infinity`) or whose magnitude is 2⁶³ or more (2⁶⁴ or more first, since a `UInt64` field such
     /// as a seed may legitimately hold values in [2⁶³, 2⁶⁴)); nil when there is none.
     public static func outOfRangeField(in json: Data) -> String? {
         let text = String(decoding: json, as: UTF8.self)
@@ -93,7 +93,11 @@ public enum JSONNumberRange {
                 while i < bytes.count, "+-.eE0123456789".utf8.contains(bytes[i]) { i += 1 }
                 visit(path, Substring(String(decoding: bytes[start ..< i], as: UTF8.self)))
             default:
+                // true, false, null — or a non-JSON NaN / Infinity a client meant as a number.
+                let start = i
                 while i < bytes.count, !",]} \n\r\t".utf8.contains(bytes[i]) { i += 1 }
+                let word = String(decoding: bytes[start ..< i], as: UTF8.self)
+                if ["NaN", "nan", "Infinity", "inf"].contains(word) { visit(path, Substring(word)) }
             }
         }
     }

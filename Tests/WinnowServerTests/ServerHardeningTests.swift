@@ -22,9 +22,11 @@ enum HostileRequests {
         examples("k", big, extra: #", "balance_labels": true"#)
         examples("k", big, extra: #", "method": "mmr""#)  // MMR's 20·k candidates
         examples("k", big, extra: #", "method": "random", "budget": 10"#)
-        for value in ["0", "-1", "-9223372036854775808", "2.5", "1e400", overInt, #""8""#, "true", "[]", "100001"] { examples("k", value) }
+        for value in ["0", "-1", "-9223372036854775808", "2.5", "1e400", overInt, #""8""#, "true", "[]", "100001", "NaN", "Infinity"] {
+            examples("k", value)
+        }
         for value in ["0", "-5", big, "1.5", "1e400", overInt, #""100""#, "1000000001"] { examples("budget", value) }
-        for value in ["-0.1", "1.5", "1e400", "-1e400", #""0.5""#] { examples("lambda", value) }
+        for value in ["-0.1", "1.5", "1e400", "-1e400", #""0.5""#, "NaN", "-Infinity"] { examples("lambda", value) }
         for value in ["-1", "1.5", overUInt, "1e400", #""7""#] { examples("seed", value) }
         for value in [#""yes""#, "1"] { examples("balance_labels", value) }
         rows.append(("/v1/examples", #"{"query": "q", "examples": []}"#, "examples"))
@@ -37,7 +39,7 @@ enum HostileRequests {
         func embeddings(_ field: String, _ value: String) {
             rows.append(("/v1/embeddings", #"{"input": "hello", "model": "all-MiniLM-L6-v2", "\#(field)": \#(value)}"#, field))
         }
-        for value in ["0", "-1", big, "1.5", "1e400", overInt, #""384x""#] { embeddings("dimensions", value) }
+        for value in ["0", "-1", big, "1.5", "1e400", overInt, #""384x""#, "NaN"] { embeddings("dimensions", value) }
         for value in ["[]", "[[1, 2]]", "[5]", #"[null]"#, "{}", "true"] {
             rows.append(("/v1/embeddings", #"{"input": \#(value), "model": "all-MiniLM-L6-v2"}"#, "input"))
         }
@@ -48,7 +50,7 @@ enum HostileRequests {
         func compress(_ field: String, _ value: String) {
             rows.append(("/v1/compress", #"{"context": ["one two three four five"], "\#(field)": \#(value)}"#, field))
         }
-        for value in ["0", "-1", "1.5", "1e400", "-1e400", #""0.5""#] { compress("rate", value) }
+        for value in ["0", "-1", "1.5", "1e400", "-1e400", #""0.5""#, "NaN", "Infinity"] { compress("rate", value) }
         for value in ["-1", big, "2.5", "1e30", overInt, "1000000001"] { compress("target_tokens", value) }
         for value in ["-0.5", "2", "1e400"] { compress("dynamic_context_compression_ratio", value) }
         for value in ["-1", "11", "1e400"] { compress("context_budget_margin", value) }
