@@ -46,14 +46,17 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
     /// Strings kept byte-identical wherever they occur (LLMLingua's `force_tokens`; here whole
     /// strings, not single tokens).
     public var forceTokens: [String]?
-    /// Keep every word containing a digit.
+    /// Keep every word containing a decimal digit (of any script: `42`, `٤٢`, `４２`).
     public var keepNumbers: Bool?
     /// Keep URLs (default true).
     public var keepURLs: Bool?
-    /// Keep fenced code blocks (default true).
+    /// Keep fenced code blocks (three or more backticks or tildes, as Markdown; default true).
     public var keepCode: Bool?
     /// Separator between the parts of the prompt (default two newlines, as LLMLingua).
     public var separator: String?
+
+    /// The largest `target_tokens` accepted (10⁹ tokens: more than any prompt).
+    public static let maximumTargetTokens = 1_000_000_000
 
     /// Creates a request.
     public init(
@@ -99,7 +102,7 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
             context = try c.decodeIfPresent([String].self, forKey: .context) ?? []
         }
         rate = try c.decodeIfPresent(Double.self, forKey: .rate)
-        targetTokens = try c.decodeIfPresent(Int.self, forKey: .targetTokens)
+        targetTokens = try c.decodeIntegerIfPresent(Int.self, forKey: .targetTokens)
         tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
         rankMethod = try c.decodeIfPresent(String.self, forKey: .rankMethod)
         reorderContext = try c.decodeIfPresent(String.self, forKey: .reorderContext)
@@ -124,14 +127,27 @@ public struct CompressionRequest: Codable, Sendable, Hashable {
         } catch let e as PromptError {
             throw e
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw PromptError("request." + ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
+            throw PromptError("request." + keyPath(ctx.codingPath), ctx.debugDescription)
         } catch let DecodingError.dataCorrupted(ctx) {
+            if !ctx.codingPath.isEmpty { throw PromptError("request." + keyPath(ctx.codingPath), ctx.debugDescription) }
+            if let field = JSONNumberRange.outOfRangeField(in: json) {
+                throw PromptError("request." + field, "number out of range")
+            }
             let underlying = (ctx.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
             throw PromptError("request", "invalid JSON: \(underlying ?? ctx.debugDescription)")
         } catch {
             throw PromptError("request", "\(error)")
         }
     }
+}
+
+/// `force_tokens[0]`, `context`: a coding path as the request's JSON spells it.
+func keyPath(_ path: [any CodingKey]) -> String {
+    var out = ""
+    for key in path {
+        if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return out
 }
 
 struct AnyKey: CodingKey {

@@ -34,7 +34,7 @@ extension ExampleIndex {
         let order = relevance.indices.sorted { (relevance[$0], $1) > (relevance[$1], $0) }
         var packer = Packer(index: self, options: options, counter: counter, queryKey: ExampleIndex.duplicateKey(query), table: tokenCounts)
         if options.method == .mmr, let vectors {
-            let limit = options.mmrCandidates ?? max(100, 20 * options.k)
+            let limit = options.mmrCandidateLimit
             var candidates: [Int] = []
             for i in order where candidates.count < limit {
                 if packer.isQueryDuplicate(i) { continue }
@@ -148,8 +148,7 @@ struct Packer {
         self.options = options
         self.counter = counter
         self.queryKey = queryKey
-        let groups = max(1, index.labelGroups.count)
-        quota = options.balanceLabels ? (options.k + groups - 1) / groups : options.k
+        quota = options.labelQuota(groups: index.labelGroups.count)
     }
 
     var isFull: Bool { chosen.count >= options.k }

@@ -48,13 +48,42 @@ public struct ExampleSelectionOptions: Sendable, Hashable {
         self.mmrCandidates = mmrCandidates
     }
 
-    /// Checks the ranges.
+    /// The most demonstrations one selection may ask for (a prompt holds far fewer).
+    public static let maximumK = 100_000
+    /// The largest token budget accepted (10⁹ tokens: more than any prompt).
+    public static let maximumBudget = 1_000_000_000
+    /// The most MMR candidates accepted.
+    public static let maximumMMRCandidates = 10_000_000
+
+    /// Checks the ranges, so that every count derived from the options (label quotas, MMR's
+    /// candidate list, token sums) is computed without overflow.
     /// - Throws: ``PromptError`` naming the option.
     public func validate() throws {
-        guard k >= 1 else { throw PromptError("k", "must be at least 1 (got \(k))") }
+        guard (1 ... Self.maximumK).contains(k) else {
+            throw PromptError("k", "must be in 1…\(Self.maximumK) (got \(k))")
+        }
         guard lambda >= 0, lambda <= 1 else { throw PromptError("lambda", "must be in [0, 1] (got \(lambda))") }
-        if let budget, budget < 1 { throw PromptError("budget", "must be at least 1 token (got \(budget))") }
-        if let mmrCandidates, mmrCandidates < 1 { throw PromptError("mmr_candidates", "must be at least 1") }
+        if let budget, !(1 ... Self.maximumBudget).contains(budget) {
+            throw PromptError("budget", "must be in 1…\(Self.maximumBudget) tokens (got \(budget))")
+        }
+        if let mmrCandidates, !(1 ... Self.maximumMMRCandidates).contains(mmrCandidates) {
+            throw PromptError("mmr_candidates", "must be in 1…\(Self.maximumMMRCandidates) (got \(mmrCandidates))")
+        }
+    }
+
+    /// The most demonstrations of one label: ⌈k / groups⌉ with label balance (k without),
+    /// computed without overflow for any `k`.
+    func labelQuota(groups: Int) -> Int {
+        guard balanceLabels else { return k }
+        let g = max(1, groups)
+        return k / g + (k % g == 0 ? 0 : 1)
+    }
+
+    /// How many candidates MMR considers: `mmrCandidates`, else max(100, 20·k), saturating.
+    var mmrCandidateLimit: Int {
+        if let mmrCandidates { return mmrCandidates }
+        let (twenty, overflow) = k.multipliedReportingOverflow(by: 20)
+        return overflow ? Int.max : max(100, twenty)
     }
 }
 

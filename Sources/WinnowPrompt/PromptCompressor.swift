@@ -293,10 +293,12 @@ struct Settings {
     var wordMargin: Double
 
     init(_ r: CompressionRequest) throws {
-        if r.rate != nil && r.targetTokens != nil { throw PromptError("request", "give rate or target_tokens, not both") }
+        if r.rate != nil && r.targetTokens != nil { throw PromptError("request.target_tokens", "give rate or target_tokens, not both") }
         rate = r.rate ?? 0.5
         guard rate > 0, rate <= 1, rate.isFinite else { throw PromptError("request.rate", "must be in (0, 1], got \(rate)") }
-        if let t = r.targetTokens, t < 0 { throw PromptError("request.target_tokens", "must be at least 0, got \(t)") }
+        if let t = r.targetTokens, !(0 ... CompressionRequest.maximumTargetTokens).contains(t) {
+            throw PromptError("request.target_tokens", "must be in 0…\(CompressionRequest.maximumTargetTokens), got \(t)")
+        }
         targetTokens = r.targetTokens
         rankMethods = try RankMethods.parse(r.rankMethod ?? "auto")
         reorder = r.reorderContext ?? "original"

@@ -75,7 +75,7 @@ struct PromptSegmenter {
         } else if options.keepCode {
             atomic += PromptSegmenter.codeFences(bytes)
         }
-        atomic = PromptSegmenter.merged(atomic)
+        atomic = PromptSegmenter.merged(atomic.map { PromptSegmenter.wholeClusters($0, in: bytes) })
         for token in options.forceTokens where !token.isEmpty {
             flagged += PromptSegmenter.occurrences(of: Array(token.utf8), in: bytes)
         }
@@ -95,13 +95,13 @@ struct PromptSegmenter {
                 gapStart = i
                 continue
             }
-            if PromptSegmenter.isSpace(bytes, i) {
+            if PromptSegmenter.isBreak(bytes, i) {
                 i += PromptSegmenter.scalarLength(bytes[i])
                 continue
             }
             var end = i
             let limit = nextAtomic < atomic.count ? atomic[nextAtomic].lowerBound : bytes.count
-            while end < limit, !PromptSegmenter.isSpace(bytes, end) { end += PromptSegmenter.scalarLength(bytes[end]) }
+            while end < limit, !PromptSegmenter.isBreak(bytes, end) { end += PromptSegmenter.scalarLength(bytes[end]) }
             appendWords(bytes, i ..< end, gap: gapStart ..< i, to: &units)
             i = end
             gapStart = i
@@ -121,7 +121,7 @@ struct PromptSegmenter {
         }
         if options.keepNumbers {
             for k in units.indices where !units[k].isProtected {
-                if bytes[units[k].range].contains(where: { $0 >= 0x30 && $0 <= 0x39 }) { units[k].isProtected = true }
+                if PromptSegmenter.hasDigit(bytes, units[k].range) { units[k].isProtected = true }
             }
         }
         let sentences = isJSON ? [0 ..< units.count] : sentenceRanges(bytes, units: &units)
@@ -214,6 +214,66 @@ struct PromptSegmenter {
         }
     }
 
+    /// A word boundary at byte `i`: white space that does not begin a grapheme cluster with the
+    /// scalars after it (a space followed by a combining mark is one cluster: U+0020 U+0301;
+    /// a line break never is).
+    static func isBreak(_ b: [UInt8], _ i: Int) -> Bool {
+        guard isSpace(b, i) else { return false }
+        // Controls (tab, line breaks, NEL, U+2028/9) end a cluster whatever follows (GB4).
+        let (v, n) = decode(b, i)
+        if v < 0x20 || v == 0x85 || v == 0x2028 || v == 0x2029 { return true }
+        let next = i + n
+        return next >= b.count || !continuesCluster(b, next)
+    }
+
+    /// Whether the scalar at byte `i` joins the cluster before it: a combining or spacing
+    /// mark (Grapheme_Extend, Mc), an emoji modifier, or a zero-width joiner (UAX #29 GB9, GB9a).
+    static func continuesCluster(_ b: [UInt8], _ i: Int) -> Bool {
+        guard b[i] >= 0xCC else { return false }  // every such scalar is U+0300 or above
+        let (v, _) = decode(b, i)
+        guard let scalar = Unicode.Scalar(v) else { return false }
+        let p = scalar.properties
+        return p.isGraphemeExtend || p.isEmojiModifier || v == 0x200D || p.generalCategory == .spacingMark
+    }
+
+    /// The start of the scalar that ends just before byte `i`.
+    static func previousScalar(_ b: [UInt8], _ i: Int) -> Int {
+        var j = i - 1
+        while j > 0, b[j] & 0xC0 == 0x80 { j -= 1 }
+        return j
+    }
+
+    /// `r` widened to whole grapheme clusters: back over the base a leading mark belongs to,
+    /// forward over the marks (and a joiner's next scalar) that follow its end.
+    static func wholeClusters(_ r: Range<Int>, in b: [UInt8]) -> Range<Int> {
+        var lower = r.lowerBound
+        while lower > 0, lower < b.count, continuesCluster(b, lower) { lower = previousScalar(b, lower) }
+        var upper = r.upperBound
+        while upper < b.count {
+            let lastIsJoiner = upper >= 3 && b[upper - 3] == 0xE2 && b[upper - 2] == 0x80 && b[upper - 1] == 0x8D
+            guard lastIsJoiner || continuesCluster(b, upper) else { break }
+            upper += scalarLength(b[upper])
+        }
+        return min(lower, r.lowerBound) ..< max(upper, r.upperBound)
+    }
+
+    /// Whether the bytes hold a decimal digit of any script (ASCII, Arabic-Indic, fullwidth …).
+    static func hasDigit(_ b: [UInt8], _ r: Range<Int>) -> Bool {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let c = b[i]
+            if c < 0x80 {
+                if c >= 0x30 && c <= 0x39 { return true }
+                i += 1
+                continue
+            }
+            let (v, n) = decode(b, i)
+            if let scalar = Unicode.Scalar(v), scalar.properties.generalCategory == .decimalNumber { return true }
+            i += n
+        }
+        return false
+    }
+
     /// White space (Unicode `White_Space`) at byte `i`.
     static func isSpace(_ b: [UInt8], _ i: Int) -> Bool {
         let c = b[i]
@@ -280,17 +340,33 @@ struct PromptSegmenter {
         return out
     }
 
-    /// ```-fenced blocks, from the opening fence to the end of the closing one (or the text's end).
+    /// Fenced code blocks, as Markdown writes them: from an opening run of three or more
+    /// backticks or tildes to the end of the next run of the same character at least as long
+    /// (or the text's end). A longer fence may hold shorter ones (````` ```` ````` around ```` ``` ````).
     static func codeFences(_ b: [UInt8]) -> [Range<Int>] {
-        let fence = Array("```".utf8)
-        let marks = occurrences(of: fence, in: b)
+        var runs: [(range: Range<Int>, char: UInt8)] = []
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            guard c == UInt8(ascii: "`") || c == UInt8(ascii: "~") else { i += 1; continue }
+            var j = i
+            while j < b.count, b[j] == c { j += 1 }
+            if j - i >= 3 { runs.append((i ..< j, c)) }
+            i = j
+        }
         var out: [Range<Int>] = []
         var k = 0
-        while k < marks.count {
-            let start = marks[k].lowerBound
-            let end = k + 1 < marks.count ? marks[k + 1].upperBound : b.count
-            out.append(start ..< end)
-            k += 2
+        while k < runs.count {
+            let open = runs[k]
+            var close = k + 1
+            while close < runs.count, runs[close].char != open.char || runs[close].range.count < open.range.count { close += 1 }
+            if close < runs.count {
+                out.append(open.range.lowerBound ..< runs[close].range.upperBound)
+                k = close + 1
+            } else {
+                out.append(open.range.lowerBound ..< b.count)
+                break
+            }
         }
         return out
     }

@@ -17,6 +17,8 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public var param: String?
     /// A machine-readable code (`model_not_found`, `request_too_large`, …).
     public var code: String?
+    /// Extra response headers (`Allow` on a 405, `Connection: close` after a broken body).
+    public var headers: HTTPFields = [:]
 
     /// Creates an error.
     public init(_ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil) {
@@ -40,11 +42,16 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         ErrorBody(error: .init(message: message, type: type, param: param, code: code))
     }
 
-    /// The response: the JSON body with `Content-Type: application/json`.
+    /// The JSON body's bytes.
+    public var jsonBytes: [UInt8] {
+        Array((try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"message":"error","type":"server_error"}}"#.utf8))
+    }
+
+    /// The response: the JSON body with `Content-Type: application/json`, plus ``headers``.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = (try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"message":"error","type":"server_error"}}"#.utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: jsonBytes)))
     }
 
     static func defaultType(for status: HTTPResponse.Status) -> String {

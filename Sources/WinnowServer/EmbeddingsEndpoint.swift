@@ -23,6 +23,15 @@ struct EmbeddingsRequest: Decodable, Sendable {
         case input, model, dimensions, user
         case encodingFormat = "encoding_format"
     }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        input = try c.decode(EmbeddingInput.self, forKey: .input)
+        model = try c.decode(String.self, forKey: .model)
+        encodingFormat = try c.decodeIfPresent(String.self, forKey: .encodingFormat)
+        dimensions = try c.decodeIntegerIfPresent(Int.self, forKey: .dimensions)
+        user = try c.decodeIfPresent(String.self, forKey: .user)
+    }
 }
 
 /// `input`: one string or an array of strings (OpenAI's token-id arrays are refused: ids of
@@ -85,8 +94,12 @@ struct EmbeddingsResponse: Encodable, Sendable {
 
 enum EmbeddingsEndpoint {
     static func handle(_ request: Request, models: ServerModels, configuration: ServerConfiguration) async throws -> Response {
+        let maxInputs = configuration.maxEmbeddingInputs
         let body = try await JSONBody.decode(
-            EmbeddingsRequest.self, from: request, limit: configuration.maxBodyBytes, allowedKeys: EmbeddingsRequest.keys)
+            EmbeddingsRequest.self, from: request, limit: configuration.maxBodyBytes, allowedKeys: EmbeddingsRequest.keys
+        ) { fields in
+            if let list = fields["input"] as? [Any], list.count > maxInputs { throw tooMany(list.count, maxInputs) }
+        }
         guard models.serves(model: body.model) else {
             throw APIError(
                 .notFound, "The model `\(body.model)` does not exist; this server embeds with `\(models.modelName)`",
@@ -103,9 +116,7 @@ enum EmbeddingsEndpoint {
         }
         let texts = body.input.texts
         guard !texts.isEmpty else { throw APIError.invalid("\"input\" is an empty array", param: "input") }
-        guard texts.count <= configuration.maxEmbeddingInputs else {
-            throw APIError.invalid("at most \(configuration.maxEmbeddingInputs) inputs per request (got \(texts.count))", param: "input")
-        }
+        guard texts.count <= maxInputs else { throw tooMany(texts.count, maxInputs) }
         let embedder = models.embedder
         let compute = models.compute
         let encoded = try await compute.run { texts.map { embedder.tokenizer.encode($0) } }
@@ -129,6 +140,10 @@ enum EmbeddingsEndpoint {
         }
         return try JSONBody.response(
             EmbeddingsResponse(data: items, model: models.modelName, usage: .init(promptTokens: tokens, totalTokens: tokens)))
+    }
+
+    static func tooMany(_ count: Int, _ limit: Int) -> APIError {
+        APIError.invalid("at most \(limit) inputs per request (got \(count))", param: "input")
     }
 
     /// Little-endian float32 bytes, base64-encoded (what OpenAI's `encoding_format: base64` sends).

@@ -1,8 +1,10 @@
 import Hummingbird
+import NIOHTTP1
 import WinnowCore
 
 /// Turns every error into an OpenAI-style JSON error response: ``APIError`` as is, Hummingbird's
-/// `HTTPError` (404, 405 …) with its status, a body over the size limit as 413, a user-facing
+/// `HTTPError` (404, 405 …) with its status, a body over the size limit as 413, an HTTP parser
+/// error met while reading the body as 400 (431 for headers too large), a user-facing
 /// library error (bad option, bad tokenizer file) as 400; anything else as 500 without internals
 /// (logged).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -23,6 +25,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case let error as HTTPParserError:
+            // The body's framing broke mid-request (bad chunk, connection ended): a client fault.
+            var mapped = HTTPGuard.apiError(for: error)
+            mapped.headers[.connection] = "close"
+            return mapped
         case let error as any HTTPResponseError where error.status == .contentTooLarge:
             // NIOTooManyBytesError from collecting a body over the limit.
             return APIError(.contentTooLarge, "request body too large", code: "request_too_large")

@@ -24,6 +24,20 @@ struct ExamplesRequest: Decodable, Sendable {
         case query, pool, examples, k, method, lambda, budget, tokenizer, seed
         case balanceLabels = "balance_labels"
     }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        query = try c.decode(String.self, forKey: .query)
+        pool = try c.decodeIfPresent(String.self, forKey: .pool)
+        examples = try c.decodeIfPresent([Example].self, forKey: .examples)
+        k = try c.decodeIntegerIfPresent(Int.self, forKey: .k)
+        method = try c.decodeIfPresent(String.self, forKey: .method)
+        lambda = try c.decodeIfPresent(Double.self, forKey: .lambda)
+        budget = try c.decodeIntegerIfPresent(Int.self, forKey: .budget)
+        tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
+        balanceLabels = try c.decodeIfPresent(Bool.self, forKey: .balanceLabels)
+        seed = try c.decodeIntegerIfPresent(UInt64.self, forKey: .seed)
+    }
 }
 
 /// The response: the selection's fields (as `winnow examples --json`) plus `"object"` and `"pool"`.

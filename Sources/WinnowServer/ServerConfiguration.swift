@@ -14,11 +14,22 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxInlineExamples: Int
     /// Threads doing model work (embedding, compression) beside the event loops.
     public var computeThreads: Int
+    /// A connection that sends no complete request part (request line and headers, a body
+    /// chunk) for this long is closed: an idle keep-alive connection, or a client sending its
+    /// headers a byte at a time. Requests being computed are not affected.
+    public var idleTimeout: Duration
+    /// A request's body must arrive within this time of its head; otherwise the server answers
+    /// 408 and closes the connection.
+    public var readTimeout: Duration
+    /// The most bytes of request line and headers together; more gets 431.
+    public var maxHeaderBytes: Int
 
-    /// Creates a configuration; the defaults listen on 127.0.0.1:8080 and accept 8 MiB bodies.
+    /// Creates a configuration; the defaults listen on 127.0.0.1:8080, accept 8 MiB bodies and
+    /// 16 KiB of headers, and drop connections idle for 30 s or whose body takes over 30 s.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxEmbeddingInputs: Int = 2048,
-        maxInlineExamples: Int = 4096, computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+        maxInlineExamples: Int = 4096, computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30), maxHeaderBytes: Int = 16 << 10
     ) {
         self.host = host
         self.port = port
@@ -26,5 +37,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.maxEmbeddingInputs = maxEmbeddingInputs
         self.maxInlineExamples = maxInlineExamples
         self.computeThreads = computeThreads
+        self.idleTimeout = idleTimeout
+        self.readTimeout = readTimeout
+        self.maxHeaderBytes = maxHeaderBytes
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 
 /// The HTTP API: `POST /v1/embeddings` (OpenAI-compatible), `POST /v1/examples`,
 /// `POST /v1/compress`, `GET /healthz`. Errors are OpenAI-style JSON (``APIError``).
@@ -28,6 +30,16 @@ public enum WinnowServer {
         router.post("/v1/compress") { request, _ in
             try await CompressEndpoint.handle(request, models: models, configuration: configuration)
         }
+        // Another method on a known path: 405 with `Allow`, not 404.
+        for (path, allowed) in [("/healthz", HTTPRequest.Method.get), ("/v1/embeddings", .post), ("/v1/examples", .post), ("/v1/compress", .post)] {
+            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allowed {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var error = APIError(.methodNotAllowed, "\(path) answers \(allowed.rawValue) only", code: "method_not_allowed")
+                    error.headers[.allow] = allowed.rawValue
+                    throw error
+                }
+            }
+        }
         return router
     }
 
@@ -36,8 +48,15 @@ public enum WinnowServer {
     public static func buildApplication(
         models: ServerModels, configuration: ServerConfiguration, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        let readTimeout = TimeAmount(configuration.readTimeout)
+        let headerBytes = max(1024, configuration.maxHeaderBytes)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPGuard(readTimeout: readTimeout)],
+            idleTimeout: TimeAmount(configuration.idleTimeout),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: headerBytes, maxHeaderListSize: headerBytes, maxHeaderFieldCount: 100))
+        return Application(
             router: buildRouter(models: models, configuration: configuration),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "winnow"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) })
     }

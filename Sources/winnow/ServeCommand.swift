@@ -50,13 +50,26 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The largest request body, in bytes.")
     var maxBodyBytes = 8 << 20
 
+    @Option(help: "The most texts one /v1/embeddings request may carry.")
+    var maxInputs = 2048
+
+    @Option(help: "Seconds a connection may stay idle (or trickle its headers) before it is closed.")
+    var idleTimeout = 30.0
+
+    @Option(help: "Seconds a request's body may take to arrive after its headers (then 408).")
+    var readTimeout = 30.0
+
     @Option(help: "Threads doing model work (default: the number of cores).")
     var workers: Int?
 
     func validate() throws {
         guard (0 ... 65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
-        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        guard (1 ... (1 << 30)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be in 1…1073741824") }
+        guard (1 ... 1_000_000).contains(maxInputs) else { throw ValidationError("--max-inputs must be in 1…1000000") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout)] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(name) must be in (0, 86400] seconds")
+        }
+        if let workers, !(1 ... 1024).contains(workers) { throw ValidationError("--workers must be in 1…1024") }
         for entry in pool where !entry.contains("=") { throw ValidationError("--pool takes NAME=PATH (got \(entry))") }
     }
 
@@ -89,7 +102,9 @@ struct ServeCommand: ParsableCommand {
         let models = ServerModels(
             embedder: embedder, modelName: URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent, pools: pools,
             compressor: compressor, counters: counters, computeThreads: threads)
-        let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes, computeThreads: threads)
+        let configuration = ServerConfiguration(
+            host: host, port: port, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxInputs, computeThreads: threads,
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), readTimeout: .milliseconds(Int64(readTimeout * 1000)))
         let app = WinnowServer.buildApplication(models: models, configuration: configuration) { [host] port in
             log("winnow serve: listening on http://\(host):\(port.map(String.init) ?? "?") [OpenBLAS \(BLAS.coreName)]")
         }

@@ -135,6 +135,45 @@ struct ExampleSelectionTests {
             try ExampleFixtures.index().select(query: "q", queryVector: [1, 0, 0], options: options, counter: ExampleFixtures.whitespace)
         }
     }
+
+    /// Issue 24: k = Int.max with label balance trapped on ⌈k / labels⌉ (and MMR's 20·k) and
+    /// took the server down; every numeric option is now range-checked before any arithmetic.
+    @Test(
+        "hostile option values are refused with the option's name, for every method",
+        arguments: [
+            (Int.max, 1.0 / 2, nil, nil, "k"), (Int.min, 0.5, nil, nil, "k"), (-1, 0.5, nil, nil, "k"),
+            (ExampleSelectionOptions.maximumK + 1, 0.5, nil, nil, "k"), (3, Double.nan, nil, nil, "lambda"),
+            (3, -Double.infinity, nil, nil, "lambda"), (3, 0.5, Int.max, nil, "budget"), (3, 0.5, Int.min, nil, "budget"),
+            (3, 0.5, -1, nil, "budget"), (3, 0.5, nil, 0, "mmr_candidates"), (3, 0.5, nil, Int.max, "mmr_candidates"),
+        ] as [(Int, Double, Int?, Int?, String)],
+        ExampleSelectionMethod.allCases)
+    func hostileOptions(row: (k: Int, lambda: Double, budget: Int?, candidates: Int?, option: String), method: ExampleSelectionMethod) {
+        for balance in [false, true] {
+            let options = ExampleSelectionOptions(
+                k: row.k, method: method, lambda: row.lambda, budget: row.budget, balanceLabels: balance, seed: .max,
+                mmrCandidates: row.candidates)
+            do {
+                _ = try ExampleFixtures.index().select(query: "q", queryVector: [1, 0, 0], options: options, counter: ExampleFixtures.whitespace)
+                Issue.record("\(row) with \(method) was accepted")
+            } catch let error as PromptError {
+                #expect(error.location == row.option, "\(error)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    @Test("the largest k with label balance, MMR and a budget selects normally")
+    func largestK() throws {
+        for method in ExampleSelectionMethod.allCases {
+            let options = ExampleSelectionOptions(
+                k: ExampleSelectionOptions.maximumK, method: method, budget: ExampleSelectionOptions.maximumBudget, balanceLabels: true,
+                seed: .max)
+            let selection = try ExampleFixtures.index().select(
+                query: "cat", queryVector: [1, 0, 0], options: options, counter: ExampleFixtures.whitespace)
+            #expect(selection.examples.count == ExampleFixtures.rows.count)
+        }
+    }
 }
 
 @Suite("example pools and their embedding cache")

@@ -52,10 +52,19 @@ enum ServerFixtures {
             counters: [try WordPieceTokenCounter(tokenizer: embedder.tokenizer)], computeThreads: 2)
     }
 
-    static func application(maxBodyBytes: Int = 1 << 20, compress: Bool = true) throws -> some ApplicationProtocol {
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: 16)
-        return WinnowServer.buildApplication(models: try models(compress: compress), configuration: configuration)
+    static func application(
+        maxBodyBytes: Int = 1 << 20, compress: Bool = true, maxEmbeddingInputs: Int = 16, idleTimeout: Duration = .seconds(30),
+        readTimeout: Duration = .seconds(30)
+    ) throws -> some ApplicationProtocol {
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxEmbeddingInputs, idleTimeout: idleTimeout,
+            readTimeout: readTimeout)
+        return WinnowServer.buildApplication(models: compress ? try shared.get() : try models(compress: false), configuration: configuration)
     }
+
+    /// One set of models (with the compressor) for every test application: building the pool's
+    /// index embeds it, which a hundred parameterised cases need not repeat.
+    static let shared: Result<ServerModels, any Error> = Result { try models() }
 
     static func json(_ object: Any) -> ByteBuffer {
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
