@@ -35,7 +35,6 @@ import argparse
 import decimal
 import glob
 import hashlib
-import io
 import json
 import os
 import random
