@@ -29,6 +29,11 @@ final class GzipMemberSource: ByteSource {
     private(set) var memberStarts: [(Int64, Int64)] = []
     private var needsResync = false
     private var pendingError: InputError?
+    /// Checked bytes of the current member not yet returned.
+    private var pending: [UInt8] = []
+    private var pendingPos = 0
+    /// Streaming the rest of a large member whose check passed.
+    private var streamingRest = false
     private let resyncPrefix: [UInt8]
     private let fileSize: Int64
 
@@ -63,6 +68,11 @@ final class GzipMemberSource: ByteSource {
         memberStarts.last(where: { $0.0 == offset })?.1
     }
 
+    /// Members whose output fits in this many bytes are decoded whole and checked (inflate,
+    /// CRC-32, length) before any byte is returned; a larger member is checked by a separate
+    /// pass over it first, then streamed.
+    static let memberLimit = 64 << 20
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let e = pendingError {
             pendingError = nil
@@ -72,10 +82,60 @@ final class GzipMemberSource: ByteSource {
             needsResync = false
             try resync()
         }
-        if finished || buffer.count == 0 { return 0 }
-        stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-        stream.avail_out = uInt(buffer.count)
-        var error: InputError?
+        // The buffer is filled across member boundaries (the WARC reader finds a Content-Length
+        // that runs into the next member by the member starts inside what it holds); an error
+        // of a later member comes with the next call, after the checked bytes before it.
+        var filled = 0
+        while filled < buffer.count {
+            if pendingPos < pending.count {
+                let n = min(buffer.count - filled, pending.count - pendingPos)
+                pending.withUnsafeBytes { buffer.baseAddress!.advanced(by: filled).copyMemory(from: $0.baseAddress! + pendingPos, byteCount: n) }
+                pendingPos += n
+                produced += Int64(n)
+                filled += n
+                continue
+            }
+            if streamingRest {
+                // The rest of a large member that a separate pass has already checked.
+                let (n, state) = try inflateStep(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                if state == .ended { streamingRest = false }
+                if case .failed(let e) = state {
+                    // Cannot happen after a clean check; never pass such bytes.
+                    streamingRest = false
+                    needsResync = true
+                    return try deliver(filled, then: e)
+                }
+                produced += Int64(n)
+                filled += n
+                continue
+            }
+            if finished { break }
+            do {
+                try decodeNextMember()
+            } catch let e as InputError {
+                return try deliver(filled, then: e)
+            }
+        }
+        return filled
+    }
+
+    /// Returns `count` bytes already in the caller's buffer and keeps `error` for the next
+    /// call, or throws it now when there are none.
+    private func deliver(_ count: Int, then error: InputError) throws -> Int {
+        if count == 0 { throw error }
+        pendingError = error
+        return count
+    }
+
+    private enum StepState: Equatable {
+        case running, ended, eof
+        case failed(InputError)
+    }
+
+    /// Inflates into `out` until it is full, the member ends, the file ends or inflate fails.
+    private func inflateStep(into out: UnsafeMutableRawBufferPointer) throws -> (Int, StepState) {
+        stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = uInt(out.count)
         while stream.avail_out > 0 {
             if stream.avail_in == 0 && !inputEOF {
                 let n = try file.read(into: input)
@@ -87,25 +147,7 @@ final class GzipMemberSource: ByteSource {
                 }
             }
             if stream.avail_in == 0 && inputEOF {
-                if inMember {
-                    error = InputError(
-                        "truncated gzip member (starts at compressed byte \(memberStart)): the file ends inside it",
-                        at: SourceLocation(file: path, byteOffset: memberStart))
-                }
-                finished = true
-                break
-            }
-            if !inMember {
-                // Zero padding after the last member is allowed.
-                if allZero() {
-                    consumed += Int64(stream.avail_in)
-                    stream.avail_in = 0
-                    continue
-                }
-                memberStart = consumed
-                let out = produced + Int64(buffer.count - Int(stream.avail_out))
-                memberStarts.append((out, consumed))
-                inMember = true
+                return (out.count - Int(stream.avail_out), .eof)
             }
             let before = stream.avail_in
             let rc = inflate(&stream, Z_NO_FLUSH)
@@ -116,27 +158,119 @@ final class GzipMemberSource: ByteSource {
             case Z_STREAM_END:
                 inMember = false
                 inflateReset(&stream)
+                return (out.count - Int(stream.avail_out), .ended)
             default:
                 let msg = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
-                error = InputError(
-                    "corrupt gzip member (starts at compressed byte \(memberStart)): \(msg)",
+                return (
+                    out.count - Int(stream.avail_out),
+                    .failed(InputError(
+                        "corrupt gzip member (starts at compressed byte \(memberStart)): \(msg); none of its bytes were used",
+                        at: SourceLocation(file: path, byteOffset: memberStart)))
+                )
+            }
+        }
+        return (out.count, .running)
+    }
+
+    /// Decodes the next member into `pending`, checked, or sets `finished`, or (for a member
+    /// over the limit) checks it in a separate pass and switches to streaming it. A damaged or
+    /// truncated member passes none of its bytes: one error, then reading resyncs after it.
+    private func decodeNextMember() throws {
+        pending.removeAll(keepingCapacity: pending.capacity <= Self.memberLimit)
+        pendingPos = 0
+        // Skip zero padding; stop at the end of the file.
+        while true {
+            if stream.avail_in == 0 && !inputEOF {
+                let n = try file.read(into: input)
+                if n == 0 {
+                    inputEOF = true
+                } else {
+                    stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_in = uInt(n)
+                }
+            }
+            if stream.avail_in == 0 && inputEOF {
+                finished = true
+                return
+            }
+            if allZero() {
+                consumed += Int64(stream.avail_in)
+                stream.avail_in = 0
+                continue
+            }
+            break
+        }
+        memberStart = consumed
+        memberStarts.append((produced, consumed))
+        inMember = true
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let (n, state) = try inflateStep(into: chunk)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            switch state {
+            case .ended:
+                return
+            case .running:
+                if pending.count >= Self.memberLimit {
+                    if let e = try checkMember(from: memberStart) {
+                        pending.removeAll()
+                        needsResync = true
+                        throw e
+                    }
+                    streamingRest = true
+                    return
+                }
+            case .eof:
+                pending.removeAll()
+                finished = true
+                throw InputError(
+                    "truncated gzip member (starts at compressed byte \(memberStart)): the file ends inside it; none of its bytes were used",
                     at: SourceLocation(file: path, byteOffset: memberStart))
+            case .failed(let e):
+                pending.removeAll()
                 needsResync = true
+                throw e
             }
-            if error != nil { break }
         }
-        let n = buffer.count - Int(stream.avail_out)
-        produced += Int64(n)
-        if let error {
-            // Bytes decoded before the damage come first; the error with the next call, so it
-            // is met by whoever needs the bytes past it.
-            if n > 0 {
-                pendingError = error
-                return n
+    }
+
+    /// A separate pass over the member at `offset`: nil when it inflates to its end with a
+    /// matching CRC-32 and length, else the error.
+    private func checkMember(from offset: Int64) throws -> InputError? {
+        var zs = z_stream()
+        guard czlib_inflateInit2(&zs, 15 + 16) == Z_OK else { return InputError("zlib inflateInit2 failed", at: SourceLocation(file: path, byteOffset: offset)) }
+        defer { inflateEnd(&zs) }
+        let src = try FileSource(path: path, start: offset)
+        let inBuf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        let outBuf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        defer {
+            inBuf.deallocate()
+            outBuf.deallocate()
+        }
+        while true {
+            let n = try src.read(into: inBuf)
+            if n == 0 {
+                return InputError(
+                    "truncated gzip member (starts at compressed byte \(offset)): the file ends inside it; none of its bytes were used",
+                    at: SourceLocation(file: path, byteOffset: offset))
             }
-            throw error
+            zs.next_in = inBuf.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            zs.avail_in = uInt(n)
+            while zs.avail_in > 0 {
+                zs.next_out = outBuf.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                zs.avail_out = uInt(outBuf.count)
+                let rc = inflate(&zs, Z_NO_FLUSH)
+                if rc == Z_STREAM_END { return nil }
+                if rc != Z_OK && rc != Z_BUF_ERROR {
+                    let msg = zs.msg.map { String(cString: $0) } ?? "error \(rc)"
+                    return InputError(
+                        "corrupt gzip member (starts at compressed byte \(offset)): \(msg); none of its bytes were used",
+                        at: SourceLocation(file: path, byteOffset: offset))
+                }
+                if rc == Z_BUF_ERROR && zs.avail_out > 0 { break }
+            }
         }
-        return n
     }
 
     private func allZero() -> Bool {
