@@ -568,13 +568,22 @@ public final class PipelineRunner: Sendable {
     /// One line of `errors.jsonl`: where, what, and the raw record (as text, or base64 when it
     /// is not valid UTF-8), so nothing is lost.
     static func appendErrorRecord(_ e: InputError, to out: inout [UInt8]) {
+        let errorRecordBytes = 64 << 10
         var obj: [String: MetadataValue] = [
             "file": .string(e.location.file), "error": .string(e.message),
         ]
         if let l = e.location.line { obj["line"] = .int(Int64(l)) }
         if let c = e.location.column { obj["column"] = .int(Int64(c)) }
         if let o = e.location.byteOffset { obj["offset"] = .int(o) }
-        if let r = e.record {
+        if let whole = e.record {
+            // The record itself stays in the input at the location above; errors.jsonl keeps
+            // at most `errorRecordBytes` of it, so one huge bad line (a 200 MB run of NULs that
+            // escapes to 1.2 GB of JSON) cannot exhaust memory.
+            let r = whole.count > errorRecordBytes ? Array(whole[0..<Self.utf8Prefix(whole, errorRecordBytes)]) : whole
+            if r.count < whole.count {
+                obj["record_bytes"] = .int(Int64(whole.count))
+                obj["record_truncated"] = .bool(true)
+            }
             if let s = String(validating: r, as: UTF8.self) {
                 obj["record"] = .string(s)
             } else {
@@ -583,6 +592,18 @@ public final class PipelineRunner: Sendable {
         }
         JSONLCodec.appendValue(.object(obj), to: &out)
         out.append(0x0A)
+    }
+
+    /// The longest prefix of `bytes` of at most `limit` bytes that does not cut a UTF-8
+    /// sequence (the bytes need not be valid UTF-8 as a whole).
+    static func utf8Prefix(_ bytes: [UInt8], _ limit: Int) -> Int {
+        var end = min(limit, bytes.count)
+        var back = 0
+        while end > 0 && end < bytes.count && back < 3 && (bytes[end] & 0xC0) == 0x80 {
+            end -= 1
+            back += 1
+        }
+        return end
     }
 
     // MARK: - Finish
