@@ -137,15 +137,7 @@ final class GzipMemberSource: ByteSource {
         stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = uInt(out.count)
         while stream.avail_out > 0 {
-            if stream.avail_in == 0 && !inputEOF {
-                let n = try file.read(into: input)
-                if n == 0 {
-                    inputEOF = true
-                } else {
-                    stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_in = uInt(n)
-                }
-            }
+            try refill()
             if stream.avail_in == 0 && inputEOF {
                 return (out.count - Int(stream.avail_out), .eof)
             }
@@ -172,6 +164,18 @@ final class GzipMemberSource: ByteSource {
         return (out.count, .running)
     }
 
+    /// Reads more compressed input when inflate has used what it had.
+    private func refill() throws {
+        guard stream.avail_in == 0 && !inputEOF else { return }
+        let n = try file.read(into: input)
+        if n == 0 {
+            inputEOF = true
+        } else {
+            stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_in = uInt(n)
+        }
+    }
+
     /// Decodes the next member into `pending`, checked, or sets `finished`, or (for a member
     /// over the limit) checks it in a separate pass and switches to streaming it. A damaged or
     /// truncated member passes none of its bytes: one error, then reading resyncs after it.
@@ -180,15 +184,7 @@ final class GzipMemberSource: ByteSource {
         pendingPos = 0
         // Skip zero padding; stop at the end of the file.
         while true {
-            if stream.avail_in == 0 && !inputEOF {
-                let n = try file.read(into: input)
-                if n == 0 {
-                    inputEOF = true
-                } else {
-                    stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_in = uInt(n)
-                }
-            }
+            try refill()
             if stream.avail_in == 0 && inputEOF {
                 finished = true
                 return
