@@ -18,8 +18,14 @@ struct DoctypeSubsetTests {
         "<!DOCTYPE html [ <!ENTITY % pe SYSTEM \"file:///etc/passwd\">",  // never closed
     ])
     func noLeak(doctype: String) {
-        let page = doctype + "<html><head><title>T</title></head><body><article>" + Self.article + "</article></body></html>"
-        let text = HTMLExtractor.extract(html: page).text
+        // A short page: its whole body is the main text, so anything leaked shows.
+        let short = doctype + "\n<html><head><title>Harbour</title></head><body><p>Hello world, this is a short page.</p></body></html>"
+        let page = HTMLExtractor.extract(html: short)
+        #expect(page.text == "Hello world, this is a short page.", "\(page.text)")
+        #expect(page.title == "Harbour")
+        // A long page: the article is found as before.
+        let long = doctype + "<html><head><title>T</title></head><body><article>" + Self.article + "</article></body></html>"
+        let text = HTMLExtractor.extract(html: long).text
         #expect(text.contains("The harbour report, part 3"), "\(text)")
         for leak in ["ENTITY", "passwd", "%pe", "ATTLIST", "leaked", "]>"] {
             #expect(!text.contains(leak), "'\(leak)' leaked: \(text)")
@@ -33,11 +39,12 @@ struct DoctypeSubsetTests {
         let secret = dir + "/secret.txt"
         try "SECRET-SENTINEL-7f3a".write(toFile: secret, atomically: true, encoding: .utf8)
         let page = "<!DOCTYPE html [ <!ENTITY xxe SYSTEM \"file://\(secret)\"> <!ENTITY word \"EXPANDED-WORD\"> ]>"
-            + "<html><body><article>" + Self.article + "<p>Entity: &xxe; and &word; here.</p></article></body></html>"
+            + "<html><body><p>Entity: &xxe; and &word; here.</p></body></html>"
         let text = HTMLExtractor.extract(html: page).text
         #expect(!text.contains("SECRET-SENTINEL"), "\(text)")
         #expect(!text.contains("EXPANDED-WORD"), "\(text)")
-        #expect(text.contains("The harbour report, part 0"))
+        #expect(!text.contains("ENTITY") && !text.contains("secret.txt"), "\(text)")
+        #expect(text.hasPrefix("Entity: "), "\(text)")
     }
 
     @Test("an ordinary doctype is left alone")
