@@ -1,9 +1,10 @@
 /// A JSON-like value kept in a document's metadata.
 ///
-/// Numbers read from JSON keep their value exactly: integers that fit in 64 bits are ``int``,
-/// numbers a `Double` holds exactly (its shortest spelling names the same decimal value) are
-/// ``double``, and any other number (a 30-digit integer, `1e400`, a decimal with more digits
-/// than a `Double` keeps) is ``number`` with its source text, written back verbatim.
+/// Numbers read from JSON keep their value: integers that fit in 64 bits are ``int``, numbers
+/// of at most 17 significant digits within a `Double`'s normal range are ``double`` (written back
+/// in the shortest spelling that reads as the same `Double`), and any other number (a 30-digit
+/// integer, `1e400`, a decimal with more digits than a `Double` keeps) is ``number`` with its
+/// source text, written back verbatim.
 public enum MetadataValue: Sendable, Hashable {
     /// A string.
     case string(String)
@@ -12,7 +13,7 @@ public enum MetadataValue: Sendable, Hashable {
     /// A floating-point number (written as `null` when not finite: JSON has no NaN or infinity).
     case double(Double)
     /// A JSON number kept as its source text (valid JSON number syntax), because neither `Int64`
-    /// nor `Double` holds its value exactly.
+    /// nor `Double` holds it.
     case number(String)
     /// A Boolean.
     case bool(Bool)

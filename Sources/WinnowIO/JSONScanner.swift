@@ -16,8 +16,9 @@ public struct JSONSyntaxError: Error, Hashable {
 /// It parses one JSON text (a JSONL record) without building an intermediate tree for the
 /// fields it is asked to extract: strings are unescaped straight into Swift `String`s and other
 /// values become ``MetadataValue``s. Invalid UTF-8 and lone surrogates are reported; numbers
-/// follow strict JSON syntax and are kept exactly: Int64 when integral and in range, Double when
-/// it holds the decimal value exactly, else their source text (``MetadataValue/number``).
+/// follow strict JSON syntax and are kept: Int64 when integral and in range, Double when one
+/// holds them (at most 17 significant digits in the normal range), else their source text
+/// (``MetadataValue/number``).
 /// `NaN`, `Infinity` and `-Infinity`, which Python's `json` writes, are read as Doubles (and
 /// written back as `null`).
 public struct JSONScanner {
@@ -297,9 +298,11 @@ public struct JSONScanner {
         pos += n
     }
 
-    /// Reads a number token (strict JSON syntax) as a value that holds it exactly: ``MetadataValue/int``
-    /// when it is an integer within 64 bits, ``MetadataValue/double`` when a Double holds its
-    /// decimal value exactly, else ``MetadataValue/number`` with the source text.
+    /// Reads a number token (strict JSON syntax) as a value that keeps it: ``MetadataValue/int``
+    /// when it is an integer within 64 bits, ``MetadataValue/double`` when it has at most 17
+    /// significant digits within the normal range (or a Double names exactly its decimal
+    /// value), else ``MetadataValue/number`` with the source text (more digits than a Double
+    /// keeps, or beyond its range: `1e400`, a 30-digit integer).
     mutating func number() throws(JSONSyntaxError) -> MetadataValue {
         let start = pos
         var i = pos
@@ -375,10 +378,13 @@ public struct JSONScanner {
         guard let d = Double(text) else { throw invalidNumber(start, i) }
         let significant = digits - leadingZeros
         if significant == 0 { return .double(d) }  // a zero
-        // At most 15 significant digits, well inside the normal range: the Double's shortest
-        // spelling gives back the same decimal value (DBL_DIG is 15).
+        // At most 17 significant digits (what Python's repr and %.17g write), well inside the
+        // normal range: the number is a Double, and the Double's shortest spelling, written
+        // back, reads as the same Double.
         let scale = (intDigits > 0 ? intDigits : -(leadingZeros - 1)) + exponent
-        if significant <= 15 && scale > -300 && scale < 300 { return .double(d) }
+        if significant <= 17 && scale > -300 && scale < 300 { return .double(d) }
+        // More digits, or near the ends of the range: a Double only when it names exactly the
+        // same decimal value (`0.50000000000000000000`, `5e-324`); else the text is kept.
         if d.isFinite && d != 0 && Self.sameDecimalValue(raw, Array(d.description.utf8)) { return .double(d) }
         return .number(text)
     }
