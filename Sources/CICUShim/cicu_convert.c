@@ -80,8 +80,18 @@ int32_t cicu_convert_to_utf8(const char *charset, const uint8_t *src, int32_t le
     return out;
 }
 
-int32_t cicu_detect_charset(const uint8_t *src, int32_t len, int32_t strip_markup, char *name, int32_t cap,
-                            int32_t *err) {
+/* Charsets ICU's detector knows that do not keep ASCII bytes as ASCII. */
+static int cicu_ascii_incompatible(const char *n) {
+    static const char *const names[] = {"UTF-16BE",   "UTF-16LE",   "UTF-32BE",   "UTF-32LE",
+                                        "IBM420_rtl", "IBM420_ltr", "IBM424_rtl", "IBM424_ltr"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(n, names[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+int32_t cicu_detect_charset(const uint8_t *src, int32_t len, int32_t strip_markup, int32_t ascii_compatible_only,
+                            char *name, int32_t cap, int32_t *err) {
     UErrorCode e = U_ZERO_ERROR;
     *err = 0;
     UCharsetDetector *d = ucsdet_open(&e);
@@ -91,19 +101,24 @@ int32_t cicu_detect_charset(const uint8_t *src, int32_t len, int32_t strip_marku
     }
     ucsdet_enableInputFilter(d, strip_markup ? 1 : 0);
     ucsdet_setText(d, (const char *)src, len, &e);
-    const UCharsetMatch *m = U_SUCCESS(e) ? ucsdet_detect(d, &e) : NULL;
+    int32_t found = 0;
+    const UCharsetMatch **all = U_SUCCESS(e) ? ucsdet_detectAll(d, &found, &e) : NULL;
     int32_t confidence = -1;
-    if (U_SUCCESS(e) && m != NULL) {
-        const char *n = ucsdet_getName(m, &e);
-        confidence = ucsdet_getConfidence(m, &e);
-        if (U_SUCCESS(e) && n != NULL && cap > 0) {
-            strncpy(name, n, (size_t)cap);
-            name[cap - 1] = 0;
-        } else {
-            confidence = -1;
-        }
+    for (int32_t i = 0; U_SUCCESS(e) && all != NULL && i < found; i++) {
+        const char *n = ucsdet_getName(all[i], &e);
+        if (U_FAILURE(e) || n == NULL) break;
+        if (ascii_compatible_only && cicu_ascii_incompatible(n)) continue;
+        int32_t c = ucsdet_getConfidence(all[i], &e);
+        if (U_FAILURE(e) || cap <= 0) break;
+        strncpy(name, n, (size_t)cap);
+        name[cap - 1] = 0;
+        confidence = c;
+        break;
     }
     ucsdet_close(d);
-    if (U_FAILURE(e)) *err = (int32_t)e;
+    if (U_FAILURE(e)) {
+        *err = (int32_t)e;
+        confidence = -1;
+    }
     return confidence;
 }

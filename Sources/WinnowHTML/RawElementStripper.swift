@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// Removes, before parsing, the parts of a page that never hold text: comments, the elements
-/// `script`, `style`, `template` and `svg` with everything inside them, and the attributes the
-/// extractor never reads (`href`, `src`, `srcset`, `data-*`, event handlers…).
+/// Removes, before parsing, the parts of a page that never hold text: comments, a doctype's
+/// internal subset (`<!DOCTYPE html [ <!ENTITY …> ]>`), the elements `script`, `style`,
+/// `template` and `svg` with everything inside them, and the attributes the extractor never
+/// reads (`href`, `src`, `srcset`, `data-*`, event handlers…).
 ///
 /// Pages often carry more script and style bytes than text, and libxml2 scans raw-text elements
 /// and attribute values one character at a time and copies every attribute; cutting them out
@@ -29,6 +30,8 @@ enum RawElementStripper {
             if base[lt + 1] == 0x21 && base[lt + 2] == 0x2D && base[lt + 3] == 0x2D {  // <!--
                 end = find(base, n, from: lt + 4, "-->")
                 if end >= 0 { end += 3 }
+            } else if base[lt + 1] == 0x21, let subsetEnd = doctypeWithSubsetEnd(base, n, at: lt) {
+                end = subsetEnd
             } else if let name = rawElementName(base, n, at: lt + 1) {
                 // Closing tag: "</name" case-insensitively, then to its '>'.
                 let close = findClosing(base, n, from: lt + 1 + name.count, name)
@@ -56,6 +59,63 @@ enum RawElementStripper {
     }
 
     private static let names: [[UInt8]] = ["script", "style", "template", "svg"].map { Array($0.utf8) }
+
+    /// For a `<!DOCTYPE …>` at `lt` with an internal subset (`[ … ]`, XML DTD syntax that HTML
+    /// does not have), the index after the declaration; nil for any other `<!…`.
+    ///
+    /// libxml2's HTML parser stops the doctype at the `[` and the declarations inside
+    /// (`<!ENTITY % pe SYSTEM "file:///…">`) would come out as page text. The whole
+    /// declaration is cut: to the `]` that closes the subset (quoted strings and comments inside
+    /// skipped) and the `>` after it, or, when the subset is never closed, to the first `>`
+    /// after the `[`, where a browser's tokenizer ends the doctype. Nothing in it is loaded or
+    /// expanded.
+    static func doctypeWithSubsetEnd(_ b: UnsafePointer<UInt8>, _ n: Int, at lt: Int) -> Int? {
+        let word: [UInt8] = Array("doctype".utf8)
+        guard lt + 2 + word.count < n else { return nil }
+        for k in 0..<word.count where b[lt + 2 + k] | 0x20 != word[k] { return nil }
+        // The declaration's head, up to '[' (a subset) or '>' (none), skipping quoted ids.
+        var i = lt + 2 + word.count
+        var quote: UInt8 = 0
+        while i < n {
+            let c = b[i]
+            if quote != 0 {
+                if c == quote { quote = 0 }
+            } else if c == 0x22 || c == 0x27 {
+                quote = c
+            } else if c == 0x3E {
+                return nil  // an ordinary doctype: libxml2 handles it
+            } else if c == 0x5B {
+                break
+            }
+            i += 1
+        }
+        guard i < n else { return nil }
+        let open = i
+        // The subset: to the closing ']' outside quotes and comments, then its '>'.
+        i += 1
+        quote = 0
+        while i < n {
+            let c = b[i]
+            if quote != 0 {
+                if c == quote { quote = 0 }
+            } else if c == 0x22 || c == 0x27 {
+                quote = c
+            } else if c == 0x3C && i + 3 < n && b[i + 1] == 0x21 && b[i + 2] == 0x2D && b[i + 3] == 0x2D {
+                let close = find(b, n, from: i + 4, "-->")
+                if close < 0 { break }
+                i = close + 3
+                continue
+            } else if c == 0x5D {
+                var j = i + 1
+                while j < n && isSpace(b[j]) { j += 1 }
+                if j < n && b[j] == 0x3E { return j + 1 }
+            }
+            i += 1
+        }
+        // Never closed: end where a browser ends the doctype, at the first '>' after '['.
+        guard let gt = memchr(b + open, 0x3E, n - open) else { return n }
+        return UnsafeRawPointer(gt).assumingMemoryBound(to: UInt8.self) - b + 1
+    }
 
     /// Attributes the extractor reads (`ElementSignals`, `PageMetadata`); all others are cut.
     private static let keptAttributes: [[UInt8]] = [

@@ -19,8 +19,10 @@ public enum CharsetSource: String, Sendable, Hashable {
 
 /// Turns web page bytes into a UTF-8 string: the charset comes from a byte-order mark, then the
 /// declared charset (HTTP header), then a `<meta>` tag in the first 4 KiB (as browsers prescan)
-/// or an XML declaration, then a UTF-8 validity check, then ICU's detector; the bytes are
-/// converted with ICU's converters, invalid or unmapped bytes becoming U+FFFD.
+/// or an XML declaration, then a UTF-8 validity check, then ICU's detector restricted to
+/// ASCII-compatible charsets (only a byte-order mark makes a page UTF-16); a declared label
+/// that no converter knows (`x-bogus-9`) is ignored. The bytes are converted with ICU's
+/// converters, invalid or unmapped bytes becoming U+FFFD.
 public enum CharsetDecoder {
     /// The result of decoding.
     public struct Decoded: Sendable, Hashable {
@@ -75,8 +77,12 @@ public enum CharsetDecoder {
         }
         // 4. Valid UTF-8 (pure ASCII included) needs no guess.
         if let s = String(validating: u8, as: UTF8.self) { return Decoded(text: s, charset: "utf-8", source: .utf8) }
-        // 5. ICU's detector on the first 64 KiB, markup filtered out.
-        if let guess = detect(UnsafeRawBufferPointer(rebasing: bytes.prefix(1 << 16))), let label = normalizedLabel(guess) {
+        // 5. ICU's detector on the first 64 KiB, markup filtered out, among the charsets that
+        //    keep ASCII as ASCII: without a byte-order mark a page is not UTF-16/32 (its tags
+        //    were found as ASCII bytes), and a short Latin-1 page must not come out as CJK.
+        if let guess = detect(UnsafeRawBufferPointer(rebasing: bytes.prefix(1 << 16)), asciiCompatibleOnly: true),
+            let label = normalizedLabel(guess)
+        {
             if label == "utf-8" { return Decoded(text: lossyUTF8(u8), charset: "utf-8", source: .detected) }
             if let t = convert(bytes, from: label) { return Decoded(text: t, charset: label, source: .detected) }
         }
@@ -144,12 +150,18 @@ public enum CharsetDecoder {
     }
 
     /// ICU's best guess for the charset of some bytes (nil when it has none).
-    public static func detect(_ bytes: UnsafeRawBufferPointer) -> String? {
+    /// - Parameters:
+    ///   - bytes: the bytes (markup is filtered out before guessing).
+    ///   - asciiCompatibleOnly: consider only charsets in which ASCII bytes mean ASCII (not
+    ///     UTF-16/32 or EBCDIC): what a page without a byte-order mark must be for its markup
+    ///     to be read at all.
+    public static func detect(_ bytes: UnsafeRawBufferPointer, asciiCompatibleOnly: Bool = true) -> String? {
         if bytes.isEmpty { return nil }
         let src = bytes.bindMemory(to: UInt8.self)
         var name = [CChar](repeating: 0, count: 64)
         var err: Int32 = 0
-        let confidence = cicu_detect_charset(src.baseAddress, Int32(src.count), 1, &name, 64, &err)
+        let confidence = cicu_detect_charset(
+            src.baseAddress, Int32(clamping: src.count), 1, asciiCompatibleOnly ? 1 : 0, &name, 64, &err)
         if err != 0 || confidence < 0 { return nil }
         let n = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         return n.isEmpty ? nil : n

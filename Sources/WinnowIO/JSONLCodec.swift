@@ -4,7 +4,12 @@ import WinnowCore
 ///
 /// Records are objects; the text and id keys are configurable (`text`, `id` by default). Every
 /// other field is kept: a `metadata` object is merged into the document's metadata, a `scores`
-/// object of numbers becomes its scores, and any other field becomes a metadata entry.
+/// object of numbers that Doubles hold exactly becomes its scores (any other `scores` value is
+/// kept as metadata, as written), and any other field becomes a metadata entry.
+///
+/// Numbers pass through losslessly (``MetadataValue/number`` keeps the text of those neither
+/// Int64 nor Double holds) and the output is strict JSON: NaN and infinities, which Python's
+/// `json` writes and this codec reads, are written as `null`.
 public struct JSONLCodec: Sendable {
     /// The key holding the document text.
     public var textKey: String
@@ -63,9 +68,9 @@ public struct JSONLCodec: Sendable {
                         if key == "metadata", case .object(let obj) = v {
                             for (k, x) in obj { metadata[k] = x }
                         } else if key == "scores", case .object(let obj) = v,
-                            obj.values.allSatisfy({ $0.doubleValue != nil })
+                            obj.values.allSatisfy({ $0.exactDoubleValue != nil })
                         {
-                            for (k, x) in obj { scores[k] = x.doubleValue }
+                            for (k, x) in obj { scores[k] = x.exactDoubleValue }
                         } else {
                             metadata[key] = v
                         }
@@ -140,6 +145,7 @@ public struct JSONLCodec: Sendable {
         case .string(let s): appendString(s, to: &out)
         case .int(let i): out.append(contentsOf: Array(String(i).utf8))
         case .double(let d): appendDouble(d, to: &out)
+        case .number(let text): out.append(contentsOf: text.utf8)
         case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
         case .null: out.append(contentsOf: Array("null".utf8))
         case .array(let a):
@@ -166,10 +172,15 @@ public struct JSONLCodec: Sendable {
         out.append(0x7D)
     }
 
+    /// Appends a Double as a JSON number: its shortest spelling that reads back as the same
+    /// Double, or `null` for NaN and the infinities, which JSON cannot spell (so the output is
+    /// always strict JSON).
     static func appendDouble(_ d: Double, to out: inout [UInt8]) {
-        if d.isNaN { out.append(contentsOf: Array("NaN".utf8)); return }
-        if d.isInfinite { out.append(contentsOf: Array((d > 0 ? "Infinity" : "-Infinity").utf8)); return }
-        out.append(contentsOf: Array(d.description.utf8))
+        guard d.isFinite else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        out.append(contentsOf: d.description.utf8)
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -15,8 +15,12 @@ public struct JSONSyntaxError: Error, Hashable {
 ///
 /// It parses one JSON text (a JSONL record) without building an intermediate tree for the
 /// fields it is asked to extract: strings are unescaped straight into Swift `String`s and other
-/// values become ``MetadataValue``s. Invalid UTF-8 and lone surrogates are reported; numbers are
-/// kept as Int64 when integral and in range, else Double.
+/// values become ``MetadataValue``s. Invalid UTF-8 and lone surrogates are reported; numbers
+/// follow strict JSON syntax and are kept: Int64 when integral and in range, Double when one
+/// holds them (at most 17 significant digits in the normal range), else their source text
+/// (``MetadataValue/number``).
+/// `NaN`, `Infinity` and `-Infinity`, which Python's `json` writes, are read as Doubles (and
+/// written back as `null`).
 public struct JSONScanner {
     @usableFromInline let base: UnsafePointer<UInt8>
     @usableFromInline let count: Int
@@ -294,27 +298,147 @@ public struct JSONScanner {
         pos += n
     }
 
-    /// The raw text of a number token, and the token as a value.
+    /// Reads a number token (strict JSON syntax) as a value that keeps it: ``MetadataValue/int``
+    /// when it is an integer within 64 bits, ``MetadataValue/double`` when it has at most 17
+    /// significant digits within the normal range (or a Double names exactly its decimal
+    /// value), else ``MetadataValue/number`` with the source text (more digits than a Double
+    /// keeps, or beyond its range: `1e400`, a 30-digit integer).
     mutating func number() throws(JSONSyntaxError) -> MetadataValue {
         let start = pos
+        var i = pos
+        let base = self.base
+        let count = self.count
+        @inline(__always) func isDigit(_ i: Int) -> Bool { i < count && base[i] &- 0x30 < 10 }
+        let negative = base[i] == 0x2D
+        if negative {
+            i += 1
+            if i < count && base[i] == 0x49 {
+                pos = i
+                try literal("Infinity")
+                return .double(-.infinity)
+            }
+        }
+        // Integer part: 0 or [1-9][0-9]*.
+        guard isDigit(i) else { throw invalidNumber(start, i) }
+        var leadingZeros = 0  // zeros before the first non-zero digit (integer and fraction)
+        var digits = 0
+        var intDigits = 0  // integer digits after leading zeros
+        var magnitude: UInt64 = 0
+        if base[i] == 0x30 {
+            i += 1
+            leadingZeros = 1
+            digits = 1
+            if isDigit(i) { throw invalidNumber(start, i) }  // no leading zeros in JSON
+        } else {
+            while isDigit(i) {
+                if digits < 19 { magnitude = magnitude &* 10 &+ UInt64(base[i] &- 0x30) }
+                digits += 1
+                i += 1
+            }
+            intDigits = digits
+        }
         var isInt = true
-        if base[pos] == 0x2D {
-            pos += 1
-            if pos < count && base[pos] == 0x49 { try literal("Infinity"); return .double(-.infinity) }
+        if i < count && base[i] == 0x2E {
+            isInt = false
+            i += 1
+            guard isDigit(i) else { throw invalidNumber(start, i) }
+            while isDigit(i) {
+                if digits == leadingZeros && base[i] == 0x30 { leadingZeros += 1 }
+                digits += 1
+                i += 1
+            }
         }
-        while pos < count {
-            let c = base[pos]
-            if c >= 0x30 && c <= 0x39 { pos += 1; continue }
-            if c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D { isInt = false; pos += 1; continue }
-            break
+        var exponent = 0
+        if i < count && (base[i] == 0x65 || base[i] == 0x45) {
+            isInt = false
+            i += 1
+            var expNegative = false
+            if i < count && (base[i] == 0x2B || base[i] == 0x2D) {
+                expNegative = base[i] == 0x2D
+                i += 1
+            }
+            guard isDigit(i) else { throw invalidNumber(start, i) }
+            while isDigit(i) {
+                exponent = min(exponent * 10 + Int(base[i] &- 0x30), 1_000_000)
+                i += 1
+            }
+            if expNegative { exponent = -exponent }
         }
-        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
-        if isInt, let i = Int64(text) { return .int(i) }
-        guard let d = Double(text) else {
-            pos = start
-            throw fail("invalid number '\(text)'")
+        pos = i
+        let raw = UnsafeBufferPointer(start: base + start, count: i - start)
+        if isInt {
+            if digits <= 18 {
+                let v = Int64(magnitude)
+                return .int(negative ? -v : v)
+            }
+            if let v = Int64(String(decoding: raw, as: UTF8.self)) { return .int(v) }
+            return .number(String(decoding: raw, as: UTF8.self))
         }
-        return .double(d)
+        let text = String(decoding: raw, as: UTF8.self)
+        guard let d = Double(text) else { throw invalidNumber(start, i) }
+        let significant = digits - leadingZeros
+        if significant == 0 { return .double(d) }  // a zero
+        // At most 17 significant digits (what Python's repr and %.17g write), well inside the
+        // normal range: the number is a Double, and the Double's shortest spelling, written
+        // back, reads as the same Double.
+        let scale = (intDigits > 0 ? intDigits : -(leadingZeros - 1)) + exponent
+        if significant <= 17 && scale > -300 && scale < 300 { return .double(d) }
+        // More digits, or near the ends of the range: a Double only when it names exactly the
+        // same decimal value (`0.50000000000000000000`, `5e-324`); else the text is kept.
+        if d.isFinite && d != 0 && Self.sameDecimalValue(raw, Array(d.description.utf8)) { return .double(d) }
+        return .number(text)
+    }
+
+    private func invalidNumber(_ start: Int, _ at: Int) -> JSONSyntaxError {
+        var end = max(at, start)
+        while end < count && end - start < 40 && !(base[end] == 0x2C || base[end] == 0x7D || base[end] == 0x5D || base[end] <= 0x20) {
+            end += 1
+        }
+        if end == start && end < count { end += 1 }
+        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+        return JSONSyntaxError(position: start, message: "invalid number '\(text)'")
+    }
+
+    /// Whether two decimal spellings (JSON or Swift `description` syntax) name the same value.
+    static func sameDecimalValue<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard let x = decimalParts(a), let y = decimalParts(b) else { return false }
+        return x.negative == y.negative && x.digits == y.digits && x.exponent == y.exponent
+    }
+
+    /// A decimal spelling as sign, significant digits (no leading or trailing zeros) and the
+    /// exponent `e` such that the value is 0.digits × 10^e.
+    static func decimalParts<C: Collection<UInt8>>(_ text: C) -> (negative: Bool, digits: [UInt8], exponent: Int)? {
+        var negative = false
+        var digits: [UInt8] = []
+        var pointAt: Int?
+        var exponent = 0
+        var it = text.makeIterator()
+        var c = it.next()
+        if c == 0x2D { negative = true; c = it.next() }
+        var count = 0
+        while let d = c, d &- 0x30 < 10 || d == 0x2E {
+            if d == 0x2E { pointAt = count } else { digits.append(d); count += 1 }
+            c = it.next()
+        }
+        if let e = c, e == 0x65 || e == 0x45 {
+            c = it.next()
+            var expNegative = false
+            if c == 0x2B || c == 0x2D { expNegative = c == 0x2D; c = it.next() }
+            while let d = c, d &- 0x30 < 10 {
+                exponent = min(exponent * 10 + Int(d &- 0x30), 1_000_000)
+                c = it.next()
+            }
+            if expNegative { exponent = -exponent }
+        } else if c != nil {
+            return nil
+        }
+        var e = (pointAt ?? count) + exponent
+        var first = 0
+        while first < digits.count && digits[first] == 0x30 { first += 1; e -= 1 }
+        var last = digits.count
+        while last > first && digits[last - 1] == 0x30 { last -= 1 }
+        if first == last { return (false, [], 0) }
+        return (negative, Array(digits[first..<last]), e)
     }
 
     /// The raw bytes of the next value (skipped, validated), as a string: for ids given as numbers.

@@ -34,8 +34,12 @@ public struct WARCRecord: Sendable {
 ///
 /// Errors are ``InputError``s naming the file and byte offset (the gzip member's offset in the
 /// file when records are compressed one per member). After an error the reader is still usable:
-/// it goes on at the next record (the next `WARC/` line, or the next undamaged gzip member). A
-/// truncated file yields every complete record, then one error.
+/// it goes on at the next record header (`WARC/1.x` and a header field line, even in the middle
+/// of a damaged line), or the next undamaged gzip member. A `Content-Length` is trusted only
+/// when the block it measures is followed by the record's end (CRLF CRLF, or white space up
+/// to the next `WARC/` line or the end of the file); one that runs past the next record
+/// header or the end of the file is one error, and reading goes on at that header. A truncated
+/// file yields every complete record, then one error.
 public final class WARCRecordReader {
     private let path: String
     private let source: ByteSource
@@ -181,6 +185,7 @@ public final class WARCRecordReader {
             scanned = avail
             if avail > Self.maxHeaderBytes {
                 let e = error("WARC header section longer than \(Self.maxHeaderBytes) bytes", start, fileOffset)
+                head += 1
                 try resync()
                 throw e
             }
@@ -233,33 +238,59 @@ public final class WARCRecordReader {
         record.contentLength = length
         head += headerEnd
 
-        // The block.
+        // The block. (`headerBytes` points into the buffer, which reading may move: copy it.)
+        let header = Array(headerBytes.prefix(4096))
         let keep = wantBlock(record)
-        if keep && length > maxRecordBytes {
-            try skip(length, recordAt: start, fileOffset: fileOffset)
+        if !keep || length > maxRecordBytes {
+            try skipBlock(length, recordAt: start, fileOffset: fileOffset, header: header)
+            if !keep { return record }
             throw error(
                 "WARC record of \(length) bytes is larger than max_record_bytes (\(maxRecordBytes)); skipped", start, fileOffset,
-                record: Array(headerBytes.prefix(4096)))
-        }
-        if !keep {
-            try skip(length, recordAt: start, fileOffset: fileOffset)
-            return record
+                record: header)
         }
         if !(try ensure(length)) {
             if let se = sourceError { throw finishWithSourceError(se, recordAt: start, fileOffset: fileOffset) }
             let have = tail - head
+            // A record header inside what is there: the Content-Length is wrong, not the file cut.
+            if let c = findRecordHeader(from: head, to: tail, final: true) {
+                let e = error(
+                    "WARC Content-Length of \(length) bytes runs past the end of the file (\(have) bytes follow the header); "
+                        + "the next record starts at byte \(streamOffset + Int64(c))", start, fileOffset, record: header)
+                head = c
+                throw e
+            }
             done = true
             head = tail
             throw error(
                 "truncated WARC record: Content-Length is \(length) bytes but the file ends after \(have)", start, fileOffset,
-                record: Array(headerBytes.prefix(4096)))
+                record: header)
         }
         if let cut = recordMemberStart(inBuffer: head, length) {
             let e = error(
                 "WARC Content-Length of \(length) bytes runs past the record's gzip member into the next record "
                     + "(at byte \(streamOffset + Int64(cut)) of the decompressed stream)", start, fileOffset,
-                record: Array(headerBytes.prefix(4096)))
+                record: header)
             head = cut
+            throw e
+        }
+        if !(try endsRecord(atRelative: length)) {
+            // The block does not end where the record does: find the next record header from
+            // the block's start (a Content-Length too large swallows it; too small, it follows).
+            let blockStart = head
+            let e: InputError
+            if let c = findRecordHeader(from: head, to: tail, final: eof) {
+                e = error(
+                    "WARC Content-Length of \(length) bytes does not end at the end of the record; "
+                        + "the next record starts at byte \(streamOffset + Int64(c)) (\(c - blockStart) bytes after the header)",
+                    start, fileOffset, record: header)
+                head = c
+            } else {
+                e = error(
+                    "WARC Content-Length of \(length) bytes does not end at the end of the record (no record header "
+                        + "follows it)", start, fileOffset, record: header)
+                head += length
+                try resync()
+            }
             throw e
         }
         record.block = Array(buffer[head..<(head + length)])
@@ -280,45 +311,219 @@ public final class WARCRecordReader {
         return nil
     }
 
-    /// Reads past `count` bytes without keeping them.
-    private func skip(_ count: Int, recordAt start: Int64, fileOffset: Int64?) throws {
-        var left = count
+    // MARK: - Record boundaries
+
+    /// Whether the record ends `rel` bytes after `head`: the block is followed by the record's
+    /// end marker (CRLF CRLF, or LF LF), or by nothing but white space up to the end of the file
+    /// or the next `WARC/` line. May read ahead (never past 64 KiB of white space).
+    private func endsRecord(atRelative rel: Int) throws -> Bool {
+        _ = try ensure(rel + 4)
+        let avail = tail - head - rel
+        let p = head + rel
+        if avail >= 4 && buffer[p] == 0x0D && buffer[p + 1] == 0x0A && buffer[p + 2] == 0x0D && buffer[p + 3] == 0x0A { return true }
+        if avail >= 2 && buffer[p] == 0x0A && buffer[p + 1] == 0x0A { return true }
+        var i = rel
+        while true {
+            if i >= tail - head {
+                if i - rel > 1 << 16 { return true }
+                if !(try fill()) { return true }  // the end of the file (or damage, reported next)
+                continue
+            }
+            let c = buffer[head + i]
+            if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 {
+                i += 1
+                continue
+            }
+            if !(try ensure(i + 6)) && sourceError != nil { return true }
+            let n = min(6, tail - head - i)
+            return startsWithWARC(UnsafeRawBufferPointer(rebasing: buffer[(head + i)..<(head + i + n)]))
+        }
+    }
+
+    /// Whether a record header starts at buffer index `i`: `WARC/` and a version (`1.1`,
+    /// `0.18`), a line end, then a header field line (`Name: …`). nil when the buffer ends before
+    /// that can be told (and `final` is false).
+    private func isRecordHeader(at i: Int, final: Bool) -> Bool? {
+        var j = i
+        func byte(_ k: Int) -> UInt8? { k < tail ? buffer[k] : nil }
+        let more: Bool? = final ? false : nil
+        for w in [UInt8](arrayLiteral: 0x57, 0x41, 0x52, 0x43, 0x2F) {
+            guard let c = byte(j) else { return more }
+            if c != w { return false }
+            j += 1
+        }
+        var digits = 0
+        var dots = 0
+        while let c = byte(j), (c >= 0x30 && c <= 0x39) || c == 0x2E {
+            if c == 0x2E {
+                dots += 1
+            } else {
+                digits += 1
+            }
+            j += 1
+            if j - i > 16 { return false }
+        }
+        guard let c = byte(j) else { return more }
+        guard digits >= 2, dots == 1, buffer[i + 5] != 0x2E, buffer[j - 1] != 0x2E else { return false }
+        if c == 0x0D { j += 1 }
+        guard let lf = byte(j) else { return more }
+        guard lf == 0x0A else { return false }
+        j += 1
+        // A field name (letters, digits, '-'), then ':'.
+        let nameStart = j
+        while let c = byte(j), c == 0x2D || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || (c >= 0x30 && c <= 0x39) {
+            j += 1
+            if j - nameStart > 100 { return false }
+        }
+        guard let colon = byte(j) else { return more }
+        return colon == 0x3A && j > nameStart
+    }
+
+    /// The first record header (see ``isRecordHeader(at:final:)``) at the start of a line in
+    /// buffer[from ..< to], if any.
+    private func findRecordHeader(from: Int, to: Int, final: Bool) -> Int? {
+        var i = from
+        while i < to {
+            guard let hit = memchr(buffer.baseAddress! + i, 0x57, to - i) else { return nil }
+            i = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
+            if i > 0 && buffer[i - 1] == 0x0A || i == 0 && streamOffset == 0, isRecordHeader(at: i, final: final) == true {
+                return i
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Reads past a content block that is not kept, checking that the record ends where its
+    /// Content-Length says. Returns when it does; otherwise throws the record's error, leaving
+    /// the reader at the next record header.
+    ///
+    /// A record header found inside the block (at a line start after an empty line) may be the
+    /// next record swallowed by a wrong Content-Length, or part of the content: when the rest of
+    /// the block fits in `max_record_bytes` it is read to tell (the block must end at the
+    /// record's end marker); when it does not, the header is taken as the next record.
+    private func skipBlock(_ length: Int, recordAt start: Int64, fileOffset: Int64?, header: [UInt8]) throws {
+        var left = length
+        // The three bytes before `head` (the header's end marker at first), for line starts.
+        var prev: (UInt8, UInt8, UInt8) = (0x0A, 0x0D, 0x0A)
+        func before(_ i: Int, _ k: Int) -> UInt8 {
+            let j = i - k
+            if j >= head { return buffer[j] }
+            switch head - j {
+            case 1: return prev.2
+            case 2: return prev.1
+            default: return prev.0
+            }
+        }
+        func advance(to newHead: Int) {
+            if newHead > head { prev = (before(newHead, 3), before(newHead, 2), before(newHead, 1)) }
+            left -= newHead - head
+            head = newHead
+        }
         while left > 0 {
             if try head == tail && !fill() {
                 if let se = sourceError { throw finishWithSourceError(se, recordAt: start, fileOffset: fileOffset) }
                 done = true
                 throw error(
-                    "truncated WARC record: Content-Length is \(count) bytes but the file ends after \(count - left)", start,
-                    fileOffset)
+                    "truncated WARC record: Content-Length is \(length) bytes but the file ends after \(length - left)", start,
+                    fileOffset, record: header)
             }
             let n = min(left, tail - head)
             if let cut = recordMemberStart(inBuffer: head, n) {
                 head = cut
                 throw error(
-                    "WARC Content-Length of \(count) bytes runs past the record's gzip member into the next record "
-                        + "(at byte \(streamOffset + Int64(cut)) of the decompressed stream)", start, fileOffset)
+                    "WARC Content-Length of \(length) bytes runs past the record's gzip member into the next record "
+                        + "(at byte \(streamOffset + Int64(cut)) of the decompressed stream)", start, fileOffset, record: header)
             }
-            head += n
-            left -= n
-        }
-    }
-
-    /// Moves to the next line that starts with `WARC/` and a digit.
-    private func resync() throws {
-        while true {
+            // A record header after an empty line in this chunk?
+            let end = head + n
             var i = head
-            while i + 6 <= tail {
-                if (i == 0 && streamOffset == 0 || i > 0 && buffer[i - 1] == 0x0A) && buffer[i] == 0x57
-                    && startsWithWARC(UnsafeRawBufferPointer(rebasing: buffer[i..<min(tail, i + 7)]))
-                {
-                    head = i
-                    return
+            var pending: Int?
+            while i < end, let hit = memchr(buffer.baseAddress! + i, 0x57, end - i) {
+                i = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
+                if before(i, 1) == 0x0A && (before(i, 2) == 0x0A || before(i, 2) == 0x0D && before(i, 3) == 0x0A) {
+                    let verdict = isRecordHeader(at: i, final: eof || sourceError != nil)
+                    if verdict == true {
+                        advance(to: i)
+                        try checkSwallowed(blockLeft: left, length: length, start: start, fileOffset: fileOffset, header: header)
+                        return
+                    }
+                    if verdict == nil {
+                        pending = i
+                        break
+                    }
                 }
                 i += 1
             }
-            head = max(head, tail - 6)
+            if let p = pending {
+                // The buffer ends inside what may be a header: read more, then look again.
+                advance(to: p)
+                if !(try fill()), let se = sourceError {
+                    throw finishWithSourceError(se, recordAt: start, fileOffset: fileOffset)
+                }
+                continue
+            }
+            advance(to: end)
+        }
+        if !(try endsRecord(atRelative: 0)) {
+            let e = error(
+                "WARC Content-Length of \(length) bytes does not end at the end of the record", start, fileOffset, record: header)
+            try resync()
+            throw e
+        }
+    }
+
+    /// A record header was found at `head` inside a skipped block with `blockLeft` bytes of the
+    /// block from there: returns (past the block) when the block still ends at the record's end,
+    /// so the header was content; else throws, the reader standing at that header.
+    private func checkSwallowed(blockLeft: Int, length: Int, start: Int64, fileOffset: Int64?, header: [UInt8]) throws {
+        let found = offset
+        if blockLeft + 4 <= maxRecordBytes {
+            let complete = try ensure(blockLeft)
+            if complete, try endsRecord(atRelative: blockLeft) {
+                head += blockLeft
+                return
+            }
+            if !complete, let se = sourceError { throw finishWithSourceError(se, recordAt: start, fileOffset: fileOffset) }
+            if !complete {
+                throw error(
+                    "WARC Content-Length of \(length) bytes runs past the end of the file; the next record starts at byte "
+                        + "\(found)", start, fileOffset, record: header)
+            }
+        }
+        throw error(
+            "WARC Content-Length of \(length) bytes runs past the next record header (at byte \(found)); record skipped",
+            start, fileOffset, record: header)
+    }
+
+    /// Moves to the next record header (see ``isRecordHeader(at:final:)``), anywhere in a line:
+    /// damaged bytes before a record need not end with a line break.
+    private func resync() throws {
+        while true {
+            var i = head
+            var needMore = false
+            while i < tail {
+                guard let hit = memchr(buffer.baseAddress! + i, 0x57, tail - i) else {
+                    i = tail
+                    break
+                }
+                i = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
+                switch isRecordHeader(at: i, final: eof) {
+                case true?:
+                    head = i
+                    return
+                case nil:
+                    needMore = true
+                case false?:
+                    break
+                }
+                if needMore { break }
+                i += 1
+            }
+            head = needMore ? i : tail
             if !(try fill()) {
                 if sourceError != nil { return }  // reported by the next call
+                if needMore { continue }  // now final: decide on what is there
                 head = tail
                 return
             }

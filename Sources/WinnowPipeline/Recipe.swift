@@ -84,22 +84,53 @@ public struct Recipe: Sendable {
     ]
     static let outputKeys = ["path", "format", "keep_removed", "compression_level"]
 
+    /// The largest recipe file, in bytes (recipes are a few hundred bytes; anything near this is
+    /// not a recipe).
+    public static let maxBytes = 1 << 20
+
     /// Loads and decodes a recipe file.
+    /// - Throws: ``ConfigError`` naming `file:line:column` (or the file alone when it cannot be
+    ///   read or is larger than ``maxBytes``).
     public static func load(path: String, registry: StageRegistry = .standard) throws -> Recipe {
         let bytes: [UInt8]
         do {
+            let size = try FileSource.size(path: path)
+            guard size <= Int64(maxBytes) else {
+                throw ConfigError(
+                    "recipe is \(size) bytes, more than the \(maxBytes) a recipe may have (is this a data file?)",
+                    at: SourceLocation(file: path))
+            }
             bytes = try FileSystem.readAll(path)
+        } catch let e as ConfigError {
+            throw e
         } catch {
             throw ConfigError("cannot read recipe: \(error)", at: SourceLocation(file: path))
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ConfigError("recipe is not valid UTF-8", at: SourceLocation(file: path))
+        return try decode(bytes: bytes, file: path, registry: registry)
+    }
+
+    /// Decodes recipe bytes, which must be UTF-8 and at most ``maxBytes`` long.
+    /// - Throws: ``ConfigError`` naming `file:line:column` of the first invalid UTF-8 byte, or
+    ///   any error of ``decode(_:file:registry:)``.
+    public static func decode(bytes: [UInt8], file: String, registry: StageRegistry = .standard) throws -> Recipe {
+        guard bytes.count <= maxBytes else {
+            throw ConfigError("recipe is \(bytes.count) bytes, more than the \(maxBytes) a recipe may have", at: SourceLocation(file: file))
         }
-        return try decode(text, file: path, registry: registry)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let bad = bytes.withUnsafeBufferPointer { JSONScanner.firstInvalidUTF8($0) }
+            var loc = YAMLLoader.position(utf8Offset: bad, in: bytes, file: file)
+            loc.byteOffset = Int64(bad)
+            let shown = bytes[bad...].prefix(4).prefix(while: { $0 >= 0x80 }).map { "\\x" + String($0, radix: 16) }.joined()
+            throw ConfigError("recipe is not valid UTF-8: invalid bytes '\(shown)' at byte \(bad)", at: loc)
+        }
+        return try decode(text, file: file, registry: registry)
     }
 
     /// Decodes recipe text.
     public static func decode(_ text: String, file: String, registry: StageRegistry = .standard) throws -> Recipe {
+        guard text.utf8.count <= maxBytes else {
+            throw ConfigError("recipe is \(text.utf8.count) bytes, more than the \(maxBytes) a recipe may have", at: SourceLocation(file: file))
+        }
         let root = try YAMLLoader.load(text, file: file)
         let top = try mapping(root, "the recipe", allowed: topKeys)
         func req(_ key: String) throws -> ConfigValue {

@@ -115,6 +115,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
     static func domainName(_ value: MetadataValue) -> String? {
         if let s = value.stringValue { return s }
         if let i = value.intValue { return String(i) }
+        if case .number(let text) = value { return text }
         if let d = value.doubleValue { return d.description }
         if case .bool(let b) = value { return b ? "true" : "false" }
         return nil

@@ -18,10 +18,11 @@ int32_t cicu_convert_to_utf8(const char *charset, const uint8_t *src, int32_t le
                              int32_t *err);
 
 /** Guesses the charset of `len` bytes with ICU's detector (HTML tags filtered out when
-    `strip_markup`). Writes the name into `name` (cap bytes) and returns the confidence 0–100,
-    or -1 when nothing matched; sets *err on failure. */
-int32_t cicu_detect_charset(const uint8_t *src, int32_t len, int32_t strip_markup, char *name, int32_t cap,
-                            int32_t *err);
+    `strip_markup`). With `ascii_compatible_only`, the best match among the charsets that keep
+    ASCII bytes as ASCII (no UTF-16/32, no EBCDIC) is taken. Writes the name into `name` (cap
+    bytes) and returns the confidence 0–100, or -1 when nothing matched; sets *err on failure. */
+int32_t cicu_detect_charset(const uint8_t *src, int32_t len, int32_t strip_markup, int32_t ascii_compatible_only,
+                            char *name, int32_t cap, int32_t *err);
 
 #ifdef __cplusplus
 }
