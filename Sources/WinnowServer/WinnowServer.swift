@@ -56,7 +56,7 @@ public enum WinnowServer {
             httpDecoderConfiguration: .init(maxHeaderFieldSize: headerBytes, maxHeaderListSize: headerBytes, maxHeaderFieldCount: 100))
         return Application(
             router: buildRouter(models: models, configuration: configuration),
-            server: .http1(configuration: http1),
+            server: HTTPServerBuilder { responder in ConnectionChannel(http1: HTTP1Channel(responder: responder, configuration: http1)) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "winnow"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) })
     }

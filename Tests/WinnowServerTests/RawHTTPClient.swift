@@ -5,8 +5,14 @@ import Glibc
 
 /// A blocking loopback HTTP/1.1 client over a POSIX socket, for what a well-behaved client
 /// library cannot send: bodies shorter than their Content-Length, half-closes, bytes one at a
-/// time, garbage. Every read has a socket timeout, so a test cannot hang on a silent server.
+/// time, garbage. Every read has a socket timeout, so a test cannot hang on a silent server; it
+/// is generous (``defaultTimeout``) because it is a guard against a hang, not a measurement: in
+/// the full test suite the in-process server shares Swift's few global-executor threads with
+/// every other test, and may not run for a while when those tests block them.
 struct RawHTTPClient {
+    /// The receive and send timeout of a socket, seconds.
+    static let defaultTimeout: Double = 300
+
     /// The parsed answer.
     struct Reply {
         var status: Int
@@ -25,7 +31,7 @@ struct RawHTTPClient {
 
     /// Connects to 127.0.0.1:`port` (or [::1]:`port`, where `localhost` resolved to IPv6).
     /// - Parameter timeout: the socket's receive timeout, seconds.
-    init(port: Int, timeout: Double = 20) throws {
+    init(port: Int, timeout: Double = RawHTTPClient.defaultTimeout) throws {
         if let fd = RawHTTPClient.open(port: port, v6: false) ?? RawHTTPClient.open(port: port, v6: true) {
             self.fd = fd
         } else {
@@ -104,13 +110,29 @@ struct RawHTTPClient {
         return out
     }
 
+    /// Waits until the server closes the connection, discarding what it sends.
+    /// - Returns: true at end-of-stream or reset, false when the receive timeout expired first.
+    func waitForClose() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { continue }
+            if n == 0 { return true }
+            if errno == EINTR { continue }
+            return errno != EAGAIN && errno != EWOULDBLOCK
+        }
+    }
+
     func close() { Glibc.close(fd) }
 
-    /// Runs blocking socket work on a GCD thread: blocking one of Swift's few cooperative
-    /// threads would starve the in-process server's own request handling.
+    /// Runs blocking socket work on a thread of its own. Not on a GCD global queue: on Linux
+    /// those are the same few threads (one per core) that run Swift's tasks, so a blocked client
+    /// there would starve the in-process server it waits for.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
     }
 
@@ -120,8 +142,8 @@ struct RawHTTPClient {
     }
 
     /// One request with `Connection: close`, answered and parsed.
-    static func exchange(port: Int, _ raw: [UInt8], halfClose: Bool = false) throws -> Reply {
-        let client = try RawHTTPClient(port: port)
+    static func exchange(port: Int, _ raw: [UInt8], halfClose: Bool = false, timeout: Double = defaultTimeout) throws -> Reply {
+        let client = try RawHTTPClient(port: port, timeout: timeout)
         defer { client.close() }
         client.send(raw)
         if halfClose { client.shutdownWrite() }
