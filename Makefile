@@ -11,11 +11,12 @@ WINNOW_RELEASE := .build/release/winnow
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
 	libbz2-dev pkg-config fortunes python3-doc
 
-.PHONY: help deps deps-apt deps-models build release sample demo test docs-stages bench-setup clean
+.PHONY: help deps deps-apt deps-models build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
 
 help:
 	@echo "make demo         install deps, build release, build the sample corpus, run pipelines/quickstart.yaml"
 	@echo "make test         install deps, build and run the test suite (debug)"
+	@echo "make fuzz         build the libFuzzer targets (ASan) and run each FUZZ_SECONDS (default 60); docs/fuzzing.md"
 	@echo "make deps         install what the build needs (deps-apt: Debian packages; deps-models: models/)"
 	@echo "make build        swift build (debug)"
 	@echo "make release      swift build -c release"
@@ -96,6 +97,38 @@ test: deps
 	python3 scripts/check-layers.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (docs/fuzzing.md): libFuzzer + AddressSanitizer, release build in its own scratch
+# folder. Each target runs FUZZ_SECONDS from fuzz/corpus/<target> (new inputs go to
+# fuzz/out/<target>/corpus, crashes, OOMs and timeouts to fuzz/out/<target>/crashes).
+# `make fuzz FUZZ_TARGETS="jsonl warc" FUZZ_SECONDS=300` runs a subset for longer.
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= jsonl compressed warc html mediawiki recipe compression_request server
+FUZZ_RSS_MB ?= 2048
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_OUT ?= fuzz/out
+
+fuzz-build:
+	$(SWIFT) build -c release --package-path fuzz --scratch-path $(FUZZ_SCRATCH) \
+		--sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address
+
+fuzz: deps fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		case $$t in compressed|warc|html|mediawiki) len=65536;; *) len=16384;; esac; \
+		dict=""; [ -f fuzz/dict/$$t.dict ] && dict="-dict=fuzz/dict/$$t.dict"; \
+		mkdir -p $(FUZZ_OUT)/$$t/corpus $(FUZZ_OUT)/$$t/crashes; \
+		echo "== fuzz-$$t: $(FUZZ_SECONDS) s, -max_len=$$len, crashes to $(FUZZ_OUT)/$$t/crashes/"; \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+		$(FUZZ_SCRATCH)/release/fuzz-$$t $(FUZZ_OUT)/$$t/corpus fuzz/corpus/$$t $$dict \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=$$len -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=30 \
+			-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+			-artifact_prefix=$(FUZZ_OUT)/$$t/crashes/ > $(FUZZ_OUT)/$$t/log.txt 2>&1; \
+		grep -E '^#[0-9]+: cov' $(FUZZ_OUT)/$$t/log.txt | tail -n 1; \
+		n=$$(ls $(FUZZ_OUT)/$$t/crashes | wc -l); \
+		echo "   $$n finding(s) in $(FUZZ_OUT)/$$t/crashes/ (log: $(FUZZ_OUT)/$$t/log.txt)"; \
+	done
 
 # ---------------------------------------------------------------------------------------------
 # Docs and benchmarks

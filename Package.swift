@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "WinnowCore", targets: ["WinnowCore"]),
         .library(name: "WinnowIO", targets: ["WinnowIO"]),
         .library(name: "WinnowPipeline", targets: ["WinnowPipeline"]),
+        // For fuzz/Package.swift (libFuzzer builds); docs/fuzzing.md.
+        .library(name: "WinnowFuzz", targets: ["WinnowFuzz"]),
+        .library(name: "WinnowFuzzServer", targets: ["WinnowFuzzServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -111,6 +114,18 @@ let package = Package(
                 "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Fuzz targets' entry functions: libFuzzer runs them from fuzz/ (`make fuzz`), the tests run
+        // a seeded smoke pass. The server's needs Hummingbird, so it has a target of its own.
+        .target(
+            name: "WinnowFuzz",
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowHTML", "WinnowPipeline", "WinnowPrompt"]),
+        .target(
+            name: "WinnowFuzzServer",
+            dependencies: [
+                "WinnowFuzz", "WinnowCore", "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
 
         // MARK: - Tests
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLibXML2", "COpenBLAS", "CZlib", "CZstd", "CDeflate", "CICUShim"]),
@@ -133,6 +148,7 @@ let package = Package(
                 "WinnowServer", "WinnowPrompt", "WinnowEmbed",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]
