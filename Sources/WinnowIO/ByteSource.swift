@@ -123,6 +123,7 @@ public final class GzipSource: ByteSource {
     private var inMember = false
     private var consumed: Int64 = 0
     private var pendingError: InputError?
+    private var inPadding = false
 
     /// Wraps a compressed source.
     public init(_ source: ByteSource, path: String, bufferSize: Int = 1 << 18) throws {
@@ -184,6 +185,21 @@ public final class GzipSource: ByteSource {
                 }
                 finished = true
                 break
+            }
+            if !inMember, let p = stream.next_in, p[0] == 0 || inPadding {
+                // Zero padding after the last member (tape blocks) is accepted, as VerifiedSource
+                // and `gzip -d` do; anything after it is not gzip data.
+                inPadding = true
+                var i = 0
+                while i < Int(stream.avail_in) && p[i] == 0 { i += 1 }
+                consumed += Int64(i)
+                stream.next_in = p + i
+                stream.avail_in -= uInt(i)
+                if stream.avail_in > 0 {
+                    throw InputError(
+                        "bytes after the zero padding that ends the gzip data", at: SourceLocation(file: path, byteOffset: consumed))
+                }
+                continue
             }
             let before = stream.avail_in
             let rc = inflate(&stream, Z_NO_FLUSH)
@@ -251,6 +267,7 @@ public final class ZstdSource: ByteSource {
     private var frameOpen = false
     private var consumed: Int64 = 0
     private var pendingError: InputError?
+    private var inPadding = false
 
     /// Wraps a compressed source.
     public init(_ source: ByteSource, path: String) throws {
