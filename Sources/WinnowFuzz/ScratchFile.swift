@@ -14,7 +14,8 @@ enum ScratchFile {
         let n = counter.add(1, ordering: .relaxed).newValue
         let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let path = "\(folder)/winnow-fuzz-\(getpid())-\(n)\(suffix)"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // O_EXCL: the file is ours to remove only if this call created it.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return nil }
         var written = 0
         while written < bytes.count, let base = bytes.baseAddress {

@@ -18,7 +18,6 @@ final class GzipMemberSource: ByteSource {
     private var input: UnsafeMutableRawBufferPointer
     private var inputEOF = false
     private var finished = false
-    private var inMember = false
     /// Compressed offset of the next byte inflate will see.
     private var consumed: Int64 = 0
     /// Compressed offset of the current member.
@@ -148,7 +147,6 @@ final class GzipMemberSource: ByteSource {
             case Z_OK, Z_BUF_ERROR:
                 continue
             case Z_STREAM_END:
-                inMember = false
                 inflateReset(&stream)
                 return (out.count - Int(stream.avail_out), .ended)
             default:
@@ -198,7 +196,6 @@ final class GzipMemberSource: ByteSource {
         }
         memberStart = consumed
         memberStarts.append((produced, consumed))
-        inMember = true
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }
         while true {
@@ -303,7 +300,6 @@ final class GzipMemberSource: ByteSource {
                 stream.avail_in = 0
                 stream.next_in = nil
                 inputEOF = false
-                inMember = false
                 consumed = at
                 return
             }

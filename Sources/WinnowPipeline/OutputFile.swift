@@ -49,7 +49,7 @@ public enum OutputFile {
     /// - Throws: ``RunFolderError`` naming the path and the rule.
     public static func check(_ path: String, inputs: [String], kind: Kind, overwrite: Bool, option: String = "--output") throws {
         func refuse(_ why: String) -> RunFolderError {
-            RunFolderError(path: path, why).withSubject("\(option) '\(path)'")
+            RunFolderError(path: path, why, subject: "\(option) '\(path)'")
         }
         if path.isEmpty { throw refuse("the path is empty") }
         guard let resolved = FileSystem.resolve(path) else { throw refuse("cannot resolve the path") }
@@ -71,14 +71,5 @@ public enum OutputFile {
         let head = (try? FileSource.peek(path: resolved, count: 16)) ?? []
         if head.isEmpty || kind.recognises(head) { return }
         throw refuse("exists and is not a file this command wrote: pass --overwrite to replace it, or choose a new name")
-    }
-}
-
-extension RunFolderError {
-    /// The same error about a named option instead of an output folder.
-    func withSubject(_ subject: String) -> RunFolderError {
-        var e = self
-        e.subject = subject
-        return e
     }
 }

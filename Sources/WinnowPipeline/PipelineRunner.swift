@@ -451,22 +451,20 @@ public final class PipelineRunner: Sendable {
                 let next: Document?
                 do {
                     next = try reader.next()
-                } catch let e as InputError {
+                } catch let error where error is InputError || error is DamagedDataError {
+                    // A bad record, or a damaged gzip member / zstd frame (none of its records
+                    // came out of the reader; one error stands for all of them).
+                    let damaged = error as? DamagedDataError
+                    if damaged != nil && !readsInput { throw error }  // a damaged work file: the run must redo it
                     if !recordErrors { continue }  // seen and recorded by phase 0
-                    if recipe.onError == .fail { throw e }
+                    if recipe.onError == .fail { throw error }
                     stats.read.errors += 1
-                    Self.appendErrorRecord(e, to: &errorLines)
-                    progress.log("skipped bad record: \(e)")
-                    continue
-                } catch let e as DamagedDataError {
-                    // A damaged gzip member / zstd frame: none of its records came out of the
-                    // reader; one error stands for all of them.
-                    if !readsInput { throw e }  // a damaged work file: the run must redo it
-                    if !recordErrors { continue }  // seen and recorded by phase 0
-                    if recipe.onError == .fail { throw e }
-                    stats.read.errors += 1
-                    Self.appendDamageRecord(e, to: &errorLines)
-                    progress.log("skipped damaged input: \(e)")
+                    if let damaged {
+                        Self.appendDamageRecord(damaged, to: &errorLines)
+                    } else if let e = error as? InputError {
+                        Self.appendErrorRecord(e, to: &errorLines)
+                    }
+                    progress.log("skipped \(damaged == nil ? "bad record" : "damaged input"): \(error)")
                     continue
                 }
                 guard var doc = next else { break }

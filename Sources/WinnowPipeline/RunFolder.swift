@@ -14,10 +14,11 @@ public struct RunFolderError: UserFacingError, Hashable {
     /// What the message is about when not an output folder (e.g. `--output 'v.npy'`).
     public var subject: String?
 
-    /// Creates an error.
-    public init(path: String, _ message: String) {
+    /// Creates an error; `subject` names what it is about when not an output folder.
+    public init(path: String, _ message: String, subject: String? = nil) {
         self.path = path
         self.message = message
+        self.subject = subject
     }
 
     /// `output folder 'PATH': message`.
