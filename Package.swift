@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"]),
+        .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
         .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore", "WinnowPipeline"]),

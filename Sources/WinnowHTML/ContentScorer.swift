@@ -216,6 +216,21 @@ struct ContentScorer {
         a <= i && i < Int(index.nodes[a].end)
     }
 
+    /// The element the page declares as its main region (`role="main"`, `role="article"`,
+    /// `itemprop="articleBody"`) holding the most text at this level, or 0 (the body) when none
+    /// holds any.
+    func declaredRegion() -> Int {
+        var best = 0
+        var most: Int32 = 0
+        for i in 1..<max(index.nodes.count, 1) where index.nodes[i].signals.declaredContent && !stats[i].pruned {
+            if stats[i].characters > most {
+                most = stats[i].characters
+                best = i
+            }
+        }
+        return best
+    }
+
     /// The roots of the main content, in document order; empty when the page has no text.
     func chooseContent() -> [Int] {
         let nodes = index.nodes

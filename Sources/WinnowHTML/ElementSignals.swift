@@ -6,7 +6,8 @@ internal import CLibXML2
 /// Only the first ``scanLimit`` bytes of each attribute are read, so a 10 MB attribute costs
 /// no more than a short one.
 struct ElementSignals {
-    /// Class or id names a boilerplate word (comment, share, sidebar, nav, cookie…).
+    /// Class or id names a boilerplate word (comment, share, sidebar, nav, cookie…); not set by an
+    /// id that is the slug of the element's own heading (``isHeadingAnchor(_:)``).
     var negative = false
     /// A boilerplate name that is not only a layout slot (`header`, `top`, `teaser`): `author-box`, `credit`.
     var hardNegative = false
@@ -81,7 +82,90 @@ struct ElementSignals {
                 classify(scratch)
                 cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0) | (hardNegative ? 8 : 0)
             }
+            if negative && Self.isHeadingAnchor(element) {
+                negative = false
+                hardNegative = false
+            }
         }
+    }
+
+    // MARK: - Heading anchors
+
+    /// Whether an element's boilerplate name comes only from an id that is the slug of its own
+    /// heading: `<section id="operating-system-interface"><h2>10.1. Operating System
+    /// Interface</h2>` (Sphinx, docutils, asciidoctor and many Markdown tools name sections after
+    /// their titles, so such an id says what the section is about, not what it is for). Only ids
+    /// of three or more words count, so `comments` or `related-posts` over a "Related posts"
+    /// heading stay boilerplate; a class naming boilerplate keeps the element boilerplate.
+    static func isHeadingAnchor(_ element: UnsafeMutablePointer<xmlNode>) -> Bool {
+        var idKey: [UInt8] = []
+        var words = 0
+        var classBytes: [UInt8] = []
+        var attr = element.pointee.properties
+        while let a = attr {
+            attr = a.pointee.next
+            guard let name = a.pointee.name, let value = a.pointee.children?.pointee.content else { continue }
+            if equals(name, "id") {
+                var k = 0
+                var inWord = false
+                while k < scanLimit && value[k] != 0 {
+                    let c = (value[k] >= 0x41 && value[k] <= 0x5A) ? value[k] | 0x20 : value[k]
+                    if isAlphanumeric(c) {
+                        idKey.append(c)
+                        if !inWord { words += 1 }
+                        inWord = true
+                    } else {
+                        inWord = false
+                    }
+                    k += 1
+                }
+            } else if equals(name, "class") {
+                appendLowercased(value, to: &classBytes)
+            }
+        }
+        guard words >= 3 else { return false }
+        if !classBytes.isEmpty {
+            var byClass = ElementSignals()
+            byClass.classify(classBytes)
+            if byClass.negative { return false }
+        }
+        // The heading: one of the first two element children.
+        var child = element.pointee.children
+        var seen = 0
+        var heading: UnsafeMutablePointer<xmlNode>? = nil
+        while let c = child, seen < 2 {
+            child = c.pointee.next
+            guard c.pointee.type == XML_ELEMENT_NODE else { continue }
+            seen += 1
+            if HTMLTag.lookup(c.pointee.name).isHeading {
+                heading = c
+                break
+            }
+        }
+        guard let heading else { return false }
+        // The heading's letters and digits, lower-cased (a short walk: headings are small).
+        var text: [UInt8] = []
+        var node = heading.pointee.children
+        var open: [UnsafeMutablePointer<xmlNode>] = []
+        while let cur = node, text.count < 1024 {
+            if cur.pointee.type == XML_TEXT_NODE, let content = cur.pointee.content {
+                var k = 0
+                while content[k] != 0 {
+                    let c = (content[k] >= 0x41 && content[k] <= 0x5A) ? content[k] | 0x20 : content[k]
+                    if isAlphanumeric(c) { text.append(c) }
+                    k += 1
+                }
+            }
+            if cur.pointee.type == XML_ELEMENT_NODE, let first = cur.pointee.children {
+                open.append(cur)
+                node = first
+                continue
+            }
+            var next = cur.pointee.next
+            while next == nil, let up = open.popLast() { next = up.pointee.next }
+            node = next
+        }
+        return contains(text[...], idKey)
     }
 
     // MARK: - Class and id words

@@ -148,7 +148,9 @@ public struct HTMLExtractor: Sendable {
     ///
     /// The ladder: the best-scoring content at each pruning level (boilerplate → furniture →
     /// none), then, for pages without one main block (landing pages, link hubs), the whole body
-    /// with furniture pruned and the cleaning rules applied.
+    /// with furniture pruned and the cleaning rules applied — or, when the page declares its
+    /// main region (`role="main"`, `itemprop="articleBody"`), that whole region: the page's
+    /// footer and side boxes stay out even when the main text is short.
     func mainText(_ index: PageIndex) -> String {
         var best: [UInt8] = []
         let passes: [(PruneLevel, Bool)] = [
@@ -157,7 +159,8 @@ public struct HTMLExtractor: Sendable {
         let looserGain: Float = 2.5
         for (level, wholeBody) in passes {
             let scorer = ContentScorer(index: index, level: level, options: options)
-            let roots = wholeBody ? (scorer.stats[0].characters > 0 ? [0] : []) : scorer.chooseContent()
+            let whole = wholeBody ? scorer.declaredRegion() : 0
+            let roots = wholeBody ? (scorer.stats[whole].characters > 0 ? [whole] : []) : scorer.chooseContent()
             var renderer = TextRenderer(scorer: scorer, options: options)
             let ledes = wholeBody ? [] : scorer.ledeBlocks(before: roots)
             let text = renderer.render(roots: roots, ledes: ledes)

@@ -90,6 +90,10 @@ struct TextRenderer {
         // (Without precision, class words only act through pruning: the looser passes that run
         // when pruning left too little must not drop the same boxes again here.)
         if weight < 0 && precision && !st.wrapper && !holdsContent { return true }
+        // Nor is it link-heavy boilerplate: a layout box between the root and its prose
+        // (Sphinx's `div.bodywrapper` > `div.body` over a link list, a `section` whose list of
+        // links outweighs its intro) keeps the prose; the link lists inside are judged on their own.
+        if holdsContent { return false }
         if st.commas >= 10 { return false }
         let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
             || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
