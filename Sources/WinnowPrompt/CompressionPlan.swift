@@ -326,6 +326,86 @@ struct CompressionPlan {
         }
     }
 
+    // MARK: - Final trim
+
+    /// What the final trim drops: the finest step the request enabled.
+    enum TrimLevel {
+        case words, sentences, contexts
+
+        /// Nil when every step is off (nothing may be dropped).
+        init?(_ settings: Settings) {
+            if settings.tokenLevel {
+                self = .words
+            } else if settings.sentenceLevel {
+                self = .sentences
+            } else if settings.contextLevel {
+                self = .contexts
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// Drops the least valuable kept units — words by their pruning score, else whole
+    /// sentences by relevance, else whole contexts from the lowest rank — until their estimated
+    /// tokens reach `tokens`. Protected units stay.
+    /// - Returns: the groups of units dropped (words, sentences or contexts), least valuable
+    ///   first; empty when nothing was left to drop.
+    mutating func trim(tokens: Int, level: TrimLevel, order: [Int], contextScore: [Double], contextWeight: Double) -> [[(Int, Int)]] {
+        // Groups of units dropped together, with a score (lowest goes first).
+        var groups: [(score: Double, units: [(Int, Int)])] = []
+        func free(_ c: Int, _ range: Range<Int>) -> [(Int, Int)] {
+            range.filter { kept[c][$0] && !contexts[c].units[$0].isProtected }.map { (c, $0) }
+        }
+        switch level {
+        case .words:
+            for c in contexts.indices {
+                let prior = contextWeight * contextScore[c]
+                for k in contexts[c].units.indices where kept[c][k] && !contexts[c].units[k].isProtected {
+                    let info = information.isEmpty ? 0 : Double(information[c][k]) + Double(bonus[c][k])
+                    groups.append((info + prior, [(c, k)]))
+                }
+            }
+        case .sentences:
+            for c in contexts.indices {
+                for (s, range) in contexts[c].sentences.enumerated() {
+                    let units = free(c, range)
+                    if units.isEmpty { continue }
+                    let relevance = sentenceScore.isEmpty ? 0 : sentenceScore[c][s]
+                    groups.append((relevance + contextWeight * contextScore[c], units))
+                }
+            }
+        case .contexts:
+            for (r, c) in order.enumerated() {
+                let units = free(c, contexts[c].units.indices)
+                if !units.isEmpty { groups.append((-Double(r), units)) }
+            }
+        }
+        guard !groups.isEmpty else { return [] }
+        // Stable order: score, then position in the prompt.
+        let sorted = groups.indices.sorted { a, b in
+            let (x, y) = (groups[a], groups[b])
+            if x.score != y.score { return x.score < y.score }
+            return (x.units[0].0, x.units[0].1) < (y.units[0].0, y.units[0].1)
+        }
+        var dropped = 0
+        var out: [[(Int, Int)]] = []
+        for g in sorted {
+            if dropped >= tokens { break }
+            for (c, k) in groups[g].units {
+                kept[c][k] = false
+                dropped += contexts[c].units[k].tokens
+            }
+            out.append(groups[g].units)
+        }
+        return out
+    }
+
+    /// Marks `units` kept (`true`) or dropped.
+    mutating func setKept(_ units: [(Int, Int)], _ value: Bool) {
+        for (c, k) in units { kept[c][k] = value }
+    }
+
     // MARK: - Output
 
     /// Each context's kept units, joined: a kept unit keeps the white space before it, and

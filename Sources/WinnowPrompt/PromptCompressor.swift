@@ -169,7 +169,9 @@ public final class PromptCompressor: Sendable {
         let afterRank = clock.now
 
         let fixedTokens = counter.count(request.instruction) + counter.count(request.question)
-        let separatorTokens = counter.count(separator)
+        // What a separator adds between two parts: GPT-2 cuts "\n\n" before a word into two
+        // pre-tokens, two tokens, though "\n\n" alone is one.
+        let separatorTokens = max(0, counter.count("." + separator + "A") - counter.count(".") - counter.count("A"))
         var compressedPrompt = originPrompt
         var compressedTokens = originTokens
         var outputs: [String] = contexts.map(\.text)
@@ -192,6 +194,8 @@ public final class PromptCompressor: Sendable {
             let selected = plan.selectContexts(order: order, budget: &free, separatorTokens: separatorTokens, settings: settings)
             let contextZ = ContextRanker.standardized(scores)
             var scale = 1.0
+            // The fullest plan that fit: a rescaled re-run can overshoot the other way.
+            var best: (kept: [[Bool]], tokens: Int)?
             for _ in 0 ..< 4 {
                 let t0 = clock.now
                 plan.resetKept()
@@ -214,6 +218,7 @@ public final class PromptCompressor: Sendable {
                 outputs = plan.render(order: order)
                 compressedPrompt = PromptCompressor.join([request.instruction] + outputs + [request.question], separator)
                 compressedTokens = counter.count(compressedPrompt)
+                if compressedTokens <= target && compressedTokens > best?.tokens ?? -1 { best = (plan.kept, compressedTokens) }
                 // Correct for the per-word token estimates (BPE merges across words, CJK without spaces).
                 let fixed = fixedTokens + separatorTokens * (outputs.filter { !$0.isEmpty }.count + 1)
                 let freeActual = Double(compressedTokens - fixed)
@@ -222,17 +227,61 @@ public final class PromptCompressor: Sendable {
                 if abs(Double(compressedTokens - target)) <= max(1, 0.02 * Double(target)) { break }
                 scale *= freeWanted / freeActual
             }
-            if Double(compressedTokens) > Double(target) * 1.02 + 1 {
-                warnings.append("kept \(compressedTokens) tokens for a target of \(target): the instruction, question and protected content need them")
+            let tolerance = max(1, Int(0.02 * Double(target)))
+            if let best, compressedTokens < best.tokens || (compressedTokens > target && best.tokens >= target - tolerance) {
+                plan.kept = best.kept
+                outputs = plan.render(order: order)
+                compressedPrompt = PromptCompressor.join([request.instruction] + outputs + [request.question], separator)
+                compressedTokens = best.tokens
             }
         }
 
         var rank = [Int](repeating: 0, count: contexts.count)
         for (r, i) in order.enumerated() { rank[i] = r }
-        let (ordered, labels) = plan.arrange(outputs: outputs, order: order, reorder: settings.reorder)
+        var (ordered, labels) = plan.arrange(outputs: outputs, order: order, reorder: settings.reorder)
         if settings.reorder != "original" {
             compressedPrompt = PromptCompressor.join([request.instruction] + ordered + [request.question], separator)
             compressedTokens = counter.count(compressedPrompt)
+        }
+        if target < originTokens && !contexts.isEmpty {
+            // The target is a ceiling on the final text as the counter counts it, but the steps
+            // above plan with per-word estimates (BPE merges across the gaps, separators cut
+            // differently next to words): drop the least valuable units left until it holds.
+            let trimLevel = CompressionPlan.TrimLevel(settings)
+            let contextZ = ContextRanker.standardized(scores)
+            func assemble() {
+                outputs = plan.render(order: order)
+                (ordered, labels) = plan.arrange(outputs: outputs, order: order, reorder: settings.reorder)
+                compressedPrompt = PromptCompressor.join([request.instruction] + ordered + [request.question], separator)
+                compressedTokens = counter.count(compressedPrompt)
+            }
+            var trimmed: [[(Int, Int)]] = []
+            var round = 0
+            while compressedTokens > target, let trimLevel {
+                // Normally one round; the amount doubles after a few so it always ends soon.
+                let excess = (compressedTokens - target) << max(0, min(20, round - 3))
+                let dropped = plan.trim(tokens: excess, level: trimLevel, order: order, contextScore: contextZ, contextWeight: settings.dynamicRatio)
+                if dropped.isEmpty { break }
+                trimmed += dropped
+                round += 1
+                assemble()
+            }
+            // Whole words go by estimate and may take more than the excess: give back the most
+            // valuable of them while the text still fits (a few tries, each one exact count).
+            var tries = 0
+            for group in trimmed.reversed() where compressedTokens < target && tries < 12 {
+                tries += 1
+                let before = (outputs, ordered, labels, compressedPrompt, compressedTokens)
+                plan.setKept(group, true)
+                assemble()
+                if compressedTokens > target {
+                    plan.setKept(group, false)
+                    (outputs, ordered, labels, compressedPrompt, compressedTokens) = before
+                }
+            }
+            if compressedTokens > target {
+                warnings.append("kept \(compressedTokens) tokens for a target of \(target): the instruction, question and protected content need them")
+            }
         }
         var outcomes: [CompressionResult.ContextOutcome] = []
         for i in contexts.indices {

@@ -42,9 +42,17 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         ErrorBody(error: .init(message: message, type: type, param: param, code: code))
     }
 
-    /// The JSON body's bytes.
+    /// The JSON body's bytes, keys always in OpenAI's order (`message`, `type`, `param`,
+    /// `code`). `JSONEncoder` without `.sortedKeys` orders keys by a hash seeded per dictionary,
+    /// so the same error came out with its keys in a different order from one response to the next.
     public var jsonBytes: [UInt8] {
-        Array((try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"message":"error","type":"server_error"}}"#.utf8))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        func value(_ s: String?) -> String {
+            guard let s else { return "null" }
+            return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? #""?""#
+        }
+        return Array(#"{"error":{"message":\#(value(message)),"type":\#(value(type)),"param":\#(value(param)),"code":\#(value(code))}}"#.utf8)
     }
 
     /// The response: the JSON body with `Content-Type: application/json`, plus ``headers``.

@@ -110,6 +110,68 @@ struct ServerHardeningTests {
             }
         }
     }
+
+    @Test("GET /v1/embeddings is a 405 with Allow: POST and an OpenAI JSON error body")
+    func getEmbeddings() async throws {
+        try await ServerFixtures.application().test(.router) { client in
+            try await client.execute(uri: "/v1/embeddings", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                #expect(response.headers[.contentType] == "application/json")
+                let error = ServerFixtures.error(response)
+                #expect(error["code"] as? String == "method_not_allowed")
+                #expect((error["message"] as? String)?.contains("/v1/embeddings") == true)
+            }
+        }
+    }
+
+    /// The object keys of a JSON text, in the order they are written.
+    static func keySequence(_ json: String) -> [String] {
+        var keys: [String] = []
+        var i = json.startIndex
+        while let open = json[i...].firstIndex(of: "\"") {
+            var j = json.index(after: open)
+            while j < json.endIndex, json[j] != "\"" { j = json.index(j, offsetBy: json[j] == "\\" ? 2 : 1, limitedBy: json.endIndex) ?? json.endIndex }
+            guard j < json.endIndex else { break }
+            let after = json[json.index(after: j)...].drop { $0 == " " }
+            if after.first == ":" { keys.append(String(json[json.index(after: open) ..< j])) }
+            i = json.index(after: j)
+        }
+        return keys
+    }
+
+    @Test("the same request gets byte-identical bodies, keys in one fixed order (errors: message, type, param, code)")
+    func stableKeyOrder() async throws {
+        try await ServerFixtures.application().test(.router) { client in
+            let requests: [(String, HTTPRequest.Method, String?)] = [
+                ("/v1/embeddings", .get, nil),
+                ("/v1/embeddings", .post, #"{"input": "hello", "model": "all-MiniLM-L6-v2", "dimensions": 0}"#),
+                ("/v1/compress", .post, #"{"context": ["a b c"], "rate": 2}"#),
+                ("/v1/nowhere", .get, nil),
+                ("/v1/embeddings", .post, #"{"input": "hello", "model": "all-MiniLM-L6-v2"}"#),
+                ("/v1/compress", .post, #"{"context": ["one two three four five six"], "question": "two?", "rate": 0.5}"#),
+                ("/healthz", .get, nil),
+            ]
+            for (uri, method, body) in requests {
+                var bodies: [String] = []
+                for _ in 0 ..< 12 {
+                    try await client.execute(uri: uri, method: method, body: body.map { ByteBuffer(string: $0) }) { response in
+                        bodies.append(String(buffer: response.body))
+                    }
+                }
+                // The key sequence (every level, in order) is the same in every response; the
+                // bytes are too, except a compression's timings_ms values.
+                let keys = bodies.map(ServerHardeningTests.keySequence)
+                #expect(Set(keys.map { $0.joined(separator: ",") }).count == 1, "\(method) \(uri): \(Set(bodies).sorted())")
+                if !(uri == "/v1/compress" && !bodies[0].hasPrefix(#"{"error""#)) {
+                    #expect(Set(bodies).count == 1, "\(method) \(uri): \(Set(bodies).sorted())")
+                }
+                if bodies[0].hasPrefix(#"{"error""#) {
+                    #expect(keys[0] == ["error", "message", "type", "param", "code"], "\(uri): \(bodies[0])")
+                }
+            }
+        }
+    }
 }
 
 @Suite("winnow serve: broken HTTP over loopback", .enabled(if: ServerFixtures.hasModel, "\(ServerFixtures.skipMessage)"))

@@ -1,0 +1,27 @@
+import Synchronization
+
+/// Counts the elementary steps of the compressor's inner loops (BPE lookups and heap
+/// operations, …) done by the current task, so tests can check that the work grows linearly
+/// with the input without timing anything.
+///
+/// ```swift
+/// let meter = WorkMeter()
+/// try WorkMeter.$current.withValue(meter) { _ = try compressor.compress(request) }
+/// print(meter.steps)
+/// ```
+final class WorkMeter: Sendable {
+    private let counted = Atomic<Int>(0)
+
+    /// The meter steps are added to; nil (the default): nothing is counted.
+    @TaskLocal static var current: WorkMeter?
+
+    /// Steps counted so far.
+    var steps: Int { counted.load(ordering: .relaxed) }
+
+    init() {}
+
+    /// Adds `n` steps to the current task's meter, if any.
+    static func add(_ n: Int) {
+        if let meter = current { meter.counted.add(n, ordering: .relaxed) }
+    }
+}
