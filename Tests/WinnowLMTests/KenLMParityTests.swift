@@ -24,8 +24,7 @@ struct KenLMParityTests {
     @Test("an ARPA written by Winnow loads in kenlm and kenlm's sentence scores equal Winnow's within 1e-4")
     func kenlmScoresWinnowARPA() throws {
         guard let python = kenlmPython() else {
-            print("skipped: bench/.venv/bin/python with the kenlm module is absent (bash bench/setup.sh)")
-            return
+            try Test.cancel("bench/.venv/bin/python with the kenlm module is absent (bash bench/setup.sh)")
         }
         for order in [2, 3, 5] {
             var t = KneserNeyTrainer(order: order)

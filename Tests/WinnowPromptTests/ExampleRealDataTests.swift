@@ -20,8 +20,10 @@ enum ExampleRealData {
     static var present: Bool {
         [trecTrain, trecTest, model + "/model.safetensors"].allSatisfy { FileManager.default.fileExists(atPath: $0) }
     }
+    /// Names only what is missing (the suite needs all of it).
     static var skipMessage: String {
-        "needs ../shared/data/classification/TREC.{train,test} and \(model) (absent: skipped)"
+        let missing = [trecTrain, trecTest, model + "/model.safetensors"].filter { !FileManager.default.fileExists(atPath: $0) }
+        return missing.isEmpty ? "TREC data and model present" : "missing " + missing.joined(separator: ", ")
     }
 
     /// `COARSE:fine question` lines (Latin-1) as examples labelled with the coarse type.
@@ -42,6 +44,16 @@ enum ExampleRealData {
         // Ties go to the label of the most similar demonstration among the tied (prompt order: last).
         let best = counts.values.max() ?? 0
         return selection.examples.reversed().first { counts[$0.label ?? ""] == best }?.label
+    }
+}
+
+@Test("the TREC suite's skip message names exactly the files that are missing")
+func trecSkipMessageNamesOnlyWhatIsMissing() {
+    let needs = [("TREC.train", ExampleRealData.trecTrain), ("TREC.test", ExampleRealData.trecTest),
+                 ("all-MiniLM-L6-v2", ExampleRealData.model + "/model.safetensors")]
+    for (name, path) in needs {
+        #expect(ExampleRealData.skipMessage.contains(name) == !FileManager.default.fileExists(atPath: path),
+                "\(ExampleRealData.skipMessage)")
     }
 }
 
