@@ -49,8 +49,6 @@ struct RunCommand: ParsableCommand {
         if (task == nil) != (tasks == nil) { throw ValidationError("--task and --tasks go together") }
         if let task, let tasks, !(0..<tasks).contains(task) { throw ValidationError("--task must be in 0..<--tasks") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        if let input, input.isEmpty { throw ValidationError("--input needs a path") }
-        if let output, output.isEmpty { throw ValidationError("--output needs a path") }
         if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     }
 
