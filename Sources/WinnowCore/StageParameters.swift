@@ -52,10 +52,7 @@ public final class StageParameters {
                 throw ConfigError("stage '\(stage)': parameter '\(key)' given twice", at: v.location)
             }
             if self.specs[key] == nil {
-                let known = specs.map(\.name).sorted().joined(separator: ", ")
-                throw ConfigError(
-                    "stage '\(stage)' has no parameter '\(key)'" + (known.isEmpty ? " (it takes none)" : " (known: \(known))"),
-                    at: v.location)
+                throw Self.unknownParameter(key, stage: stage, known: specs.map(\.name), at: v.location)
             }
         }
     }
@@ -116,7 +113,8 @@ public final class StageParameters {
         guard let (s, loc) = try scalar(key) else { return d }
         if let choices, !choices.contains(s) {
             throw ConfigError(
-                "stage '\(stage)': '\(key)' must be one of \(choices.joined(separator: ", ")), got '\(s)'", at: loc)
+                "stage '\(stage)': '\(key)' must be one of \(choices.joined(separator: ", ")), got '\(s)'"
+                    + NameSuggestion.hint(for: s, in: choices), at: loc)
         }
         return s
     }
@@ -164,11 +162,17 @@ public final class StageParameters {
     /// Fails on keys the stage never read, naming the known ones.
     public func finish() throws {
         for (key, value) in entries where !used.contains(key) {
-            let known = specs.keys.sorted().joined(separator: ", ")
-            throw ConfigError(
-                "stage '\(stage)' has no parameter '\(key)'" + (known.isEmpty ? " (it takes none)" : " (known: \(known))"),
-                at: value.location)
+            throw Self.unknownParameter(key, stage: stage, known: Array(specs.keys), at: value.location)
         }
+    }
+
+    /// `stage 'S' has no parameter 'K'; did you mean 'N'? (known: …)`.
+    static func unknownParameter(_ key: String, stage: String, known: [String], at location: SourceLocation?) -> ConfigError {
+        let sorted = known.sorted()
+        return ConfigError(
+            "stage '\(stage)' has no parameter '\(key)'" + NameSuggestion.hint(for: key, in: sorted)
+                + (sorted.isEmpty ? " (it takes none)" : " (known: \(sorted.joined(separator: ", ")))"),
+            at: location)
     }
 }
 

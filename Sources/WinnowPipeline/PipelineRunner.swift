@@ -46,6 +46,8 @@ public final class PipelineRunner: Sendable {
     public let progress: ProgressReporter
     let out: String
     let tasksFinished = Atomic<Int>(0)
+    /// Input bytes read by the tasks of this invocation.
+    let inputBytesRead = Atomic<Int>(0)
     let killAfter: Int?
 
     /// Creates a runner.
@@ -77,6 +79,7 @@ public final class PipelineRunner: Sendable {
         let manifest = try RunManifest(path: out + "/run.sqlite")
         try checkManifest(manifest, shards: shards)
         progress.log("winnow: \(recipe.name): \(files.count) file(s), \(shards.count) shard(s); \(plan.summary)")
+        let wasComplete = try manifest.value("complete") == "1"
 
         var ran = 0
         var skipped = 0
@@ -98,6 +101,8 @@ public final class PipelineRunner: Sendable {
         summary.seconds = ProgressReporter.now() - started
         summary.tasksRun = ran
         summary.tasksSkipped = skipped
+        summary.alreadyComplete = wasComplete && ran == 0
+        summary.bytesReadNow = Int64(inputBytesRead.load(ordering: .relaxed))
         if isCoordinator {
             try finalize(plan: plan, summary: summary, folder: folder)
         }
@@ -164,7 +169,14 @@ public final class PipelineRunner: Sendable {
         for pattern in recipe.input.patterns {
             let matched = try FileSystem.glob(pattern).filter { !FileSystem.isDirectory($0) }
             if matched.isEmpty {
-                throw ConfigError("input.path '\(pattern)' matches no files", at: nil)
+                let origin = recipe.input.pathOrigin
+                if FileSystem.isDirectory(pattern) {
+                    throw ConfigError(
+                        "\(origin) '\(pattern)' is a folder: write '\(pattern)/**/*' to read every file in it (or pass --input '\(pattern)')",
+                        at: nil)
+                }
+                let hint = pattern.hasPrefix("corpora/sample/") ? " (corpora/sample/ is built by `make sample`)" : ""
+                throw ConfigError("\(origin) '\(pattern)' matches no files" + hint, at: nil)
             }
             files += matched
         }
@@ -511,6 +523,7 @@ public final class PipelineRunner: Sendable {
         }
         progress.add(documents: batchDocs, bytes: Int(reader.bytesRead - lastBytes), stored: Int(reader.storedBytesRead - lastStored))
         if recordErrors { stats.read.bytes = reader.bytesRead }
+        if readsInput { inputBytesRead.add(Int(reader.bytesRead), ordering: .relaxed) }
 
         try observer?.finish()
         if let writer, let writerRel {

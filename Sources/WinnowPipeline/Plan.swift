@@ -105,14 +105,15 @@ public struct Plan: Sendable {
         "work/phase-\(phase)/part-\(Plan.pad(shard)).\(phases[phase].workFormat.fileExtension)"
     }
 
-    /// A short description of the plan for logs.
+    /// A short description of the plan for logs. Phases are numbered from 1 there, as in the
+    /// progress lines (`phase 1/2`); ``Phase/index``, task keys and work folders count from 0.
     public var summary: String {
         phases.map { p in
             var parts: [String] = []
             if let d = p.decide { parts.append("decide \(d.statsKey)") }
             parts += p.documentStages.map(\.statsKey)
             if let o = p.observe { parts.append("observe \(o.statsKey)") }
-            return "phase \(p.index): " + (parts.isEmpty ? "copy" : parts.joined(separator: " → "))
+            return "phase \(p.index + 1): " + (parts.isEmpty ? "copy" : parts.joined(separator: " → "))
         }.joined(separator: "; ")
     }
 }

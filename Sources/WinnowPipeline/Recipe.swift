@@ -22,6 +22,26 @@ public struct InputSpec: Sendable, Hashable {
     /// MediaWiki: whether page text is turned from wikitext into plain text (`wikitext: plain`,
     /// the default) or kept as stored (`wikitext: raw`).
     public var wikitextToPlain = true
+    /// Where `patterns` came from, as error messages name it: `input.path`, or `--input` when
+    /// the command line replaced it (``replacePath(with:origin:)``).
+    public var pathOrigin = "input.path"
+}
+
+extension InputSpec {
+    /// Replaces the recipe's `input.path` with one path given on the command line
+    /// (`winnow run --input PATH`): a file, a glob, or a folder, which stands for every file
+    /// under it (`folder/**/*`; names starting with `.` are skipped). Ids and shard names become
+    /// relative to the new path's folder part, as they would be had the recipe said so, since a
+    /// recipe's `root` was written for its own paths. The run checks the new path as it checks
+    /// `input.path` (an output folder that holds or sits in an input is refused).
+    public mutating func replacePath(with path: String, origin: String = "--input") {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        let pattern = FileSystem.isDirectory(p) ? (p == "/" ? "/**/*" : p + "/**/*") : p
+        patterns = [pattern]
+        root = Recipe.globRoot(pattern)
+        pathOrigin = origin
+    }
 }
 
 /// A recipe's `output:` section.
@@ -151,7 +171,8 @@ public struct Recipe: Sendable {
             let s = try scalar(f, "input.format")
             guard let format = InputFormat(rawValue: s) else {
                 throw ConfigError(
-                    "input.format must be one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'",
+                    "input.format must be one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'"
+                        + NameSuggestion.hint(for: s, in: InputFormat.allCases.map(\.rawValue)),
                     at: f.location)
             }
             options.format = format
@@ -161,7 +182,9 @@ public struct Recipe: Sendable {
         if let v = input["split"] {
             let s = try scalar(v, "input.split")
             guard let split = TextSplit(rawValue: s) else {
-                throw ConfigError("input.split must be file, line or paragraph, got '\(s)'", at: v.location)
+                throw ConfigError(
+                    "input.split must be file, line or paragraph, got '\(s)'" + NameSuggestion.hint(for: s, in: TextSplit.allCases.map(\.rawValue)),
+                    at: v.location)
             }
             options.split = split
         }
@@ -223,7 +246,8 @@ public struct Recipe: Sendable {
             let s = try scalar(f, "output.format")
             guard let format = OutputFormat(rawValue: s) else {
                 throw ConfigError(
-                    "output.format must be one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'",
+                    "output.format must be one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'"
+                        + NameSuggestion.hint(for: s, in: OutputFormat.allCases.map(\.rawValue)),
                     at: f.location)
             }
             outSpec.format = format
@@ -247,7 +271,9 @@ public struct Recipe: Sendable {
         if let v = top["on_error"] {
             let s = try scalar(v, "on_error")
             guard let p = ErrorPolicy(rawValue: s) else {
-                throw ConfigError("on_error must be fail or skip, got '\(s)'", at: v.location)
+                throw ConfigError(
+                    "on_error must be fail or skip, got '\(s)'" + NameSuggestion.hint(for: s, in: ErrorPolicy.allCases.map(\.rawValue)),
+                    at: v.location)
             }
             onError = p
         }
@@ -274,8 +300,11 @@ public struct Recipe: Sendable {
                 throw ConfigError("each stage is written `- name: {parameters}`", at: item.location)
             }
             guard let descriptor = registry.descriptor(named: stageName) else {
-                let known = registry.descriptors.map(\.name).joined(separator: ", ")
-                throw ConfigError("unknown stage '\(stageName)' (known: \(known))", at: item.location)
+                let names = registry.descriptors.map(\.name)
+                throw ConfigError(
+                    "unknown stage '\(stageName)'" + NameSuggestion.hint(for: stageName, in: names)
+                        + " (known: \(names.joined(separator: ", ")))",
+                    at: item.location)
             }
             let stage: any Stage
             do {
@@ -314,7 +343,9 @@ public struct Recipe: Sendable {
         var seen = Set<String>()
         for (k, value) in m {
             if !allowed.contains(k) {
-                throw ConfigError("unknown key '\(k)' in \(what) (known: \(allowed.joined(separator: ", ")))", at: value.location)
+                throw ConfigError(
+                    "unknown key '\(k)' in \(what)" + NameSuggestion.hint(for: k, in: allowed) + " (known: \(allowed.joined(separator: ", ")))",
+                    at: value.location)
             }
             if !seen.insert(k).inserted { throw ConfigError("key '\(k)' given twice in \(what)", at: value.location) }
         }

@@ -54,6 +54,10 @@ public struct RunSummary: Sendable {
     public var tasksRun: Int
     /// Tasks found done in the manifest.
     public var tasksSkipped: Int
+    /// Whether the run was complete before this invocation (it ran no task).
+    public var alreadyComplete = false
+    /// Input bytes (uncompressed) that this invocation's tasks read; ``stats`` covers the whole run.
+    public var bytesReadNow: Int64 = 0
 
     /// Dropped documents by reason over all stages, sorted by reason.
     public var droppedByReason: [(String, Int)] {

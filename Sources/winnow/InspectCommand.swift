@@ -36,6 +36,14 @@ struct InspectCommand: ParsableCommand {
         print("run: \(stats["name"] ?? "?")")
         print("documents: \(stats["documents_in"] ?? 0) in → \(stats["documents_out"] ?? 0) out; bad records skipped: \(stats["errors"] ?? 0)")
         let dropped = (stats["dropped"] as? [String: Int]) ?? [:]
+        if let reason, dropped[reason] == nil {
+            // A filter that matches nothing is a mistake (often a misspelling): fail loudly.
+            let known = dropped.keys.sorted()
+            throw FileError(
+                path: runDir,
+                "no document of this run was dropped for reason '\(reason)'" + NameSuggestion.hint(for: reason, in: known)
+                    + (known.isEmpty ? " (nothing was dropped)" : " (reasons in this run: \(known.joined(separator: ", ")))"))
+        }
         if dropped.isEmpty { print("nothing dropped") }
         for (r, n) in dropped.sorted(by: { $0.key < $1.key }) where reason == nil || reason == r {
             print("\n\(r): \(n)")
@@ -76,7 +84,7 @@ struct InspectCommand: ParsableCommand {
                 }
             }
         }
-        print("no document with id \(id)")
+        throw FileError(path: runDir, "no document with id '\(id)' (searched data/ and removed/)")
     }
 
     static func preview(_ s: String) -> String {

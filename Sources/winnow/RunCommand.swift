@@ -22,6 +22,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The number of tasks in single-task mode.")
     var tasks: Int?
 
+    @Option(
+        name: .customLong("input"),
+        help: "Read PATH (a file, a folder: every file under it, or a quoted glob) instead of the recipe's input.path.")
+    var input: String?
+
     @Option(name: .customLong("output"), help: "Override the recipe's output.path.")
     var output: String?
 
@@ -48,7 +53,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let recipe = try Recipe.load(path: self.recipe)
+        var recipe = try Recipe.load(path: self.recipe)
+        if let input { recipe.input.replacePath(with: input) }
         var options = RunOptions(workers: workers ?? recipe.workers ?? ProcessInfo.processInfo.activeProcessorCount)
         options.task = task
         options.tasks = tasks
@@ -67,24 +73,46 @@ struct RunCommand: ParsableCommand {
         if !quiet && (task ?? 0) == 0 { print(Self.render(summary), terminator: "") }
     }
 
-    /// The summary printed after a run.
-    static func render(_ s: RunSummary) -> String {
+    /// The summary printed after a run. `outputFile` replaces the run folder's paths when the
+    /// command wrote one file and removed its run folder (`winnow select --output x.jsonl`).
+    static func render(_ s: RunSummary, outputFile: String? = nil) -> String {
         let st = s.stats
-        var out = "\n\(s.name): \(st.read.documents) documents in → \(st.written) out"
+        var totals = "\(st.read.documents) documents in → \(st.written) out"
         if st.read.documents > 0 {
-            out += String(format: " (%.1f%% kept)", 100 * Double(st.written) / Double(st.read.documents))
+            totals += String(format: " (%.1f%% kept)", 100 * Double(st.written) / Double(st.read.documents))
         }
-        out += String(format: ", %.1f MB read in %.2f s", Double(st.read.bytes) / 1e6, s.seconds)
-        if s.seconds > 0 { out += String(format: " (%.1f MB/s)", Double(st.read.bytes) / 1e6 / s.seconds) }
-        out += "\n"
-        if s.tasksSkipped > 0 { out += "  resumed: \(s.tasksSkipped) finished task(s) skipped, \(s.tasksRun) run\n" }
-        if st.read.errors > 0 { out += "  bad records skipped: \(st.read.errors) (see errors.jsonl)\n" }
+        var out: String
+        if s.alreadyComplete {
+            // Nothing ran: say so, and show the run's totals without a rate that this
+            // invocation did not achieve.
+            out = "\n\(s.name): the run in '\(s.outputPath)' was already complete; nothing to do"
+            out += String(format: " (%.2f s)\n", s.seconds)
+            out += "  totals: " + totals + String(format: ", %.1f MB read\n", Double(st.read.bytes) / 1e6)
+        } else if s.tasksSkipped > 0 {
+            // Resumed: the totals cover the whole run, the time and rate only this invocation.
+            out = "\n\(s.name): " + totals + String(format: ", %.1f MB read in all\n", Double(st.read.bytes) / 1e6)
+            out += "  resumed: \(s.tasksSkipped) finished task(s) skipped, \(s.tasksRun) run"
+            out += String(format: "; this invocation read %.1f MB in %.2f s", Double(s.bytesReadNow) / 1e6, s.seconds)
+            if s.seconds > 0 { out += String(format: " (%.1f MB/s)", Double(s.bytesReadNow) / 1e6 / s.seconds) }
+            out += "\n"
+        } else {
+            out = "\n\(s.name): " + totals + String(format: ", %.1f MB read in %.2f s", Double(st.read.bytes) / 1e6, s.seconds)
+            if s.seconds > 0 { out += String(format: " (%.1f MB/s)", Double(st.read.bytes) / 1e6 / s.seconds) }
+            out += "\n"
+        }
+        if st.read.errors > 0 {
+            out += "  bad records skipped: \(st.read.errors)" + (outputFile == nil ? " (see errors.jsonl)" : "") + "\n"
+        }
         for (key, index, _) in s.stageOrder {
             let x = st.stages[String(index)] ?? StageStats()
             let drops = x.dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out += "  \(key): \(x.documentsIn) in, \(x.kept) kept" + (drops.isEmpty ? "" : "; dropped \(drops)") + "\n"
         }
-        out += "  output: \(s.outputPath)/data/  stats: \(s.outputPath)/stats.json  manifest: \(s.outputPath)/run.sqlite\n"
+        if let outputFile {
+            out += "  output: \(outputFile)\n"
+        } else {
+            out += "  output: \(s.outputPath)/data/  stats: \(s.outputPath)/stats.json  manifest: \(s.outputPath)/run.sqlite\n"
+        }
         return out
     }
 }

@@ -186,6 +186,7 @@ struct SelectCommand: ParsableCommand {
             // The temporary run folder goes through RunFolder like any other: only its own names.
             try RunFolder.open(runFolder, inputs: [], mode: .resume).delete()
         }
-        if !quiet { print(RunCommand.render(summary), terminator: "") }
+        // A single-file output's run folder is gone by now: name only the file.
+        if !quiet { print(RunCommand.render(summary, outputFile: single == nil ? nil : output), terminator: "") }
     }
 }

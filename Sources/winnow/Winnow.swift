@@ -19,6 +19,25 @@ struct Winnow: ParsableCommand {
         ])
 }
 
+extension Winnow {
+    /// The subcommands' names, in `--help` order, and `help`.
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+    }
+
+    /// When the first argument is not an option and names no subcommand, the usage error for it:
+    /// `error: unknown command 'rnu'; did you mean 'run'?` and the list of commands; nil otherwise.
+    static func unknownCommandMessage(arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-"), !commandNames.contains(first) else { return nil }
+        let names = commandNames
+        let hint =
+            first.hasSuffix(".yaml") || first.hasSuffix(".yml")
+            ? "; did you mean 'winnow run \(first)'?" : NameSuggestion.hint(for: first, in: names)
+        return "error: unknown command '\(first)'" + hint + "\n"
+            + "commands: \(names.joined(separator: ", ")) (see 'winnow --help')"
+    }
+}
+
 /// Runs the command line and maps failures to the documented exit codes.
 @main
 enum Main {
@@ -32,7 +51,11 @@ enum Main {
             if code == .success {
                 Winnow.exit(withError: error)  // --help, --version
             }
-            FileHandle.standardError.write(Data((Winnow.fullMessage(for: error) + "\n").utf8))
+            // `winnow rnu …`: ArgumentParser reports "unexpected arguments"; name the command.
+            let message =
+                Winnow.unknownCommandMessage(arguments: Array(CommandLine.arguments.dropFirst()))
+                ?? Winnow.fullMessage(for: error)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(2)
         }
         do {
