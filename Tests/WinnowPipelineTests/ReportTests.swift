@@ -337,7 +337,7 @@ struct ReportTests {
         p.arguments = args
         let out = Pipe()
         let errPath = NSTemporaryDirectory() + "winnow-chromium-stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         p.standardOutput = out
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
