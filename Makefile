@@ -11,7 +11,7 @@ WINNOW_RELEASE := .build/release/winnow
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
 	libbz2-dev pkg-config fortunes python3-doc
 
-.PHONY: help deps deps-apt deps-models build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
+.PHONY: help deps deps-apt deps-models deps-chromium build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
 
 help:
 	@echo "make demo         install deps, build release, build the sample corpus, run pipelines/quickstart.yaml"
@@ -62,6 +62,20 @@ deps-apt:
 	$$sudo apt-get update -q </dev/null && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES) </dev/null
 
+# Optional: Debian's chromium, for the test that opens `winnow report`'s page in a real
+# headless browser (docs/report.md). Without it that one test is skipped with a message.
+deps-chromium:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" -eq 0 ]; then \
+		echo "deps-chromium: installing chromium (optional, for the report's browser test)"; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null >/dev/null 2>&1 || \
+		  { apt-get update -q </dev/null >/dev/null 2>&1 && \
+		    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null >/dev/null 2>&1; }; } || \
+			echo "deps-chromium: could not install chromium; the report's browser test will be skipped"; \
+	else \
+		echo "deps-chromium: no chromium (as root: apt-get install chromium); the report's browser test will be skipped"; \
+	fi
+
 # ---------------------------------------------------------------------------------------------
 # Build
 
@@ -89,6 +103,9 @@ demo: deps release sample
 	@echo
 	@echo "\$$ $(WINNOW_RELEASE) inspect out/quickstart --examples 2"
 	@$(WINNOW_RELEASE) inspect out/quickstart --examples 2
+	@echo
+	@echo "\$$ $(WINNOW_RELEASE) report out/quickstart"
+	@$(WINNOW_RELEASE) report out/quickstart
 
 # ---------------------------------------------------------------------------------------------
 # Tests (debug build)
@@ -96,7 +113,7 @@ demo: deps release sample
 # scripts/run-tests.py: `swift build --build-tests` (a warning in our own files fails the run),
 # then `swift test --skip-build --disable-xctest` (no test uses XCTest), then a summary that
 # counts and names the skipped tests with their reasons. Exit status: the tests', else 1 on warnings.
-test: deps
+test: deps deps-chromium
 	python3 scripts/check-layers.py
 	SWIFT="$(SWIFT)" python3 scripts/run-tests.py
 

@@ -98,9 +98,16 @@ public protocol CorpusDecider: AnyObject {
     /// the decider needs the document (to drop it, or to annotate it). Lets the pipeline copy
     /// kept records without parsing them. The default is nil.
     func quickVerdict(index: Int) -> Verdict?
+
+    /// Adds what the report should show about the document just decided (a score, a cluster)
+    /// to `measures`. The default adds nothing.
+    func measure(_ document: Document, index: Int, into measures: inout PendingMeasures)
 }
 
 extension CorpusDecider {
     /// No shortcut: every document goes through ``decide(_:index:)``.
     public func quickVerdict(index: Int) -> Verdict? { nil }
+
+    /// Adds nothing.
+    public func measure(_ document: Document, index: Int, into measures: inout PendingMeasures) {}
 }

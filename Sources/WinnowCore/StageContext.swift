@@ -32,6 +32,21 @@ public final class StageContext {
         counters[counter, default: 0] += amount
     }
 
+    /// Values measured on the current document; the pipeline files them under the stage's
+    /// verdict into ``StageStats/histograms`` after each document.
+    public var measures = PendingMeasures()
+
+    /// Records a value measured on the current document (a length, a score) for the run's
+    /// report, as a histogram `name` of the given scale (keep one scale per name).
+    public func measure(_ name: String, _ value: Double, scale: ValueHistogram.Scale = .log, step: Double = 0) {
+        measures.add(name, value, scale: scale, step: step)
+    }
+
+    /// Records a label of the current document (a language) for the run's report.
+    public func measure(_ name: String, label: String) {
+        measures.add(name, label: label)
+    }
+
     /// A per-task object (a tokenizer, a break iterator, a buffer), created on first use.
     ///
     /// Stages are shared across threads; use this for state that must not be.

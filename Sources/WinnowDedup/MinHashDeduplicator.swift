@@ -475,6 +475,13 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             document.metadata["cluster_size"] = .int(Int64(d.size))
             return .keep
         }
+
+        func measure(_ document: Document, index: Int, into measures: inout PendingMeasures) {
+            guard let d = decisions[index] else { return }
+            // Kept: one count per cluster (the cluster-size histogram); dropped: per duplicate.
+            measures.add("cluster_size", Double(d.size))
+            measures.cluster = (d.root, d.size)
+        }
     }
 
     /// Creates the per-shard decider from the clustering's list.

@@ -96,7 +96,10 @@ public struct ClassifierScorer: DocumentStage, RegisteredStage {
         let predictions = model.predict(document.text, k: nil, threshold: 0)
         var probability = [Float](repeating: 0, count: model.labels.count)
         for p in predictions { probability[p.labelIndex] = p.probability }
-        for (index, key) in written { document.scores[key] = Double(probability[index]) }
+        for (index, key) in written {
+            document.scores[key] = Double(probability[index])
+            context.measure(key, Double(probability[index]), scale: .linear, step: 0.05)
+        }
         guard let keepIndex else { return .keep }
         return Double(probability[keepIndex]) >= minScore ? .keep : .drop(reason: "classifier_low_score")
     }

@@ -98,7 +98,11 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
         let scratch = context.local("gopher_quality.scratch") { RuleScratch() }
         let cache = options.tokenCache(context)
         let text = document.text
-        return text.withBytes { u in verdict(utf8: u, scratch: scratch, tokens: cache.tokens(of: text, utf8: u, options.tokenizer)) }
+        return text.withBytes { u -> Verdict in
+            let tokens = cache.tokens(of: text, utf8: u, options.tokenizer)
+            context.measure("words", Double(tokens.count))
+            return verdict(utf8: u, scratch: scratch, tokens: tokens)
+        }
     }
 
     func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: [TokenSpan]) -> Verdict {

@@ -106,6 +106,8 @@ public struct LanguageFilter: DocumentStage, RegisteredStage {
         }
         document.metadata["language"] = .string(codes[best.labelIndex])
         document.metadata["language_score"] = .double(Double(best.probability))
+        context.measure("language", label: codes[best.labelIndex])
+        context.measure("language_score", Double(best.probability), scale: .linear, step: 0.05)
         if labelOnly { return .keep }
         if languages.isEmpty {
             return Double(best.probability) > minScore ? .keep : .drop(reason: "language_low_score")

@@ -66,6 +66,8 @@ public struct LengthFilter: Filter, RegisteredStage {
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
         let (chars, words) = Self.measure(document.text)
+        context.measure("characters", Double(chars))
+        context.measure("words", Double(words))
         if let minCharacters, chars < minCharacters { return .drop(reason: "too_short") }
         if let maxCharacters, chars > maxCharacters { return .drop(reason: "too_long") }
         if let minWords, words < minWords { return .drop(reason: "too_few_words") }

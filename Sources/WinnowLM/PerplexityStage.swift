@@ -59,6 +59,7 @@ public struct PerplexityAnnotator: DocumentStage {
     /// Writes `scores.perplexity`, `scores.lm_log10_prob` and, with cutoffs, `metadata.bucket`.
     public func process(_ document: inout Document, context: StageContext) throws -> Verdict {
         let ppl = Perplexity.annotate(&document, model: model)
+        context.measure("perplexity", ppl)
         guard let cutoffs else { return .keep }
         return Perplexity.verdict(&document, perplexity: ppl, cutoffs: cutoffs, keep: keep)
     }
@@ -156,6 +157,10 @@ public struct PerplexityBucketer: CorpusStage {
                 ppl = Perplexity.annotate(&document, model: model)
             }
             return Perplexity.verdict(&document, perplexity: ppl, cutoffs: cutoffs, keep: keep)
+        }
+
+        func measure(_ document: Document, index: Int, into measures: inout PendingMeasures) {
+            if let ppl = document.scores["perplexity"] { measures.add("perplexity", ppl) }
         }
     }
 

@@ -24,6 +24,8 @@ public enum OutputFile {
         case arpa
         /// A fastText `.bin` model (magic 793712314, little-endian).
         case fastText
+        /// A `winnow report` page (its first two lines).
+        case winnowReport
         /// Anything: only an empty file or `--overwrite` lets it be replaced.
         case unrecognisable
 
@@ -34,6 +36,7 @@ public enum OutputFile {
             case .winnowLM: return head.starts(with: Array("WINNOWLM".utf8))
             case .arpa: return head.drop(while: { $0 == 0x0A || $0 == 0x0D }).starts(with: Array("\\data\\".utf8))
             case .fastText: return head.starts(with: [0xBA, 0x16, 0x4F, 0x2F])
+            case .winnowReport: return head.starts(with: Array(ReportHTML.signature.utf8))
             case .unrecognisable: return false
             }
         }
@@ -68,7 +71,7 @@ public enum OutputFile {
             throw refuse("exists and is not a regular file (a device, pipe or socket would be replaced)")
         }
         if overwrite { return }
-        let head = (try? FileSource.peek(path: resolved, count: 16)) ?? []
+        let head = (try? FileSource.peek(path: resolved, count: 64)) ?? []
         if head.isEmpty || kind.recognises(head) { return }
         throw refuse("exists and is not a file this command wrote: pass --overwrite to replace it, or choose a new name")
     }

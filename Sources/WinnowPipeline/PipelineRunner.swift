@@ -201,6 +201,10 @@ public final class PipelineRunner: Sendable {
         }
         _ = try manifest.setValueIfAbsent("recipe_name", recipe.name)
         _ = try manifest.setValueIfAbsent("shards", String(shards.count))
+        // For `winnow report` and the live view (they read the manifest, not the recipe).
+        _ = try manifest.setValueIfAbsent("recipe_text", recipe.text)
+        _ = try manifest.setValueIfAbsent("stage_order", ReportData.stageOrderText(recipe))
+        try manifest.setValue("workers", String(options.isTaskMode ? 1 : options.workers))
     }
 
     // MARK: - Phases
@@ -336,6 +340,7 @@ public final class PipelineRunner: Sendable {
     func runShardTask(phase: Plan.Phase, shard: InputShard, plan: Plan, manifest: RunManifest) throws {
         let key = Plan.shardTaskKey(phase: phase.index, shard: shard.index)
         try manifest.begin(key)
+        let taskStarted = ProgressReporter.now()
         let killHere = killAfter.map { tasksFinished.load(ordering: .relaxed) >= $0 } ?? false
 
         // Source.
@@ -388,7 +393,39 @@ public final class PipelineRunner: Sendable {
             writer = nil
         }
         var removedWriters: [String: (String, JSONLWriter)] = [:]
-        func removed(_ doc: Document, reason: String, stage: String) throws {
+        var stats = TaskStats()
+        var measures = PendingMeasures()
+        var lengths = [ValueHistogram](repeating: ValueHistogram(scale: .log), count: docStages.count)
+        // The report's samples: removed documents by the hash of their id, kept ones by the
+        // hash of their position in their output shard (both independent of the task split).
+        func sample(_ doc: Document, group: String, key: UInt64) {
+            guard stats.examples.wants(group, key: key) else { return }
+            var note = ""
+            if case .string(let d)? = doc.metadata["duplicate_of"] { note = "duplicate of \(d)" }
+            stats.examples.offer(
+                group,
+                ReportExample(
+                    key: key, id: doc.id, source: shard.name, bytes: doc.text.utf8.count,
+                    snippet: ExampleSketch.snippet(doc.text), note: note))
+        }
+        func keptKey(_ position: Int) -> UInt64 { StableHash.xxh64("\(shard.index):\(position)") }
+        // Files what a decider measured; clusters go to the stage's cluster sketch.
+        func measured(_ doc: Document, stageIndex: Int, verdict v: Verdict, into histograms: inout [String: ValueHistogram]) {
+            if let c = measures.cluster {
+                let s = String(stageIndex)
+                let ck = StableHash.xxh64(c.id)
+                if stats.clusters[s, default: ClusterSketch()].wants(size: c.size, key: ck, id: c.id) {
+                    stats.clusters[s, default: ClusterSketch()].offer(
+                        cluster: c.id, size: c.size, key: ck,
+                        member: ReportExample(
+                            key: StableHash.xxh64(doc.id), id: doc.id, source: shard.name, bytes: doc.text.utf8.count,
+                            snippet: ExampleSketch.snippet(doc.text), note: v == .keep ? "kept" : "removed"))
+                }
+            }
+            measures.flush(into: &histograms, kept: v == .keep)
+        }
+        func removed(_ doc: Document, reason: String, stage: String, index stageIndex: Int) throws {
+            sample(doc, group: "\(stageIndex):\(reason)", key: StableHash.xxh64(doc.id))
             guard recipe.output.keepRemoved else { return }
             var d = doc
             d.metadata["winnow_reason"] = .string(reason)
@@ -404,7 +441,6 @@ public final class PipelineRunner: Sendable {
             try w.write(d)
         }
         var errorLines: [UInt8] = []
-        var stats = TaskStats()
 
         // The loop.
         var index = 0
@@ -433,6 +469,12 @@ public final class PipelineRunner: Sendable {
                 index += 1
                 if decider.quickVerdict(index: i) == .keep {
                     decideStats.record(.keep)
+                    let position = writer.documents
+                    if phase.isFinal && stats.examples.wants("kept", key: keptKey(position)),
+                        let doc = try? codec.decode(line.bytes, fallbackID: { "" })
+                    {
+                        sample(doc, group: "kept", key: keptKey(position))
+                    }
                     try writer.writeRaw(line.bytes)
                     if killHere { kill(getpid(), SIGKILL) }  // fault injection (tests)
                     FaultInjection.point()
@@ -446,9 +488,12 @@ public final class PipelineRunner: Sendable {
                 }
                 let v = try decider.decide(&doc, index: i)
                 decideStats.record(v)
+                decider.measure(doc, index: i, into: &measures)
+                measured(doc, stageIndex: decideStage.index, verdict: v, into: &decideStats.histograms)
                 if case .drop(let reason) = v {
-                    try removed(doc, reason: reason, stage: decideStage.statsKey)
+                    try removed(doc, reason: reason, stage: decideStage.statsKey, index: decideStage.index)
                 } else {
+                    if phase.isFinal { sample(doc, group: "kept", key: keptKey(writer.documents)) }
                     try writer.write(doc)
                 }
                 if killHere && writer.documents >= 1 { kill(getpid(), SIGKILL) }
@@ -492,20 +537,29 @@ public final class PipelineRunner: Sendable {
                 }
                 if let decider, let decideStage = phase.decide {
                     let v = try decider.decide(&doc, index: index)
-                    index += 1
                     decideStats.record(v)
+                    decider.measure(doc, index: index, into: &measures)
+                    measured(doc, stageIndex: decideStage.index, verdict: v, into: &decideStats.histograms)
+                    index += 1
                     if case .drop(let reason) = v {
-                        try removed(doc, reason: reason, stage: decideStage.statsKey)
+                        try removed(doc, reason: reason, stage: decideStage.statsKey, index: decideStage.index)
                         continue docLoop
                     }
                 }
                 for (k, (rs, stage)) in docStages.enumerated() {
                     let t0 = ProgressReporter.now()
+                    let bytesIn = doc.text.utf8.count
                     let v = try stage.process(&doc, context: contexts[k])
                     stageStats[k].seconds += ProgressReporter.now() - t0
                     stageStats[k].record(v)
+                    lengths[k].record(Double(bytesIn), kept: v == .keep)
+                    stageStats[k].bytesIn += Int64(bytesIn)
+                    if v == .keep { stageStats[k].bytesKept += Int64(doc.text.utf8.count) }
+                    if !contexts[k].measures.isEmpty {
+                        contexts[k].measures.flush(into: &stageStats[k].histograms, kept: v == .keep)
+                    }
                     if case .drop(let reason) = v {
-                        try removed(doc, reason: reason, stage: rs.statsKey)
+                        try removed(doc, reason: reason, stage: rs.statsKey, index: rs.index)
                         continue docLoop
                     }
                 }
@@ -513,6 +567,7 @@ public final class PipelineRunner: Sendable {
                     try observer.observe(doc, index: observed)
                     observed += 1
                 }
+                if phase.isFinal, let writer { sample(doc, group: "kept", key: keptKey(writer.documents)) }
                 try writer?.write(doc)
                 if killHere && (writer?.documents ?? observed) >= 1 {
                     // Fault injection: die mid-task with temporary files open.
@@ -543,9 +598,11 @@ public final class PipelineRunner: Sendable {
         }
         for (k, (rs, _)) in docStages.enumerated() {
             stageStats[k].counters = contexts[k].counters
+            if lengths[k].total > 0 { stageStats[k].histograms["bytes"] = lengths[k] }
             stats.stages[String(rs.index)] = stageStats[k]
         }
         if let d = phase.decide { stats.stages[String(d.index)] = decideStats }
+        stats.seconds = ProgressReporter.now() - taskStarted
         FaultInjection.point()
         try manifest.finish(key, outputs: outputs, stats: try stats.json())
         FaultInjection.point()

@@ -90,6 +90,8 @@ public struct Recipe: Sendable {
     public var stages: [RecipeStage]
     /// A stable hash of the recipe text (stored in the manifest; `--resume` requires a match).
     public var fingerprint: String
+    /// The recipe text as written (shown in the run's report).
+    public var text: String = ""
 
     static let topKeys = ["name", "input", "output", "workers", "seed", "on_error", "memory", "stages"]
     static let inputKeys = [
@@ -333,7 +335,7 @@ public struct Recipe: Sendable {
             input: InputSpec(
                 patterns: patterns, root: inputRoot, options: options, shardBytes: shardBytes, wikitextToPlain: wikitextToPlain),
             output: outSpec, workers: workers, seed: seed, onError: onError, memoryBudget: memory, stages: stages,
-            fingerprint: String(fingerprint, radix: 16))
+            fingerprint: String(fingerprint, radix: 16), text: text)
     }
 
     // MARK: - Value helpers

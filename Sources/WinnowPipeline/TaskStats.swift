@@ -11,9 +11,31 @@ public struct TaskStats: Sendable, Codable, Hashable {
     public var written = 0
     /// Uncompressed bytes written to `data/`.
     public var writtenBytes: Int64 = 0
+    /// Sampled removed (per stage and reason) and kept documents, for the report.
+    public var examples = ExampleSketch()
+    /// The largest near-duplicate clusters by stage index, for the report.
+    public var clusters: [String: ClusterSketch] = [:]
+    /// Wall time of the task(s), in seconds (summed when merged).
+    public var seconds: Double = 0
 
     /// Empty stats.
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case read, stages, written, writtenBytes, examples, clusters, seconds
+    }
+
+    /// Decodes stats; the report's fields may be absent (manifests of older versions).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        read = try c.decode(ReadStats.self, forKey: .read)
+        stages = try c.decode([String: StageStats].self, forKey: .stages)
+        written = try c.decode(Int.self, forKey: .written)
+        writtenBytes = try c.decode(Int64.self, forKey: .writtenBytes)
+        examples = try c.decodeIfPresent(ExampleSketch.self, forKey: .examples) ?? ExampleSketch()
+        clusters = try c.decodeIfPresent([String: ClusterSketch].self, forKey: .clusters) ?? [:]
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+    }
 
     /// Adds another task's stats.
     public mutating func merge(_ other: TaskStats) {
@@ -21,6 +43,9 @@ public struct TaskStats: Sendable, Codable, Hashable {
         for (k, v) in other.stages { stages[k, default: StageStats()].merge(v) }
         written += other.written
         writtenBytes += other.writtenBytes
+        examples.merge(other.examples)
+        for (k, v) in other.clusters { clusters[k, default: ClusterSketch()].merge(v) }
+        seconds += other.seconds
     }
 
     /// JSON for the manifest.
@@ -76,6 +101,11 @@ public struct RunSummary: Sendable {
                 "seconds": (s.seconds * 1000).rounded() / 1000,
             ]
             if !s.counters.isEmpty { entry["counters"] = s.counters }
+            if s.bytesIn != 0 {
+                entry["bytes_in"] = s.bytesIn
+                entry["bytes_kept"] = s.bytesKept
+            }
+            if !s.histograms.isEmpty { entry["histograms"] = s.histograms.mapValues(Self.histogramJSON) }
             stages.append(entry)
         }
         let obj: [String: Any] = [
@@ -91,5 +121,11 @@ public struct RunSummary: Sendable {
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func histogramJSON(_ h: ValueHistogram) -> [String: Any] {
+        var o: [String: Any] = ["scale": h.scale.rawValue, "kept": h.kept, "removed": h.removed]
+        if h.scale == .linear { o["step"] = h.step }
+        return o
     }
 }

@@ -282,6 +282,10 @@ public struct DSIRSelector: CorpusStage, RegisteredStage {
             document.scores["dsir"] = weights[index]
             return marks.verdict(index)
         }
+
+        func measure(_ document: Document, index: Int, into measures: inout PendingMeasures) {
+            if index < weights.count { measures.add("dsir_weight", weights[index], scale: .linear, step: 1) }
+        }
     }
 
     /// Creates the per-shard decider.

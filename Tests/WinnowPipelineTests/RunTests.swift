@@ -282,6 +282,7 @@ extension TaskStats {
     func withoutTimes(_ other: TaskStats) -> TaskStats {
         var s = self
         for k in s.stages.keys { s.stages[k]?.seconds = other.stages[k]?.seconds ?? 0 }
+        s.seconds = other.seconds
         return s
     }
 }
