@@ -24,7 +24,10 @@ enum CompressEndpoint {
         }
         let result: CompressionResult
         do {
-            result = try await models.compute.run { try compressor.compress(compression) }
+            let compute = models.compute
+            result = try await models.admitted(cost: ServerModels.cost(bytes: data.count), deadline: configuration.requestTimeout) { ticket in
+                try await compute.run(ticket, units: data.count / 4) { try compressor.compress(compression) }
+            }
         } catch let error as PromptError {
             throw APIError.invalid(error.description, param: param(error.location))
         }

@@ -119,22 +119,33 @@ enum EmbeddingsEndpoint {
         guard texts.count <= maxInputs else { throw tooMany(texts.count, maxInputs) }
         let embedder = models.embedder
         let compute = models.compute
-        let encoded = try await compute.run { texts.map { embedder.tokenizer.encode($0) } }
-        let tokens = encoded.reduce(0) { $0 + $1.count }
-        // Each batch is its own compute job, so one large request uses every compute thread
-        // that is free; the batches are Embedder.embed's, so the vectors are its bits.
-        let batches = Embedder.batches(lengths: encoded.map(\.count))
-        let vectors = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
-            for (b, batch) in batches.enumerated() {
-                let ids = batch.map { encoded[$0] }
-                group.addTask { (b, try await compute.run { embedder.embed(encoded: ids) }) }
+        let metrics = models.metrics
+        let cost = texts.reduce(0) { $0 + min(embedder.tokenizer.maxLength, ServerModels.cost(bytes: $1.utf8.count)) }
+        let (vectors, tokens) = try await models.admitted(cost: cost, deadline: configuration.requestTimeout) { ticket in
+            let encoded = try await compute.run(ticket) { texts.map { embedder.tokenizer.encode($0) } }
+            let tokens = encoded.reduce(0) { $0 + $1.count }
+            // Each batch is its own compute job, taken in turn with other requests' jobs, so one
+            // large request neither waits for nor holds back small ones; the batches are
+            // Embedder.embed's, so the vectors are its bits.
+            let batches = Embedder.batches(lengths: encoded.map(\.count))
+            let vectors = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+                for (b, batch) in batches.enumerated() {
+                    let ids = batch.map { encoded[$0] }
+                    let units = ids.reduce(0) { $0 + $1.count }
+                    group.addTask {
+                        metrics.batch(texts: ids.count)
+                        return (b, try await compute.run(ticket, units: units) { embedder.embed(encoded: ids) })
+                    }
+                }
+                var rows = [[Float]](repeating: [], count: texts.count)
+                for try await (b, matrix) in group {
+                    for (position, index) in batches[b].enumerated() { rows[index] = matrix.row(position) }
+                }
+                return rows
             }
-            var rows = [[Float]](repeating: [], count: texts.count)
-            for try await (b, matrix) in group {
-                for (position, index) in batches[b].enumerated() { rows[index] = matrix.row(position) }
-            }
-            return rows
+            return (vectors, tokens)
         }
+        metrics.tokens(route: "/v1/embeddings", tokens)
         let items = vectors.enumerated().map { index, vector in
             EmbeddingsResponse.Item(index: index, embedding: format == "base64" ? .base64(base64(vector)) : .floats(vector))
         }

@@ -80,8 +80,11 @@ enum ExamplesEndpoint {
                 let known = models.pools.keys.sorted().joined(separator: ", ")
                 throw APIError(.notFound, "no example pool named \"\(name)\" (this server has: \(known.isEmpty ? "none" : known))", param: "pool")
             }
-            selection = try await models.compute.run {
-                try index.select(queries: [query], embedder: embedder, options: options, counter: counter)[0]
+            let compute = models.compute
+            selection = try await models.admitted(cost: ServerModels.cost(bytes: query.utf8.count), deadline: configuration.requestTimeout) { ticket in
+                try await compute.run(ticket) {
+                    try index.select(queries: [query], embedder: embedder, options: options, counter: counter)[0]
+                }
             }
         case (nil, let examples?):
             guard !examples.isEmpty else { throw APIError.invalid("\"examples\" is empty", param: "examples") }
@@ -90,11 +93,15 @@ enum ExamplesEndpoint {
                     "at most \(configuration.maxInlineExamples) inline examples (got \(examples.count)); start the server with --pool for larger pools",
                     param: "examples")
             }
-            selection = try await models.compute.run {
+            let compute = models.compute
+            let bytes = examples.reduce(query.utf8.count) { $0 + $1.input.utf8.count }
+            selection = try await models.admitted(cost: ServerModels.cost(bytes: bytes, texts: examples.count + 1), deadline: configuration.requestTimeout) { ticket in
+                try await compute.run(ticket, units: bytes / 4) {
                 let pool = ExamplePool(examples: examples)
                 let vectors = method.needsEmbeddings ? try embedder.embedMatrix(examples.map(\.input), workers: 1) : nil
                 let index = ExampleIndex(pool: pool, vectors: vectors, dimension: embedder.dimension)
                 return try index.select(queries: [query], embedder: embedder, options: options, counter: counter)[0]
+                }
             }
         default:
             throw APIError.invalid("give exactly one of \"pool\" and \"examples\"", param: "pool")

@@ -23,13 +23,18 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var readTimeout: Duration
     /// The most bytes of request line and headers together; more gets 431.
     public var maxHeaderBytes: Int
+    /// A request's model work must finish within this time of its admission; otherwise the
+    /// server answers 504 and drops the request's queued work.
+    public var requestTimeout: Duration
 
     /// Creates a configuration; the defaults listen on 127.0.0.1:8080, accept 8 MiB bodies and
-    /// 16 KiB of headers, and drop connections idle for 30 s or whose body takes over 30 s.
+    /// 16 KiB of headers, drop connections idle for 30 s or whose body takes over 30 s, and end
+    /// requests whose model work takes over 120 s with a 504.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxEmbeddingInputs: Int = 2048,
         maxInlineExamples: Int = 4096, computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30), maxHeaderBytes: Int = 16 << 10
+        idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30), maxHeaderBytes: Int = 16 << 10,
+        requestTimeout: Duration = .seconds(120)
     ) {
         self.host = host
         self.port = port
@@ -40,5 +45,6 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
         self.maxHeaderBytes = maxHeaderBytes
+        self.requestTimeout = requestTimeout
     }
 }

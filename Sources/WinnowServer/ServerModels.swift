@@ -20,6 +20,8 @@ public final class ServerModels: Sendable {
     /// counters with a path are only those given at start).
     private let counters: Mutex<[String: any TokenCounter]>
     let compute: ComputePool
+    /// The server's Prometheus metrics (`GET /metrics`).
+    public let metrics: ServerMetrics
 
     /// Sets up the shared models.
     /// - Parameters:
@@ -28,19 +30,28 @@ public final class ServerModels: Sendable {
     ///   - pools: example pools by name.
     ///   - compressor: the prompt compressor, if `/v1/compress` is served.
     ///   - counters: token counters available beyond the built-in names (e.g. `hf:<path>` loaded at start).
-    ///   - computeThreads: how many model jobs run at once.
+    ///   - computeThreads: how many model jobs run at once (dedicated threads).
+    ///   - maxQueuedWork: the most work admitted at once, in tokens (about); more gets 429.
     public init(
         embedder: Embedder, modelName: String, pools: [String: ExampleIndex] = [:], compressor: PromptCompressor? = nil, counters: [any TokenCounter] = [],
-        computeThreads: Int
+        computeThreads: Int, maxQueuedWork: Int = ServerModels.defaultMaxQueuedWork
     ) {
         self.embedder = embedder
         self.modelName = modelName
         self.pools = pools
         self.compressor = compressor
         self.counters = Mutex(Dictionary(counters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
-        compute = ComputePool(width: computeThreads)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        compute = ComputePool(width: computeThreads, limit: maxQueuedWork, onWait: { metrics.waited($0) })
         BLAS.setThreadCount(1)  // parallelism comes from concurrent requests
     }
+
+    /// The default admission limit: 2^18 tokens of work (about 1 MB of text; on 2 cores
+    /// MiniLM embeds that in about a minute).
+    public static let defaultMaxQueuedWork = 1 << 18
+
+    deinit { compute.shutdown() }
 
     /// Whether `name` names the served embedding model (its folder name, optionally with the
     /// `sentence-transformers/` prefix of the Hugging Face hub).

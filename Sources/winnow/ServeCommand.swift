@@ -62,11 +62,18 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Threads doing model work (default: the number of cores).")
     var workers: Int?
 
+    @Option(help: "Seconds a request's model work may take once admitted (then 504).")
+    var requestTimeout = 120.0
+
+    @Option(help: "The most work admitted at once, in tokens (about); more gets 429 with Retry-After.")
+    var maxQueuedWork = ServerModels.defaultMaxQueuedWork
+
     func validate() throws {
         guard (0 ... 65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
         guard (1 ... (1 << 30)).contains(maxBodyBytes) else { throw ValidationError("--max-body-bytes must be in 1…1073741824") }
         guard (1 ... 1_000_000).contains(maxInputs) else { throw ValidationError("--max-inputs must be in 1…1000000") }
-        for (name, value) in [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout)] where !(value > 0 && value <= 86_400) {
+        guard (1 ... (1 << 40)).contains(maxQueuedWork) else { throw ValidationError("--max-queued-work must be in 1…2^40") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout), ("--request-timeout", requestTimeout)] where !(value > 0 && value <= 86_400) {
             throw ValidationError("\(name) must be in (0, 86400] seconds")
         }
         if let workers, !(1 ... 1024).contains(workers) { throw ValidationError("--workers must be in 1…1024") }
@@ -101,10 +108,11 @@ struct ServeCommand: ParsableCommand {
         }
         let models = ServerModels(
             embedder: embedder, modelName: URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent, pools: pools,
-            compressor: compressor, counters: counters, computeThreads: threads)
+            compressor: compressor, counters: counters, computeThreads: threads, maxQueuedWork: maxQueuedWork)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxInputs, computeThreads: threads,
-            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), readTimeout: .milliseconds(Int64(readTimeout * 1000)))
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), readTimeout: .milliseconds(Int64(readTimeout * 1000)),
+            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)))
         let app = WinnowServer.buildApplication(models: models, configuration: configuration) { [host] port in
             log("winnow serve: listening on http://\(host):\(port.map(String.init) ?? "?") [OpenBLAS \(BLAS.coreName)]")
         }

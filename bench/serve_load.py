@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Load on an embedding/compression server over loopback (issue 24): many keep-alive clients,
+mixed traffic, bounded in time; reports throughput, p50/p99 per request kind, statuses,
+connection errors and the server's peak RSS.
+
+    python3 bench/serve_load.py --url http://127.0.0.1:8080 --clients 200 --seconds 60 \
+        --mix embed=0.65,compress=0.35 --pid PID --label winnow
+    python3 bench/serve_load.py --url … --mix embed=1 --model all-MiniLM-L6-v2 --label infinity
+    python3 bench/serve_load.py --url … --probe      # /healthz and a 1-text embedding while a
+                                                      # maximum-size request runs
+
+Inputs are fixed: sentences of SST-2 (../shared/data/classification/stsa.binary.test) for the
+embeddings, SQuAD v1.1 dev paragraphs (~2 KB prompts) with a question for compression; the
+choice of each request comes from a seeded generator, so runs see the same requests in the same
+order per client. Python's standard library only (asyncio streams), so it runs anywhere.
+"""
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "..", "shared", "data")
+
+
+def load_inputs():
+    sst = os.path.join(SHARED, "classification", "stsa.binary.test")
+    squad = os.path.join(SHARED, "qa", "squad-dev", "squad-v1.1-dev.json.gz")
+    if not (os.path.exists(sst) and os.path.exists(squad)):
+        sys.exit(f"serve_load: needs ../shared/data ({sst}, {squad})")
+    sentences = [line.split(" ", 1)[1].strip() for line in open(sst, encoding="utf-8") if " " in line]
+    data = json.load(gzip.open(squad))["data"]
+    prompts = []
+    for article in data:
+        paragraphs = article["paragraphs"]
+        for i in range(0, len(paragraphs) - 1, 2):
+            context = [paragraphs[i]["context"], paragraphs[i + 1]["context"]]
+            if 1500 <= sum(len(c) for c in context) <= 2600 and paragraphs[i]["qas"]:
+                prompts.append((context, paragraphs[i]["qas"][0]["question"]))
+    return sentences, prompts
+
+
+class Connection:
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def request(self, method, path, body=None, timeout=120):
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        data = json.dumps(body).encode() if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        self.writer.write(head.encode() + data)
+        await self.writer.drain()
+        status_line = await asyncio.wait_for(self.reader.readline(), timeout)
+        if not status_line:
+            raise ConnectionError("connection closed")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value.strip())
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        payload = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, payload
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def rss_kb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+async def client(n, args, host, port, sentences, prompts, deadline, results):
+    rng = random.Random(args.seed * 100003 + n)
+    connection = Connection(host, port)
+    kinds = [k for k, _ in args.mix]
+    weights = [w for _, w in args.mix]
+    while time.monotonic() < deadline:
+        kind = rng.choices(kinds, weights)[0]
+        if kind == "embed":
+            texts = [rng.choice(sentences) for _ in range(rng.randint(1, 8))]
+            path, body = "/v1/embeddings", {"input": texts, "model": args.model}
+        else:
+            context, question = rng.choice(prompts)
+            path, body = "/v1/compress", {"context": context, "question": question, "rate": 0.5}
+        start = time.monotonic()
+        try:
+            status, _ = await connection.request("POST", path, body)
+        except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+            connection.close()
+            results["connection_errors"] += 1
+            await asyncio.sleep(0.05)
+            continue
+        elapsed = time.monotonic() - start
+        if time.monotonic() <= deadline + 30:
+            results["latency"].setdefault(kind, []).append(elapsed)
+            results["status"][status] = results["status"].get(status, 0) + 1
+    connection.close()
+
+
+async def sample_rss(pid, stop, results):
+    while not stop.is_set():
+        value = rss_kb(pid)
+        if value:
+            results["rss_peak_kb"] = max(results.get("rss_peak_kb", 0), value)
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def load(args, host, port):
+    sentences, prompts = load_inputs()
+    results = {"latency": {}, "status": {}, "connection_errors": 0}
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(args.pid, stop, results)) if args.pid else None
+    if args.pid:
+        results["rss_start_kb"] = rss_kb(args.pid)
+    start = time.monotonic()
+    deadline = start + args.seconds
+    await asyncio.gather(*(client(n, args, host, port, sentences, prompts, deadline, results) for n in range(args.clients)))
+    wall = time.monotonic() - start
+    stop.set()
+    if sampler:
+        await sampler
+    total = sum(len(v) for v in results["latency"].values())
+    report = {
+        "label": args.label, "clients": args.clients, "seconds": round(wall, 1), "requests": total,
+        "requests_per_s": round(total / wall, 1),
+        "status": {str(k): v for k, v in sorted(results["status"].items())},
+        "connection_errors": results["connection_errors"],
+        "rss_start_mb": round(results["rss_start_kb"] / 1024) if results.get("rss_start_kb") else None,
+        "rss_peak_mb": round(results["rss_peak_kb"] / 1024) if results.get("rss_peak_kb") else None,
+    }
+    for kind, values in sorted(results["latency"].items()):
+        report[kind] = {
+            "requests": len(values), "per_s": round(len(values) / wall, 1),
+            "p50_ms": round(1000 * percentile(values, 0.50)), "p99_ms": round(1000 * percentile(values, 0.99)),
+        }
+    print(json.dumps(report))
+
+
+async def probe(args, host, port):
+    """A maximum-size legal request (max-inputs texts of ~1 KB each), then, 0.5 s later, a
+    /healthz and a 1-text embeddings request on other connections: their latencies."""
+    sentences, _ = load_inputs()
+    rng = random.Random(args.seed)
+    big = [" ".join(rng.choice(sentences) for _ in range(8))[:1000] for _ in range(args.max_inputs)]
+    heavy = Connection(host, port)
+    task = asyncio.create_task(heavy.request("POST", "/v1/embeddings", {"input": big, "model": args.model}, timeout=600))
+    await asyncio.sleep(0.5)
+    out = {"label": args.label, "big_request_texts": len(big)}
+    for name, method, path, body in [
+        ("healthz", "GET", "/healthz", None),
+        ("embed_1_text", "POST", "/v1/embeddings", {"input": ["a short text"], "model": args.model}),
+    ]:
+        connection = Connection(host, port)
+        start = time.monotonic()
+        status, _ = await connection.request(method, path, body)
+        out[name + "_ms"] = round(1000 * (time.monotonic() - start), 1)
+        out[name + "_status"] = status
+        connection.close()
+    big_start = time.monotonic()
+    status, _ = await task
+    out["big_request_status"] = status
+    out["big_request_remaining_s"] = round(time.monotonic() - big_start, 1)
+    heavy.close()
+    print(json.dumps(out))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--mix", default="embed=0.65,compress=0.35")
+    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pid", type=int, help="the server's pid, for its RSS")
+    parser.add_argument("--label", default="server")
+    parser.add_argument("--probe", action="store_true")
+    parser.add_argument("--max-inputs", type=int, default=2048)
+    args = parser.parse_args()
+    args.mix = [(k, float(w)) for k, w in (part.split("=") for part in args.mix.split(","))]
+    hostport = args.url.split("//", 1)[-1].rstrip("/")
+    host, port = hostport.rsplit(":", 1)
+    asyncio.run(probe(args, host, int(port)) if args.probe else load(args, host, int(port)))
+
+
+if __name__ == "__main__":
+    main()
