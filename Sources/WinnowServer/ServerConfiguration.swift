@@ -12,8 +12,6 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxEmbeddingInputs: Int
     /// The most inline examples one `/v1/examples` request may carry.
     public var maxInlineExamples: Int
-    /// Threads doing model work (embedding, compression) beside the event loops.
-    public var computeThreads: Int
     /// A connection that sends no complete request part (request line and headers, a body
     /// chunk) for this long is closed: an idle keep-alive connection, or a client sending its
     /// headers a byte at a time. Requests being computed are not affected.
@@ -32,7 +30,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// requests whose model work takes over 120 s with a 504.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxEmbeddingInputs: Int = 2048,
-        maxInlineExamples: Int = 4096, computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        maxInlineExamples: Int = 4096,
         idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30), maxHeaderBytes: Int = 16 << 10,
         requestTimeout: Duration = .seconds(120)
     ) {
@@ -41,7 +39,6 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.maxBodyBytes = maxBodyBytes
         self.maxEmbeddingInputs = maxEmbeddingInputs
         self.maxInlineExamples = maxInlineExamples
-        self.computeThreads = computeThreads
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
         self.maxHeaderBytes = maxHeaderBytes

@@ -110,7 +110,7 @@ struct ServeCommand: ParsableCommand {
             embedder: embedder, modelName: URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent, pools: pools,
             compressor: compressor, counters: counters, computeThreads: threads, maxQueuedWork: maxQueuedWork)
         let configuration = ServerConfiguration(
-            host: host, port: port, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxInputs, computeThreads: threads,
+            host: host, port: port, maxBodyBytes: maxBodyBytes, maxEmbeddingInputs: maxInputs,
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), readTimeout: .milliseconds(Int64(readTimeout * 1000)),
             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)))
         let app = WinnowServer.buildApplication(models: models, configuration: configuration) { [host] port in
