@@ -102,6 +102,9 @@ struct ContentScorer {
                 case .li:
                     stats[i].listItems += 1
                     stats[i].listCharacters = stats[i].characters
+                case .dt, .dd:
+                    // (A definition list is a list: a see-also box of links with a line on each.)
+                    stats[i].listCharacters = stats[i].characters
                 default:
                     if n.tag.isHeading { stats[i].headingCharacters = stats[i].characters }
                 }

@@ -46,7 +46,7 @@ struct SubtreeStats {
     var listItems: Int32 = 0
     /// Characters inside headings.
     var headingCharacters: Int32 = 0
-    /// Characters inside `li` elements.
+    /// Characters inside `li`, `dt` and `dd` elements.
     var listCharacters: Int32 = 0
     /// Characters of text directly inside (text children and inline children such as links).
     var looseCharacters: Int32 = 0

@@ -19,6 +19,8 @@ struct TextRenderer {
     private var headingStart = -1
     /// The last line written is a heading spanning `out[lastHeading.start..<lastHeading.end]`.
     private var lastHeading: (start: Int, end: Int)? = nil
+    /// Where each heading line written so far starts in `out` (document order).
+    private var headingLineStarts: [Int] = []
 
     init(scorer: ContentScorer, options: HTMLExtractor.Options) {
         self.scorer = scorer
@@ -52,9 +54,26 @@ struct TextRenderer {
             guard start > 0, start >= protectedEnd else { return }  // never empty the text
             let line = out[start...]
             if line.count > maxLength || Self.endsSentence(line) { return }
+            // The content's only line under its headings is its text, not a label of a removed
+            // box ("Currently, there is only one module in this package:" over a dropped link list).
+            if onlyHeadingsBefore(start) { return }
             out.removeSubrange((start - 1)...)
             removed += 1
         }
+    }
+
+    /// Whether every line of `out[..<end]` is a heading.
+    private func onlyHeadingsBefore(_ end: Int) -> Bool {
+        var start = 0
+        var h = 0
+        while start < end {
+            while h < headingLineStarts.count && headingLineStarts[h] < start { h += 1 }
+            guard h < headingLineStarts.count && headingLineStarts[h] == start else { return false }
+            var next = start
+            while next < end && out[next] != 0x0A { next += 1 }
+            start = next + 1
+        }
+        return true
     }
 
     private static func endsSentence(_ line: ArraySlice<UInt8>) -> Bool {
@@ -95,6 +114,14 @@ struct TextRenderer {
         // links outweighs its intro) keeps the prose; the link lists inside are judged on their own.
         if holdsContent { return false }
         if st.commas >= 10 { return false }
+        // Nor is a box whose own text, links aside, is mostly prose paragraphs: a section's intro
+        // over lists of function links or a see-also list of URLs. Its lists are judged on their own.
+        let unlinked = st.characters - st.linkCharacters
+        if st.proseCharacters >= 200 && st.paragraphs >= 2 && st.proseCharacters * 2 >= unlinked
+            && n.tag != .ul && n.tag != .ol && n.tag != .dl
+        {
+            return false
+        }
         let isList = n.tag == .ul || n.tag == .ol || n.tag == .dl
             || (st.characters > 0 && Float(st.listCharacters) / Float(st.characters) > 0.9)
         let ldLimit: Float = precision ? 0.15 : (recall ? 0.33 : 0.2)
@@ -150,6 +177,7 @@ struct TextRenderer {
                     options.favor != .recall, h.end - h.start <= 80, n.tag != .figure
                 {
                     out.removeSubrange(h.start...)
+                    while let last = headingLineStarts.last, last >= h.start { headingLineStarts.removeLast() }
                     lastHeading = nil
                 }
                 i = Int(n.end)
@@ -195,6 +223,7 @@ struct TextRenderer {
             if tag.isHeading && headingStart >= 0 && lineHasText {
                 breakLine()
                 lastHeading = (headingStart, out.count)
+                headingLineStarts.append(headingStart)
                 headingStart = -1
             } else if tag.isBlock {
                 breakLine()

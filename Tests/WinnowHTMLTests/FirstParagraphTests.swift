@@ -81,15 +81,10 @@ struct FirstParagraphTests {
         #expect(FirstParagraph.find(in: "<body><div role=\"main\"><ul><li><a>Index</a></li></ul></div></body>") == nil)
     }
 
-    /// python-docs pages that still lose their first body paragraph (issue 20, left open; see
-    /// docs/benchmarks.md). Any other failing page fails the test, and so does one of these
-    /// that passes (then it leaves the list).
-    static let knownFailures: [String: String] = [
-        "c-api/init.html": "section of prose over long lists of function links: dropped as a link-heavy box",
-        "using/unix.html": "section of prose over a `seealso` box of long URLs: dropped as a link-heavy box",
-        "distutils/index.html": "the paragraph is a `dd` in a `seealso` list of links: dropped with the list",
-        "library/concurrent.html": "a 52-character last line ending in ':' is trimmed as a trailing label",
-    ]
+    /// python-docs pages that still lose their first body paragraph (none since issue 20's last
+    /// three rules; see docs/benchmarks.md). Any other failing page fails the test, and so does
+    /// one of these that passes (then it leaves the list).
+    static let knownFailures: [String: String] = [:]
 
     @Test("sample corpus: every python-docs page keeps its first body paragraph",
           .enabled(if: hasSample, "needs corpora/sample/python-docs (`make sample`, or WINNOW_SAMPLE_CORPUS=<corpora/sample>); absent: skipped"))
