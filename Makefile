@@ -89,7 +89,7 @@ release: deps
 # Sample corpus and demo
 
 sample: deps
-	@if [ -f corpora/sample/.complete ] && grep -q '^wiki ' corpora/sample/.complete; then \
+	@if [ -f corpora/sample/.complete ] && grep -q '^benchmarks ' corpora/sample/.complete; then \
 		echo "sample: corpora/sample/ is already built (run 'bash corpora/build' to rebuild it)"; \
 	else \
 		bash corpora/build; \
