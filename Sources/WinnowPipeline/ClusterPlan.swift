@@ -115,7 +115,9 @@ public struct ClusterPlan: Codable, Sendable {
     public static func load(from run: String) throws -> ClusterPlan {
         let p = path(in: run)
         guard FileSystem.isRegularFile(p) else {
-            throw ClusterError("'\(run)' holds no cluster plan (\(p) is missing): start the run with `winnow run RECIPE --executor slurm`")
+            throw ClusterError(
+                "'\(run)' holds no cluster plan (\(p) is missing): it was not started with --executor slurm or plan"
+                    + " (a local run's progress: `winnow report \(run)`)")
         }
         do {
             return try JSONDecoder().decode(ClusterPlan.self, from: Data(try FileSystem.readAll(p)))

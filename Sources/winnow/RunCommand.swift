@@ -29,8 +29,9 @@ struct RunCommand: ParsableCommand {
             valueName: "VAR"))
     var taskFromEnv: String?
 
-    @Option(help: "local (threads on this machine), slurm (job arrays; docs/cluster.md) or plan (freeze the plan for another scheduler).")
-    var executor: String = "local"
+    @Option(
+        help: "local (threads on this machine), slurm (job arrays; docs/cluster.md) or plan (freeze the plan for another scheduler); default: the recipe's executor.type, else local.")
+    var executor: String?
 
     @Option(help: "Slurm: the partition.")
     var partition: String?
@@ -50,8 +51,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("sbatch-arg"), help: "Slurm: one more sbatch argument (repeatable), e.g. --sbatch-arg=--account=x.")
     var sbatchArgs: [String] = []
 
-    @Option(help: "Slurm: attempts per task before the run fails.")
-    var maxAttempts: Int = 3
+    @Option(help: "Slurm: attempts per task before the run fails (default 3).")
+    var maxAttempts: Int?
 
     @Flag(help: "Slurm: submit and return without following the run (see `winnow status`).")
     var noWait = false
@@ -84,11 +85,13 @@ struct RunCommand: ParsableCommand {
         if ((task ?? (taskFromEnv != nil ? 0 : nil)) == nil) != (tasks == nil) {
             throw ValidationError("--task (or --task-from-env) and --tasks go together")
         }
-        if !["local", "slurm", "plan"].contains(executor) {
+        if let executor, !["local", "slurm", "plan"].contains(executor) {
             throw ValidationError("--executor must be local, slurm or plan (not '\(executor)')")
         }
-        if executor != "local" && tasks != nil { throw ValidationError("--executor \(executor) runs every task: drop --task/--tasks") }
-        if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if let executor, executor != "local" && tasks != nil {
+            throw ValidationError("--executor \(executor) runs every task: drop --task/--tasks")
+        }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let arrayLimit, arrayLimit < 1 { throw ValidationError("--array-limit must be at least 1") }
         if let task, let tasks, !(0..<tasks).contains(task) { throw ValidationError("--task must be in 0..<--tasks") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -110,8 +113,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var recipe = try Recipe.load(path: self.recipe)
         if let input { recipe.input.replacePath(with: input) }
-        if executor != "local" {
-            try runOnCluster(recipe)
+        let kind = executor ?? (tasks == nil ? recipe.executor?.type : nil) ?? "local"
+        if kind != "local" {
+            try runOnCluster(recipe, kind: kind)
             return
         }
         let task = try taskIndex()
@@ -134,21 +138,23 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `--executor slurm` (or `plan`): freeze the plan in the run folder and submit it.
-    func runOnCluster(_ recipe: Recipe) throws {
+    func runOnCluster(_ recipe: Recipe, kind: String) throws {
+        let spec = recipe.executor
         var options = RunOptions(workers: 1)
         options.resume = resume
         options.overwrite = overwrite
         options.outputPath = output
         var settings = SlurmSettings(winnowPath: Self.executablePath())
-        settings.partition = partition
-        settings.arrayLimit = arrayLimit
-        settings.time = time
-        settings.cpusPerTask = cpusPerTask
-        settings.mem = mem
-        settings.sbatchArgs = sbatchArgs
-        settings.maxAttempts = maxAttempts
+        // Options override the recipe's `executor:` block field by field.
+        settings.partition = partition ?? spec?.partition
+        settings.arrayLimit = arrayLimit ?? spec?.arrayLimit
+        settings.time = time ?? spec?.time
+        settings.cpusPerTask = cpusPerTask ?? spec?.cpusPerTask
+        settings.mem = mem ?? spec?.mem
+        settings.sbatchArgs = (spec?.sbatchArgs ?? []) + sbatchArgs
+        settings.maxAttempts = maxAttempts ?? spec?.maxAttempts ?? 3
         settings.wait = !noWait
-        settings.submit = executor == "slurm"
+        settings.submit = kind == "slurm"
         let progress = ProgressReporter(quiet: quiet)
         let outcome = try SlurmExecutor(recipe: recipe, options: options, settings: settings, progress: progress).run()
         switch outcome {

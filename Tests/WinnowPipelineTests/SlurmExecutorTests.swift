@@ -112,13 +112,16 @@ struct SlurmExecutorTests {
         SlurmJobs.load(from: run)
     }
 
-    @Test("data/ and removed/ byte-identical to --workers 2; one array job per phase in Slurm's records")
+    @Test("data/ and removed/ byte-identical to --workers 2; one array job per phase in Slurm's records; a failed attempt retried")
     func matchesLocalRun() throws {
         let dir = try temporaryFolder()
         let r = try setUp(dir)
         let local = try runWinnow(["run", r, "--output", "local", "--workers", "2"], in: dir)
         #expect(local.status == 0, "\(local.stderr)")
-        let run = try slurm(["run", r, "--output", "cl", "--executor", "slurm", "--array-limit", "2"], in: dir)
+        // One resolve task fails its first attempt: it is retried in its allocation.
+        let run = try slurm(
+            ["run", r, "--output", "cl", "--executor", "slurm", "--array-limit", "2", "--max-attempts", "3"], in: dir,
+            env: ["WINNOW_FAULT_FAIL_TASK": "p0/resolve0/1:1"])
         #expect(run.status == 0, "\(run.stderr)\n\(run.stdout)")
         #expect(try result(dir + "/cl") == result(dir + "/local"))
         #expect(FileSystem.exists(dir + "/sentinel.txt"))
@@ -132,6 +135,10 @@ struct SlurmExecutorTests {
                 #expect(FileSystem.isRegularFile(dir + "/cl/logs/\(unit.fileStem(i)).log"), "\(unit.key(i))")
             }
         }
+        let resolve = try plan.unit(named: "p0/resolve0")
+        #expect(ClusterStore(run: dir + "/cl").done(resolve, 1)?.attempt == 2)
+        let log = String(decoding: try FileSystem.readAll(dir + "/cl/logs/p0-resolve0-00001.log"), as: UTF8.self)
+        #expect(log.contains("attempt 1 failed (exit 1); retrying") && log.contains("attempt 2 of 3"), "\(log)")
         // Slurm's own record: each phase's shard tasks ran as the elements of one array job.
         let submitted = try jobs(dir + "/cl").submissions
         #expect(submitted.count == 1)
@@ -232,21 +239,6 @@ struct SlurmExecutorTests {
         }
         #expect(FileSystem.exists(dir + "/sentinel.txt"))
     }
-
-    @Test("a failing attempt is retried in its allocation; a second driver or local run on a live run is refused")
-    func retryOnce() throws {
-        let dir = try temporaryFolder()
-        let r = try setUp(dir, name: "slurmretry")
-        let run = try slurm(
-            ["run", r, "--output", "cl", "--executor", "slurm", "--max-attempts", "3"], in: dir,
-            env: ["WINNOW_FAULT_FAIL_TASK": "p0/resolve0/1:1"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let unit = try ClusterPlan.load(from: dir + "/cl").unit(named: "p0/resolve0")
-        let done = try #require(ClusterStore(run: dir + "/cl").done(unit, 1))
-        #expect(done.attempt == 2)
-        let log = String(decoding: try FileSystem.readAll(dir + "/cl/logs/p0-resolve0-00001.log"), as: UTF8.self)
-        #expect(log.contains("attempt 1 of 3 failed") || log.contains("retrying"), "\(log)")
-    }
 }
 
 /// `--task-from-env`: the task index from an environment variable (Kubernetes Indexed Jobs,
@@ -300,7 +292,7 @@ struct TaskFromEnvTests {
         #expect(bad.stderr.contains("'7' is not a task index in 0..<2"), "\(bad.stderr)")
     }
 
-    @Test("winnow task --task-from-env over a frozen plan (--executor plan): every unit in order gives the local output")
+    @Test("winnow task --task-from-env over a frozen plan (recipe executor: plan): every unit in order gives the local output")
     func frozenPlanTasks() throws {
         let dir = try temporaryFolder()
         try writeCorpus(dir, files: 4, perFile: 40)
@@ -308,15 +300,17 @@ struct TaskFromEnvTests {
             name: frozen
             input: { path: "in/*.jsonl", format: jsonl, shard_size: 4KB }
             output: { path: out, format: jsonl, keep_removed: true }
+            executor: { type: plan, max_attempts: 2 }
             stages:
               - length: { min_words: 2 }
               - exact_dedup: {}
 
             """
         try FileSystem.writeAll(dir + "/recipe.yaml", Array(text.utf8))
-        let local = try runWinnow(["run", "recipe.yaml", "--output", "local", "--workers", "2"], in: dir)
+        let local = try runWinnow(["run", "recipe.yaml", "--output", "local", "--executor", "local", "--workers", "2"], in: dir)
         #expect(local.status == 0, "\(local.stderr)")
-        let freeze = try runWinnow(["run", "recipe.yaml", "--output", "k8s", "--executor", "plan"], in: dir)
+        #expect(FileSystem.exists(dir + "/local/stats.json"))
+        let freeze = try runWinnow(["run", "recipe.yaml", "--output", "k8s"], in: dir)
         #expect(freeze.status == 0, "\(freeze.stderr)")
         let plan = try ClusterPlan.load(from: dir + "/k8s")
         #expect(plan.units.map(\.name) == ["p0/shard", "p0/resolve0", "p1/shard", "merge"])
@@ -331,6 +325,12 @@ struct TaskFromEnvTests {
         #expect(try snapshot(dir + "/k8s/data") == snapshot(dir + "/local/data"))
         #expect(try snapshot(dir + "/k8s/removed") == snapshot(dir + "/local/removed"))
         #expect(FileSystem.exists(dir + "/k8s/stats.json"))
+        // A bad executor block is an error naming the recipe's line.
+        try FileSystem.writeAll(
+            dir + "/bad.yaml", Array(text.replacingOccurrences(of: "type: plan", with: "type: slrum").utf8))
+        let bad = try runWinnow(["run", "bad.yaml", "--output", "b"], in: dir)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.yaml:4:") && bad.stderr.contains("executor.type must be local, slurm or plan"), "\(bad.stderr)")
         // A task that is done is skipped when run again.
         let again = try runWinnow(["task", "k8s", "--unit", "p1/shard", "--index", "0"], in: dir)
         #expect(again.status == 0)
