@@ -65,7 +65,7 @@ enum LocalSlurm {
     }
 
     /// Waits (polling, no fixed sleep) until `condition` holds; fails the test after `limit` seconds.
-    static func waitUntil(_ what: String, limit: Double = 240, _ condition: () throws -> Bool) throws {
+    static func waitUntil(_ what: String, limit: Double = 600, _ condition: () throws -> Bool) throws {
         let start = Date()
         while try !condition() {
             if Date().timeIntervalSince(start) > limit { throw ClusterError("timed out waiting for \(what)") }
