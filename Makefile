@@ -11,11 +11,12 @@ WINNOW_RELEASE := .build/release/winnow
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
 	libbz2-dev pkg-config fortunes python3-doc
 
-.PHONY: help deps deps-apt deps-models deps-chromium build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
+.PHONY: help deps deps-apt deps-models deps-chromium deps-slurm stop-slurm test-slurm build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
 
 help:
 	@echo "make demo         install deps, build release, build the sample corpus, run pipelines/quickstart.yaml"
 	@echo "make test         install deps and models, check layers, build (warnings fail) and run the tests (debug)"
+	@echo "make test-slurm   start a one-node Slurm cluster here (deps-slurm) and run only the Slurm executor tests"
 	@echo "make fuzz         build the libFuzzer targets (ASan) and run each FUZZ_SECONDS (default 60); docs/fuzzing.md"
 	@echo "make deps         install what the build needs (deps-apt: Debian packages; deps-models: models/)"
 	@echo "make build        swift build (debug)"
@@ -76,6 +77,17 @@ deps-chromium:
 		echo "deps-chromium: no chromium (as root: apt-get install chromium); the report's browser test will be skipped"; \
 	fi
 
+# Optional: a one-node Slurm cluster on this machine (Debian's slurm-wlm + munge, installed when
+# missing; munged, slurmctld and slurmd run as background processes, state in /tmp/winnow-slurm),
+# for the Slurm executor's tests (docs/cluster.md). Without it those tests are skipped with a message.
+deps-slurm:
+	@bash scripts/slurm-local.sh start >/dev/null || \
+		echo "deps-slurm: no local Slurm cluster; the Slurm executor tests will be skipped"
+
+# Stops the daemons deps-slurm started (by the PIDs it recorded).
+stop-slurm:
+	@bash scripts/slurm-local.sh stop
+
 # ---------------------------------------------------------------------------------------------
 # Build
 
@@ -113,9 +125,14 @@ demo: deps release sample
 # scripts/run-tests.py: `swift build --build-tests` (a warning in our own files fails the run),
 # then `swift test --skip-build --disable-xctest` (no test uses XCTest), then a summary that
 # counts and names the skipped tests with their reasons. Exit status: the tests', else 1 on warnings.
-test: deps deps-chromium
+# The Slurm daemons run during the tests and are stopped afterwards, whatever the tests' result.
+test: deps deps-chromium deps-slurm
 	python3 scripts/check-layers.py
-	SWIFT="$(SWIFT)" python3 scripts/run-tests.py
+	@SWIFT="$(SWIFT)" python3 scripts/run-tests.py; status=$$?; bash scripts/slurm-local.sh stop; exit $$status
+
+test-slurm: deps deps-slurm
+	@SWIFT="$(SWIFT)" python3 scripts/run-tests.py -- --filter SlurmExecutorTests --filter TaskFromEnvTests; \
+		status=$$?; bash scripts/slurm-local.sh stop; exit $$status
 
 # ---------------------------------------------------------------------------------------------
 # Fuzzing (docs/fuzzing.md): libFuzzer + AddressSanitizer, release build in its own scratch

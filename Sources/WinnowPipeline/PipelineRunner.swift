@@ -161,6 +161,13 @@ public final class PipelineRunner: Sendable {
         } else {
             mode = .start
         }
+        if mode != .task, let resolved = FileSystem.resolve(out) {
+            // A run on Slurm: refuse while its jobs live, and a local resume of it.
+            try SlurmJobs.refuseIfLive(run: resolved, shown: out)
+            if mode == .resume && ClusterPlan.exists(in: resolved) {
+                throw RunFolderError(path: out, "holds a run started with --executor slurm: resume it with --executor slurm")
+            }
+        }
         return try RunFolder.open(out, inputs: inputs, patterns: recipe.input.patterns, mode: mode)
     }
 
@@ -184,12 +191,17 @@ public final class PipelineRunner: Sendable {
         return files.filter { seen.insert($0).inserted }
     }
 
-    func checkManifest(_ manifest: RunManifest, shards: [InputShard]) throws {
-        let shardPrint = String(
+    /// The hash of every shard's pieces (path, range, size): a changed input changes it.
+    static func inputFingerprint(_ shards: [InputShard]) -> String {
+        String(
             StableHash.xxh64(
                 shards.map { $0.pieces.map { "\($0.path)|\($0.start)|\($0.end ?? -1)|\($0.size)" }.joined(separator: ",") }
                     .joined(separator: "\n")),
             radix: 16)
+    }
+
+    func checkManifest(_ manifest: RunManifest, shards: [InputShard]) throws {
+        let shardPrint = Self.inputFingerprint(shards)
         let storedRecipe = try manifest.setValueIfAbsent("recipe_fingerprint", recipe.fingerprint)
         if storedRecipe != recipe.fingerprint {
             throw ConfigError(
@@ -262,24 +274,9 @@ public final class PipelineRunner: Sendable {
                 }
                 let pendingParts = pending
                 try WorkerPool.run(count: pendingParts.count, workers: options.workers) { i in
-                    let p = pendingParts[i]
-                    try manifest.begin(keys[p])
-                    let t0 = ProgressReporter.now()
-                    var ctx = CorpusContext(
-                        workDirectory: self.out + "/" + Plan.stageWorkFolder(observed), shard: -1,
-                        shardCount: plan.shards.count, partition: p, seed: self.recipe.seed,
-                        memoryBudget: self.recipe.memoryBudget / max(1, self.options.workers))
-                    ctx.runDirectory = self.out
-                    try FileSystem.createDirectory(ctx.workDirectory)
-                    FaultInjection.point()
-                    try corpus.resolve(step: step, partition: p, context: ctx)
-                    FaultInjection.point()
-                    var stats = TaskStats()
-                    var s = StageStats()
-                    s.seconds = ProgressReporter.now() - t0
-                    stats.stages[String(observed.index)] = s
-                    try manifest.finish(keys[p], outputs: [:], stats: try stats.json())
-                    if self.options.verbose || partitions == 1 { self.progress.log("  resolved \(observed.statsKey) step \(step + 1) part \(p + 1)/\(partitions) in \(String(format: "%.2f", s.seconds)) s") }
+                    try self.runResolveTask(
+                        phase: phase.index, observed: observed, corpus: corpus, step: step, partition: pendingParts[i], partitions: partitions,
+                        plan: plan, ledger: manifest)
                 }
                 ran += pending.count
                 if options.isTaskMode {
@@ -288,6 +285,31 @@ public final class PipelineRunner: Sendable {
             }
         }
         return (ran, skipped)
+    }
+
+    /// Runs one partition of a corpus stage's resolve step and records it in `ledger`.
+    func runResolveTask(
+        phase: Int, observed: RecipeStage, corpus: any CorpusStage, step: Int, partition p: Int, partitions: Int, plan: Plan,
+        ledger: any TaskLedger
+    ) throws {
+        let key = Plan.resolveTaskKey(phase: phase, step: step, partition: p)
+        try ledger.begin(key)
+        let t0 = ProgressReporter.now()
+        var ctx = CorpusContext(
+            workDirectory: self.out + "/" + Plan.stageWorkFolder(observed), shard: -1,
+            shardCount: plan.shards.count, partition: p, seed: self.recipe.seed,
+            memoryBudget: self.recipe.memoryBudget / max(1, self.options.workers))
+        ctx.runDirectory = self.out
+        try FileSystem.createDirectory(ctx.workDirectory)
+        FaultInjection.point()
+        try corpus.resolve(step: step, partition: p, context: ctx)
+        FaultInjection.point()
+        var stats = TaskStats()
+        var s = StageStats()
+        s.seconds = ProgressReporter.now() - t0
+        stats.stages[String(observed.index)] = s
+        try ledger.finish(key, outputs: [:], stats: try stats.json())
+        if self.options.verbose || partitions == 1 { self.progress.log("  resolved \(observed.statsKey) step \(step + 1) part \(p + 1)/\(partitions) in \(String(format: "%.2f", s.seconds)) s") }
     }
 
     /// Whether a finished task's outputs still exist with their recorded checksums.
@@ -337,7 +359,7 @@ public final class PipelineRunner: Sendable {
 
     // MARK: - Shard task
 
-    func runShardTask(phase: Plan.Phase, shard: InputShard, plan: Plan, manifest: RunManifest) throws {
+    func runShardTask(phase: Plan.Phase, shard: InputShard, plan: Plan, manifest: any TaskLedger) throws {
         let key = Plan.shardTaskKey(phase: phase.index, shard: shard.index)
         try manifest.begin(key)
         let taskStarted = ProgressReporter.now()

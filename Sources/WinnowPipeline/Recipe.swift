@@ -92,8 +92,10 @@ public struct Recipe: Sendable {
     public var fingerprint: String
     /// The recipe text as written (shown in the run's report).
     public var text: String = ""
+    /// The `executor:` block, if any.
+    public var executor: ExecutorSpec? = nil
 
-    static let topKeys = ["name", "input", "output", "workers", "seed", "on_error", "memory", "stages"]
+    static let topKeys = ["name", "input", "output", "workers", "seed", "on_error", "memory", "executor", "stages"]
     static let inputKeys = [
         "path", "format", "text_key", "id_key", "split", "root", "shard_size", "max_line_bytes", "record_types", "content_types",
         "max_record_bytes", "namespaces", "skip_redirects", "wikitext",
@@ -330,12 +332,13 @@ public struct Recipe: Sendable {
                     statsKey: k == 1 ? stageName : "\(stageName)#\(k)"))
         }
         let fingerprint = StableHash.xxh64(text)
+        let executor = try top["executor"].map(ExecutorSpec.decode)
         return Recipe(
             name: name,
             input: InputSpec(
                 patterns: patterns, root: inputRoot, options: options, shardBytes: shardBytes, wikitextToPlain: wikitextToPlain),
             output: outSpec, workers: workers, seed: seed, onError: onError, memoryBudget: memory, stages: stages,
-            fingerprint: String(fingerprint, radix: 16), text: text)
+            fingerprint: String(fingerprint, radix: 16), text: text, executor: executor)
     }
 
     // MARK: - Value helpers

@@ -59,7 +59,7 @@ public final class RunFolder: @unchecked Sendable {
     public static let lockName = "run.lock"
     /// The names Winnow writes at the top of a run folder, and the only ones it ever removes.
     public static let ownedNames: [String] = [
-        "data", "removed", "work", "work.removing", "logs", "embeddings", "stats.json", "errors.jsonl", "report.html",
+        "data", "removed", "work", "work.removing", "logs", "cluster", "embeddings", "stats.json", "errors.jsonl", "report.html",
         "run.sqlite", "run.sqlite-wal", "run.sqlite-shm", "run.sqlite-journal",
     ]
 
@@ -85,9 +85,13 @@ public final class RunFolder: @unchecked Sendable {
     ///   - patterns: the input path patterns, so an output that the patterns could match later is
     ///     refused too.
     ///   - mode: how the run uses the folder.
+    ///   - sharedLock: take the lock shared even outside `.task` mode (the Slurm driver: its
+    ///     tasks take it shared beside it; two drivers exclude each other by their own lock).
     /// - Throws: ``RunFolderError`` naming the path and the reason, before anything is written
     ///   when the path is refused.
-    public static func open(_ path: String, inputs: [String], patterns: [String] = [], mode: Mode) throws -> RunFolder {
+    public static func open(
+        _ path: String, inputs: [String], patterns: [String] = [], mode: Mode, sharedLock: Bool = false
+    ) throws -> RunFolder {
         let trimmed = trimSlashes(path)
         let resolved = try checkOutputPath(trimmed, inputs: inputs, patterns: patterns)
         if FileSystem.exists(resolved) {
@@ -104,7 +108,7 @@ public final class RunFolder: @unchecked Sendable {
         let folder = RunFolder(path: trimmed, resolvedPath: resolved)
         try FileSystem.createDirectory(resolved)
         try folder.writeMarker()
-        try folder.lock(shared: mode == .task)
+        try folder.lock(shared: mode == .task || sharedLock)
         let hasManifest = FileSystem.exists(resolved + "/run.sqlite")
         switch mode {
         case .start:

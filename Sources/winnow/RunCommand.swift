@@ -23,6 +23,41 @@ struct RunCommand: ParsableCommand {
     var tasks: Int?
 
     @Option(
+        name: .customLong("task-from-env"),
+        help: ArgumentHelp(
+            "Single-task mode with the task index read from environment variable VAR (JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX).",
+            valueName: "VAR"))
+    var taskFromEnv: String?
+
+    @Option(
+        help: "local (threads on this machine), slurm (job arrays; docs/cluster.md) or plan (freeze the plan for another scheduler); default: the recipe's executor.type, else local.")
+    var executor: String?
+
+    @Option(help: "Slurm: the partition.")
+    var partition: String?
+
+    @Option(help: "Slurm: at most N elements of an array at once (--array=…%N).")
+    var arrayLimit: Int?
+
+    @Option(help: "Slurm: the time limit of each task (HH:MM:SS).")
+    var time: String?
+
+    @Option(help: "Slurm: CPUs per task.")
+    var cpusPerTask: Int?
+
+    @Option(help: "Slurm: memory per task (e.g. 4G).")
+    var mem: String?
+
+    @Option(name: .customLong("sbatch-arg"), help: "Slurm: one more sbatch argument (repeatable), e.g. --sbatch-arg=--account=x.")
+    var sbatchArgs: [String] = []
+
+    @Option(help: "Slurm: attempts per task before the run fails (default 3).")
+    var maxAttempts: Int?
+
+    @Flag(help: "Slurm: submit and return without following the run (see `winnow status`).")
+    var noWait = false
+
+    @Option(
         name: .customLong("input"),
         help: "Read PATH (a file, a folder: every file under it, or a quoted glob) instead of the recipe's input.path.")
     var input: String?
@@ -46,15 +81,44 @@ struct RunCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if (task == nil) != (tasks == nil) { throw ValidationError("--task and --tasks go together") }
+        if task != nil && taskFromEnv != nil { throw ValidationError("--task and --task-from-env exclude each other") }
+        if ((task ?? (taskFromEnv != nil ? 0 : nil)) == nil) != (tasks == nil) {
+            throw ValidationError("--task (or --task-from-env) and --tasks go together")
+        }
+        if let executor, !["local", "slurm", "plan"].contains(executor) {
+            throw ValidationError("--executor must be local, slurm or plan (not '\(executor)')")
+        }
+        if let executor, executor != "local" && tasks != nil {
+            throw ValidationError("--executor \(executor) runs every task: drop --task/--tasks")
+        }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if let arrayLimit, arrayLimit < 1 { throw ValidationError("--array-limit must be at least 1") }
         if let task, let tasks, !(0..<tasks).contains(task) { throw ValidationError("--task must be in 0..<--tasks") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     }
 
+    /// The task index from `--task`, or from the variable `--task-from-env` names.
+    func taskIndex() throws -> Int? {
+        guard let name = taskFromEnv else { return task }
+        guard let text = ProcessInfo.processInfo.environment[name] else {
+            throw ClusterError("--task-from-env \(name): the environment variable \(name) is not set")
+        }
+        guard let i = Int(text.trimmingCharacters(in: .whitespaces)), i >= 0, i < (tasks ?? Int.max) else {
+            throw ClusterError("--task-from-env \(name): '\(text)' is not a task index in 0..<\(tasks ?? 0)")
+        }
+        return i
+    }
+
     func run() throws {
         var recipe = try Recipe.load(path: self.recipe)
         if let input { recipe.input.replacePath(with: input) }
+        let kind = executor ?? (tasks == nil ? recipe.executor?.type : nil) ?? "local"
+        if kind != "local" {
+            try runOnCluster(recipe, kind: kind)
+            return
+        }
+        let task = try taskIndex()
         var options = RunOptions(workers: workers ?? recipe.workers ?? ProcessInfo.processInfo.activeProcessorCount)
         options.task = task
         options.tasks = tasks
@@ -71,6 +135,41 @@ struct RunCommand: ParsableCommand {
         }
         let summary = try PipelineRunner(recipe: recipe, options: options, progress: progress).run()
         if !quiet && (task ?? 0) == 0 { print(Self.render(summary), terminator: "") }
+    }
+
+    /// `--executor slurm` (or `plan`): freeze the plan in the run folder and submit it.
+    func runOnCluster(_ recipe: Recipe, kind: String) throws {
+        let spec = recipe.executor
+        var options = RunOptions(workers: 1)
+        options.resume = resume
+        options.overwrite = overwrite
+        options.outputPath = output
+        var settings = SlurmSettings(winnowPath: Self.executablePath())
+        // Options override the recipe's `executor:` block field by field.
+        settings.partition = partition ?? spec?.partition
+        settings.arrayLimit = arrayLimit ?? spec?.arrayLimit
+        settings.time = time ?? spec?.time
+        settings.cpusPerTask = cpusPerTask ?? spec?.cpusPerTask
+        settings.mem = mem ?? spec?.mem
+        settings.sbatchArgs = (spec?.sbatchArgs ?? []) + sbatchArgs
+        settings.maxAttempts = maxAttempts ?? spec?.maxAttempts ?? 3
+        settings.wait = !noWait
+        settings.submit = kind == "slurm"
+        let progress = ProgressReporter(quiet: quiet)
+        let outcome = try SlurmExecutor(recipe: recipe, options: options, settings: settings, progress: progress).run()
+        switch outcome {
+        case .complete(let s), .alreadyComplete(let s):
+            if !quiet { print(Self.render(s), terminator: "") }
+        case .submitted(let status):
+            if !quiet { print(status.render() + "follow it with: winnow status \(status.run)") }
+        case .frozen(let plan):
+            if !quiet { print("plan frozen in \(plan.runFolder)/cluster/plan.json: \(plan.units.count) unit(s); run each task with `winnow task \(plan.runFolder) --unit U --index I`") }
+        }
+    }
+
+    /// The absolute path of this executable (the jobs run the same binary).
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// The summary printed after a run. `outputFile` replaces the run folder's paths when the
