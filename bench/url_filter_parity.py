@@ -148,6 +148,7 @@ stages:
       soft_banned_words: [{json.dumps(files['soft_banned_words'])}]
       soft_word_threshold: 2
       domain_match: {match}
+      url_match: {"exact" if match == "datatrove" else "normalized"}
       public_suffix_list: {json.dumps(PSL)}
 """)
     t0 = time.perf_counter()
@@ -182,15 +183,16 @@ def main():
     dt, dt_seconds = run_datatrove(urls, lists)
     failed = False
     for match in ("datatrove", "parents"):
+        label = "domain_match: datatrove, url_match: exact" if match == "datatrove" else "defaults (domain_match: parents, url_match: normalized)"
         wn, wn_seconds = run_winnow(args.winnow, urls, lists, match, args.work)
         same = sum(1 for k in dt if (dt[k] == "keep") == (wn.get(k) == "keep"))
-        print(f"\nWinnow domain_match: {match}: {same}/{len(dt)} decisions equal ({100.0 * same / len(dt):.3f} %)")
+        print(f"\nWinnow {label}: {same}/{len(dt)} decisions equal ({100.0 * same / len(dt):.3f} %)")
         print(f"  datatrove drops: {sum(v != 'keep' for v in dt.values())}, Winnow drops: {sum(v != 'keep' for v in wn.values())}")
         pairs = collections.Counter((dt[k], wn.get(k, "missing")) for k in dt)
         for (a, b), n in sorted(pairs.items(), key=lambda x: -x[1]):
             print(f"  datatrove {a:22} Winnow {b:24} {n}")
         diffs = [k for k in dt if (dt[k] == "keep") != (wn.get(k) == "keep")]
-        for k in diffs[:15]:
+        for k in diffs[:8]:
             print(f"  differs: {urls[int(k)]}  datatrove={dt[k]} winnow={wn.get(k)}")
         if match == "datatrove" and diffs:
             failed = True

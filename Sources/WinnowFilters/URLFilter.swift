@@ -24,6 +24,14 @@ public struct URLFilter: Filter, RegisteredStage {
         case datatrove
     }
 
+    /// How a URL is compared with the URL lists.
+    public enum URLMatch: String, Sendable, CaseIterable {
+        /// Without scheme, `www.` and fragment, the host normalised (UT1 `urls` entries have no scheme).
+        case normalized
+        /// The URL exactly as written (datatrove).
+        case exact
+    }
+
     /// The stage name.
     public var name: String { "url_filter" }
     /// The entries a filter is built from (already read from their files).
@@ -58,6 +66,8 @@ public struct URLFilter: Filter, RegisteredStage {
     public let softWordThreshold: Int
     /// How listed domains match.
     public let domainMatch: DomainMatch
+    /// How listed URLs match.
+    public let urlMatch: URLMatch
     let suffixes: PublicSuffixList?
     /// The metadata key holding the URL.
     public let urlKey: String
@@ -67,20 +77,22 @@ public struct URLFilter: Filter, RegisteredStage {
     /// Creates the filter.
     /// - Parameter suffixes: the Public Suffix List, needed for `.datatrove` domain matching.
     /// - Throws: ``ConfigError`` when `.datatrove` is asked for without a suffix list.
-    public init(lists: Lists, softWordThreshold: Int = 2, domainMatch: DomainMatch = .parents,
+    public init(lists: Lists, softWordThreshold: Int = 2, domainMatch: DomainMatch = .parents, urlMatch: URLMatch = .normalized,
                 suffixes: PublicSuffixList? = nil, urlKey: String = "url", dropMissing: Bool = false) throws {
         if domainMatch == .datatrove && suffixes == nil {
             throw ConfigError("url_filter: domain_match: datatrove needs a public suffix list", at: nil)
         }
         blockedDomains = Set(lists.blockedDomains.map { Punycode.normalizeHost($0) }.filter { !$0.isEmpty })
-        blockedURLs = Set(lists.blockedURLs.map(Self.normalizeURL).filter { !$0.isEmpty })
+        let exact = urlMatch == .exact
+        blockedURLs = Set(lists.blockedURLs.map { exact ? $0 : URLFilter.normalizeURL($0) }.filter { !$0.isEmpty })
         allowedDomains = Set(lists.allowedDomains.map { Punycode.normalizeHost($0) }.filter { !$0.isEmpty })
-        allowedURLs = Set(lists.allowedURLs.map(Self.normalizeURL).filter { !$0.isEmpty })
+        allowedURLs = Set(lists.allowedURLs.map { exact ? $0 : URLFilter.normalizeURL($0) }.filter { !$0.isEmpty })
         bannedWords = Set(lists.bannedWords.map(Self.alphanumericLowercased).filter { !$0.isEmpty })
         softBannedWords = Set(lists.softBannedWords.map(Self.alphanumericLowercased).filter { !$0.isEmpty })
         bannedSubwords = Set(lists.bannedSubwords.map(Self.alphanumericLowercased).filter { !$0.isEmpty }).sorted().map { Array($0.utf8) }
         self.softWordThreshold = softWordThreshold
         self.domainMatch = domainMatch
+        self.urlMatch = urlMatch
         self.suffixes = suffixes
         self.urlKey = urlKey
         self.dropMissing = dropMissing
@@ -100,6 +112,7 @@ public struct URLFilter: Filter, RegisteredStage {
             ParameterSpec("banned_subwords", "[string]", default: "[]", "files of strings that drop a URL whose letters and digits contain one"),
             ParameterSpec("soft_word_threshold", "int", default: "2", "distinct soft-banned words that drop a URL"),
             ParameterSpec("domain_match", "string", default: "parents", "parents: a listed domain blocks every host below it; datatrove: only the host itself or its registered domain (Public Suffix List)"),
+            ParameterSpec("url_match", "string", default: "normalized", "normalized: URLs compared without scheme, www. and fragment, host normalised (UT1 entries have no scheme); exact: as written (datatrove)"),
             ParameterSpec("public_suffix_list", "string", default: PublicSuffixList.debianPath, "the Public Suffix List file, for domain_match: datatrove (ICANN section, as tldextract)"),
             ParameterSpec("url_key", "string", default: "url", "the metadata key holding the URL"),
             ParameterSpec("drop_missing", "bool", default: "false", "drop documents without a URL (else keep and count them)"),
@@ -140,7 +153,9 @@ public struct URLFilter: Filter, RegisteredStage {
             }
             return try URLFilter(
                 lists: lists, softWordThreshold: try p.int("soft_word_threshold", default: 2, min: 1) ?? 2,
-                domainMatch: match, suffixes: suffixes, urlKey: try p.string("url_key", default: "url") ?? "url",
+                domainMatch: match,
+                urlMatch: URLMatch(rawValue: try p.string("url_match", default: "normalized", choices: URLMatch.allCases.map(\.rawValue)) ?? "") ?? .normalized,
+                suffixes: suffixes, urlKey: try p.string("url_key", default: "url") ?? "url",
                 dropMissing: try p.bool("drop_missing", default: false))
         })
 
@@ -219,7 +234,7 @@ public struct URLFilter: Filter, RegisteredStage {
     public func verdict(url: String) -> Verdict {
         let host = Punycode.normalizeHost(Self.host(of: url))
         if Self.listedLevel(host, in: allowedDomains) != nil { return .keep }
-        let normalized = blockedURLs.isEmpty && allowedURLs.isEmpty ? "" : Self.normalizeURL(url)
+        let normalized = blockedURLs.isEmpty && allowedURLs.isEmpty ? "" : urlMatch == .exact ? url : Self.normalizeURL(url)
         if !allowedURLs.isEmpty && allowedURLs.contains(normalized) { return .keep }
         switch domainMatch {
         case .parents:

@@ -92,6 +92,11 @@ struct URLFilterTests {
         #expect(f.verdict(url: "http://other.net/a?b=1") == .drop(reason: "url_blocked_url"))
         #expect(f.verdict(url: "http://example.org/page.htm") == .keep)
         #expect(f.verdict(url: "http://example.org/PAGE.html") == .keep)  // paths keep their case
+        var lists = URLFilter.Lists()
+        lists.blockedURLs = ["https://other.net/a?b=1"]
+        let exact = try URLFilter(lists: lists, urlMatch: .exact)
+        #expect(exact.verdict(url: "https://other.net/a?b=1") == .drop(reason: "url_blocked_url"))
+        #expect(exact.verdict(url: "http://other.net/a?b=1") == .keep)
     }
 
     @Test("soft-banned words drop at the threshold, each distinct word counted once", arguments: [
