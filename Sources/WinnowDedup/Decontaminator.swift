@@ -246,6 +246,15 @@ public struct Decontaminator: CorpusStage, RegisteredStage {
 
         func quickVerdict(index: Int) -> Verdict? { findings[index] == nil ? .keep : nil }
 
+        /// Files each contaminated document under its benchmarks (`benchmark` labels in stats.json
+        /// and the report, split by kept (cut) and dropped).
+        func measure(_ document: Document, index: Int, into measures: inout PendingMeasures) {
+            guard let f = findings[index] else { return }
+            for b in Set(f.items.map { stage.index.items[$0].benchmark }).sorted() {
+                measures.add("benchmark", label: stage.index.benchmarks[b].source.name)
+            }
+        }
+
         func decide(_ document: inout Document, index: Int) throws -> Verdict {
             guard let f = findings[index] else { return .keep }
             let items = f.items.map { stage.index.items[$0] }

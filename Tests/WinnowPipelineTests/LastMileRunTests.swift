@@ -53,7 +53,7 @@ struct LastMileRunTests {
         _ = try PipelineRunner(recipe: recipe, options: options, progress: ProgressReporter(quiet: true)).run()
     }
 
-    @Test("removed/url_blocked_domain and removed/contaminated carry their metadata; decontamination.json counts the benchmark")
+    @Test("removed/url_blocked_domain and removed/contaminated carry their metadata; decontamination.json and stats.json count the benchmark")
     func run() throws {
         let dir = try temporaryFolder()
         defer { try? FileSystem.remove(dir) }
@@ -72,6 +72,11 @@ struct LastMileRunTests {
         let bench = (report?["benchmarks"] as? [[String: Any]])?.first
         #expect(bench?["items_found"] as? Int == 1)
         #expect(bench?["documents"] as? Int == 9)
+        // stats.json files the contaminated documents under their benchmark (the report's category chart).
+        let stats = try JSONSerialization.jsonObject(with: Data(try FileSystem.readAll(out + "/stats.json"))) as? [String: Any]
+        let stage = (stats?["stages"] as? [[String: Any]])?.first { $0["stage"] as? String == "decontaminate" }
+        let histogram = (stage?["histograms"] as? [String: Any])?["benchmark"] as? [String: Any]
+        #expect((histogram?["removed"] as? [String: Int]) == ["gsm8k": 9])
 
         // The same output with one worker.
         try run(recipe, workers: 1, output: dir + "/out1")
