@@ -107,6 +107,10 @@ public final class BenchmarkIndex: Sendable {
                     info.itemsTooShort += 1
                     return
                 }
+                // Positions and offsets are 32-bit (4 GiB of benchmark words).
+                guard tokenBytes.count + 3 * text.utf8.count < Int(UInt32.max), tokenItem.count + words.count < Int(UInt32.max) else {
+                    throw ConfigError("benchmark '\(source.name)': the benchmarks exceed 4 GiB of words; split them over several stages", at: nil)
+                }
                 let item = UInt32(items.count)
                 items.append(Item(benchmark: b, id: id))
                 let base = UInt32(tokenItem.count)

@@ -163,12 +163,12 @@ public struct Decontaminator: CorpusStage, RegisteredStage {
                 var a = windows[0], b = windows[0] + n
                 for w in windows.dropFirst() {
                     if w <= b { b = max(b, w + n) } else {
-                        spans.append((Int(words.start[a]), Int(words.end[b - 1])))
+                        spans.append((words.start[a], words.end[b - 1]))
                         a = w
                         b = w + n
                     }
                 }
-                spans.append((Int(words.start[a]), Int(words.end[b - 1])))
+                spans.append((words.start[a], words.end[b - 1]))
                 let items = Set(matches.map(\.item)).sorted()
                 out.append(contentsOf: "\(index)\t".utf8)
                 out.append(contentsOf: spans.map { "\($0.0)-\($0.1)" }.joined(separator: ",").utf8)
@@ -181,7 +181,7 @@ public struct Decontaminator: CorpusStage, RegisteredStage {
                     let b = stage.index.items[m.item].benchmark
                     guard examplesPerBenchmark[b] < stage.examples, shown.insert(b).inserted else { continue }
                     examplesPerBenchmark[b] += 1
-                    let s = Int(words.start[m.word]), e = Int(words.end[m.word + n - 1])
+                    let s = words.start[m.word], e = words.end[m.word + n - 1]
                     let snippet = String(decoding: UnsafeBufferPointer(rebasing: u[s..<e]), as: UTF8.self)
                     let fields = [String(b), clean(document.id), String(m.item), clean(snippet)]
                     exampleLines.append(contentsOf: fields.joined(separator: "\t").utf8)

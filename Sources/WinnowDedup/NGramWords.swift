@@ -22,10 +22,10 @@ struct NGramWords {
     /// Normalised bytes of all words, back to back.
     var normalized: [UInt8] = []
     /// Where word `i`'s normalised bytes start in `normalized` (count + 1 entries).
-    var normalizedStart: [Int32] = [0]
+    var normalizedStart: [Int] = [0]
     /// Byte range of word `i` in the text.
-    var start: [Int32] = []
-    var end: [Int32] = []
+    var start: [Int] = []
+    var end: [Int] = []
     /// xxHash64 of each word's normalised bytes.
     var hash: [UInt64] = []
 
@@ -125,15 +125,15 @@ struct NGramWords {
         }
         if normalized.count == before { return }  // only marks: nothing left
         let h = normalized.withUnsafeBytes { StableHash.xxh64(UnsafeRawBufferPointer(rebasing: $0[before...])) }
-        normalizedStart.append(Int32(normalized.count))
-        start.append(Int32(s))
-        end.append(Int32(e))
+        normalizedStart.append(normalized.count)
+        start.append(s)
+        end.append(e)
         hash.append(h)
     }
 
     /// The normalised bytes of word `i`.
     @inline(__always) func word(_ i: Int) -> ArraySlice<UInt8> {
-        normalized[Int(normalizedStart[i])..<Int(normalizedStart[i + 1])]
+        normalized[normalizedStart[i]..<normalizedStart[i + 1]]
     }
 }
 
