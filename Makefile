@@ -9,7 +9,7 @@ WINNOW_RELEASE := .build/release/winnow
 
 # Debian packages the build, the tests and the sample corpus need.
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
-	libbz2-dev pkg-config fortunes python3-doc
+	libbz2-dev pkg-config fortunes python3-doc publicsuffix
 
 .PHONY: help deps deps-apt deps-models deps-chromium deps-slurm stop-slurm test-slurm build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
 

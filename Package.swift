@@ -69,7 +69,7 @@ let package = Package(
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // fastText .bin/.ftz loading and prediction (language ID), pure Swift.
         .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
-        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText", "WinnowFastText"]),
+        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowFastText"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
         .target(
@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "WinnowCoreTests", dependencies: ["WinnowCore"]),
         .testTarget(name: "WinnowIOTests", dependencies: ["WinnowIO", "CZlib", "CBzip2"]),
         .testTarget(name: "WinnowTextTests", dependencies: ["WinnowText"], exclude: ["Fixtures"]),
-        .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters"]),
+        .testTarget(name: "WinnowFiltersTests", dependencies: ["WinnowFilters", "WinnowIO"]),
         .testTarget(name: "WinnowFastTextTests", dependencies: ["WinnowFastText"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),

@@ -76,6 +76,10 @@ public final class StageParameters {
     /// Whether the recipe gave this key.
     public func has(_ key: String) -> Bool { raw(key) != nil }
 
+    /// A parameter's value as written (null when absent), for stages that read nested
+    /// structure themselves (a list of mappings); the stage checks its shape.
+    public func value(_ key: String) -> ConfigValue? { raw(key) }
+
     /// An integer parameter.
     public func int(_ key: String, default d: Int? = nil, min: Int? = nil, max: Int? = nil) throws -> Int? {
         guard let (s, loc) = try scalar(key) else { return d }

@@ -13,7 +13,7 @@ struct Winnow: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, EmbedCommand.self, LidCommand.self,
+            RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, DecontaminateCommand.self, EmbedCommand.self, LidCommand.self,
             ExtractCommand.self, LMCommand.self, SelectCommand.self, ClassifyCommand.self, CompressCommand.self,
             ExamplesCommand.self, ServeCommand.self, ReportCommand.self, StatusCommand.self, TaskCommand.self,
         ])
