@@ -29,11 +29,10 @@ enum PageCompression {
             }
             if len != expected { throw PageError("snappy data decompresses to \(len) bytes, the page header says \(expected)") }
         }
-        let base = out.count
-        out.append(contentsOf: repeatElement(0, count: expected))
         var failure: String?
-        out.withUnsafeMutableBytes { whole in
-            let dst = UnsafeMutableRawBufferPointer(rebasing: whole[base...])
+        let decoded = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            initialized = expected
+            let dst = UnsafeMutableRawBufferPointer(buffer)
             switch c {
             case .snappy:
                 var n = dst.count
@@ -90,10 +89,8 @@ enum PageCompression {
                 break
             }
         }
-        if let failure {
-            out.removeSubrange(base...)
-            throw PageError(failure)
-        }
+        if let failure { throw PageError(failure) }
+        if out.isEmpty { out = decoded } else { out.append(contentsOf: decoded) }
     }
 
     /// Compresses `input` with `codec` (UNCOMPRESSED, SNAPPY, GZIP or ZSTD).

@@ -70,12 +70,10 @@ public final class ParquetFile: @unchecked Sendable {
         guard offset >= 0, count >= 0, offset + Int64(count) <= size else {
             throw PageError("bytes \(offset)..<\(offset + Int64(count)) lie outside the file (\(size) bytes)")
         }
-        buffer.removeAll(keepingCapacity: true)
-        if count == 0 { return }
-        buffer.reserveCapacity(count)
         var failure: String?
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBytes { b in
+        buffer = [UInt8](unsafeUninitializedCapacity: count) { b, initialized in
+            initialized = count
+            if count == 0 { return }
             var done = 0
             while done < count {
                 let n = pread(fd, b.baseAddress! + done, count - done, off_t(offset + Int64(done)))
