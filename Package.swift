@@ -157,7 +157,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
-        .testTarget(name: "WinnowParquetTests", dependencies: ["WinnowParquet", "WinnowIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "WinnowParquetTests", dependencies: ["WinnowParquet", "WinnowIO", "WinnowPipeline"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]

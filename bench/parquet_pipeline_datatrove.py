@@ -21,13 +21,35 @@ from datatrove.pipeline.readers import ParquetReader
 from datatrove.pipeline.writers import ParquetWriter
 
 
+MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "lid.176.ftz")
+
+
+def language_filter() -> LanguageFilter:
+    """datatrove's LanguageFilter with its FT176LID reading models/lid.176.ftz (the same file
+    Winnow uses) instead of downloading it."""
+    from datatrove.utils.lid import FT176LID
+
+    class LocalFT176LID(FT176LID):
+        @property
+        def model(self):
+            if self._model is None:
+                from fasttext.FastText import _FastText
+
+                self._model = _FastText(MODEL)
+            return self._model
+
+    f = LanguageFilter(languages=["en"], language_threshold=0.65)
+    f.model = LocalFT176LID(["en"])
+    return f
+
+
 def main():
     inp, out, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
     tasks = max(1, len(glob.glob(os.path.join(inp, "*.parquet"))))
     LocalPipelineExecutor(
         pipeline=[
             ParquetReader(inp, glob_pattern="*.parquet"),
-            LanguageFilter(languages=["en"], language_threshold=0.65),
+            language_filter(),
             GopherRepetitionFilter(),
             GopherQualityFilter(),
             C4QualityFilter(filter_no_terminal_punct=False),

@@ -9,6 +9,8 @@
 #
 #   bash bench/parquet_speed.sh                        # FILE from bench/make_fineweb_parquet.py
 #   FILE=x.parquet RUNS=3 DT_RUNS=1 WORKERS=2 bash bench/parquet_speed.sh
+#   PIPE_FILE=small.parquet bash bench/parquet_speed.sh   # the pipeline part on another file
+#                                    (datatrove's filters take minutes per 10 MB of text)
 #
 # Results: stdout and bench/out/results/parquet-speed-<UTC time>.txt.
 set -euo pipefail
@@ -19,13 +21,14 @@ WORKERS="${WORKERS:-2}"
 RUNS="${RUNS:-3}"
 DT_RUNS="${DT_RUNS:-3}"
 FILE="${FILE:-bench/data/fineweb-shaped.parquet}"
+PIPE_FILE="${PIPE_FILE:-$FILE}"
 PY="${PY:-bench/.venv/bin/python}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RESULTS=bench/out/results
 mkdir -p "$RESULTS" bench/data/parquet-speed bench/out
 [[ -f "$FILE" ]] || { echo "error: $FILE not found ($PY bench/make_fineweb_parquet.py)" >&2; exit 1; }
 [[ -x "$WINNOW" ]] || { echo "error: $WINNOW not found (swift build -c release)" >&2; exit 1; }
-ln -sf "$(realpath "$FILE")" bench/data/parquet-speed/input.parquet
+ln -sf "$(realpath "$PIPE_FILE")" bench/data/parquet-speed/input.parquet
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 now() { date +%s.%N; }
@@ -62,6 +65,7 @@ m() { printf '%s\n' "$@" | median; }
   printf "ratio pyarrow / winnow: %.2fx (1 worker), %.2fx (%d workers)\n" \
     "$(echo "$(m "${pa[@]}") / $(m "${w1[@]}")" | bc -l)" "$(echo "$(m "${pa[@]}") / $(m "${w2[@]}")" | bc -l)" "$WORKERS"
   echo "$check"
+  echo "pipeline input: $PIPE_FILE ($(stat -c %s "$PIPE_FILE") bytes, $("$PY" -c "import pyarrow.parquet as pq,sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$PIPE_FILE") rows)"
   printf "pipeline         winnow            median of %d: %7.2f s  (%s)  kept %s\n" "$RUNS" "$(m "${p_w[@]}")" "${p_w[*]}" "$kept_w"
   if (( DT_RUNS > 0 )); then
     printf "pipeline         datatrove         median of %d: %7.2f s  (%s)  kept %s\n" "$DT_RUNS" "$(m "${p_d[@]}")" "${p_d[*]}" "$kept_d"
