@@ -9,7 +9,7 @@ WINNOW_RELEASE := .build/release/winnow
 
 # Debian packages the build, the tests and the sample corpus need.
 APT_PACKAGES := libxml2-dev libicu-dev libsqlite3-dev libopenblas-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev \
-	libbz2-dev pkg-config fortunes python3-doc publicsuffix
+	libbz2-dev libsnappy-dev liblz4-dev pkg-config fortunes python3-doc publicsuffix
 
 .PHONY: help deps deps-apt deps-models deps-chromium deps-slurm stop-slurm test-slurm build release sample demo test fuzz fuzz-build docs-stages bench-setup clean
 
@@ -141,7 +141,7 @@ test-slurm: deps deps-slurm
 # `make fuzz FUZZ_TARGETS="jsonl warc" FUZZ_SECONDS=300` runs a subset for longer.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= jsonl compressed warc html mediawiki recipe compression_request server
+FUZZ_TARGETS ?= jsonl compressed warc html mediawiki parquet recipe compression_request server
 FUZZ_RSS_MB ?= 2048
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_OUT ?= fuzz/out
@@ -152,7 +152,7 @@ fuzz-build:
 
 fuzz: deps fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
-		case $$t in compressed|warc|html|mediawiki) len=65536;; *) len=16384;; esac; \
+		case $$t in compressed|warc|html|mediawiki|parquet) len=65536;; *) len=16384;; esac; \
 		dict=""; [ -f fuzz/dict/$$t.dict ] && dict="-dict=fuzz/dict/$$t.dict"; \
 		mkdir -p $(FUZZ_OUT)/$$t/corpus $(FUZZ_OUT)/$$t/crashes; \
 		echo "== fuzz-$$t: $(FUZZ_SECONDS) s, -max_len=$$len, crashes to $(FUZZ_OUT)/$$t/crashes/"; \

@@ -43,6 +43,9 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // libbz2 for MediaWiki dumps (.xml.bz2); Debian ships no pkg-config file for it.
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        // Snappy and LZ4 for Parquet pages (WinnowParquet).
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // ICU through a C target with a plain-C header (Foundation bundles its own ICU; SWIFT-NOTES §4).
         // _FoundationICU is linked first so its symbols bind to itself (SWIFT-NOTES §4.2).
         .target(
@@ -64,6 +67,8 @@ let package = Package(
             name: "WinnowIO",
             dependencies: ["WinnowCore", "CZlib", "CZstd", "CDeflate", "CISAL", "CBzip2", "CLibXML2", "CICUShim"]),
         .target(name: "WinnowText", dependencies: ["WinnowCore", "CICUShim"]),
+        // Parquet reader and writer (Thrift compact footer, pages v1/v2, dictionary, delta encodings).
+        .target(name: "WinnowParquet", dependencies: ["WinnowCore", "WinnowIO", "CZstd", "CDeflate", "CSnappy", "CLZ4"]),
         .target(
             name: "WinnowStore",
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -107,7 +112,7 @@ let package = Package(
             name: "WinnowPipeline",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowEmbed", "WinnowHTML",
-                "WinnowLM", "WinnowSelect",
+                "WinnowLM", "WinnowSelect", "WinnowParquet",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
@@ -121,7 +126,7 @@ let package = Package(
         // a seeded smoke pass. The server's needs Hummingbird, so it has a target of its own.
         .target(
             name: "WinnowFuzz",
-            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowHTML", "WinnowPipeline", "WinnowPrompt"]),
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowHTML", "WinnowPipeline", "WinnowPrompt", "WinnowParquet"]),
         .target(
             name: "WinnowFuzzServer",
             dependencies: [
@@ -152,6 +157,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
+        .testTarget(name: "WinnowParquetTests", dependencies: ["WinnowParquet", "WinnowIO", "WinnowPipeline"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
     ],
     swiftLanguageModes: [.v6]

@@ -55,6 +55,8 @@ fi
 
 # ---------------------------------------------------------------- basics
 pip_group basics numpy orjson zstandard warcio || true
+# Parquet peers and reference (issue 17: bench/parquet_speed.sh, Tests/WinnowParquetTests read-back)
+pip_group parquet pyarrow datasets || true
 
 # ---------------------------------------------------------------- near-dup peers
 pip_group datasketch datasketch || true

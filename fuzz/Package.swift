@@ -11,7 +11,7 @@ import PackageDescription
 let winnow = Context.packageDirectory.split(separator: "/").dropLast().last.map(String.init) ?? "winnow"
 
 /// One executable per target: fuzz/Sources/fuzz-<name>/FuzzEntry.swift defines LLVMFuzzerTestOneInput.
-let libraryTargets = ["jsonl", "compressed", "warc", "html", "mediawiki", "recipe", "compression_request"]
+let libraryTargets = ["jsonl", "compressed", "warc", "html", "mediawiki", "parquet", "recipe", "compression_request"]
 
 let package = Package(
     name: "WinnowFuzzers",

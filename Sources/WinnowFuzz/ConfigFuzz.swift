@@ -55,7 +55,7 @@ extension FuzzTargets {
 /// The fuzz targets that need no model and no server.
 public enum FuzzTargets {
     /// Every target of this module, in the order `make fuzz` runs them.
-    public static let all: [FuzzTarget] = [jsonl, compressed, warc, html, mediawiki, recipe, compressionRequest]
+    public static let all: [FuzzTarget] = [jsonl, compressed, warc, html, mediawiki, parquet, recipe, compressionRequest]
 
     /// The target called `name`, if any.
     public static func named(_ name: String) -> FuzzTarget? {

@@ -31,6 +31,8 @@ public enum InputFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case html
     /// MediaWiki XML dumps (`.xml`, `.xml.bz2`, `.xml.gz`): one document per article page.
     case mediawiki
+    /// Parquet files: one document per row (read by WinnowParquet; a shard is a run of row groups).
+    case parquet
 }
 
 /// How plain text splits into documents.
@@ -67,6 +69,8 @@ public struct ReaderOptions: Sendable, Hashable {
     public var namespaces: [Int] = [0]
     /// MediaWiki: whether redirect pages are skipped.
     public var skipRedirects = true
+    /// Parquet: the columns read into metadata (besides the text and id); nil for all.
+    public var columns: [String]?
     /// Creates default options.
     public init() {}
 }
@@ -187,6 +191,9 @@ public func makeReader(for piece: InputPiece, options: ReaderOptions) throws -> 
     case .warc: return try WARCReader(piece: piece, options: options)
     case .html: return try HTMLFileReader(piece: piece, options: options)
     case .mediawiki: return try MediaWikiReader(piece: piece, options: options)
+    case .parquet:
+        // WinnowParquet sits above this module; WinnowPipeline opens Parquet shards itself.
+        throw FileError(path: piece.path, "Parquet input is read through WinnowParquet (ParquetShardReader)")
     }
 }
 

@@ -5,11 +5,13 @@ public enum OutputFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case jsonl
     case jsonlGzip = "jsonl.gz"
     case jsonlZstd = "jsonl.zst"
+    /// Parquet (written by WinnowParquet's `ParquetWriter`).
+    case parquet
 
-    /// The compression this format uses.
+    /// The compression this format uses (Parquet compresses its pages itself: none).
     public var compression: Compression {
         switch self {
-        case .jsonl: return .none
+        case .jsonl, .parquet: return .none
         case .jsonlGzip: return .gzip
         case .jsonlZstd: return .zstd
         }
@@ -19,8 +21,24 @@ public enum OutputFormat: String, Sendable, Hashable, CaseIterable, Codable {
     public var fileExtension: String { rawValue }
 }
 
+/// A writer of one output file of documents (JSONL here; Parquet in WinnowParquet).
+public protocol DocumentWriter: AnyObject {
+    /// The final path.
+    var path: String { get }
+    /// Documents written.
+    var documents: Int { get }
+    /// Uncompressed bytes written (an estimate for formats that encode columns).
+    var bytesWritten: Int64 { get }
+    /// Appends one document.
+    func write(_ document: Document) throws
+    /// Appends one record that is already a canonical JSON line (without its newline).
+    func writeRaw(_ record: UnsafeRawBufferPointer) throws
+    /// Finishes the file, renames it into place and returns the checksum of its bytes.
+    @discardableResult func commit() throws -> String
+}
+
 /// Writes documents to one JSONL shard file, atomically (temp file + rename on ``commit()``).
-public final class JSONLWriter {
+public final class JSONLWriter: DocumentWriter {
     private let writer: CompressedWriter
     private let codec: JSONLCodec
     private var line: [UInt8] = []

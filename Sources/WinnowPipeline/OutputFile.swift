@@ -3,6 +3,7 @@ import Glibc
 #endif
 import WinnowCore
 import WinnowIO
+import WinnowParquet
 
 /// The rules for a command that writes one file (`winnow embed --output v.npy`, `lm train`,
 /// `classify train`, `select --output x.jsonl.gz`): the file side of the run-folder safety
@@ -75,4 +76,20 @@ public enum OutputFile {
         if head.isEmpty || kind.recognises(head) { return }
         throw refuse("exists and is not a file this command wrote: pass --overwrite to replace it, or choose a new name")
     }
+}
+
+/// Opens the writer of one output file of a run: JSONL (plain, gzip or zstd) or Parquet.
+/// - Parameters:
+///   - path: the final path (written atomically).
+///   - output: the recipe's output section (format, levels, Parquet options).
+func makeOutputWriter(path: String, output: OutputSpec) throws -> any DocumentWriter {
+    if output.format == .parquet { return try ParquetWriter(path: path, options: output.parquet) }
+    return try JSONLWriter(path: path, format: output.format, level: output.compressionLevel)
+}
+
+/// Opens a file a run wrote in `data/` or `removed/` for reading: Parquet by its `.parquet`
+/// name, JSONL (plain, gzip or zstd) otherwise.
+public func makeOutputReader(path: String, name: String) throws -> DocumentReader {
+    if path.hasSuffix(".parquet") { return try ParquetDocumentReader(path: path) }
+    return try JSONLReader(piece: InputPiece(path: path, name: name, size: 0), options: ReaderOptions())
 }

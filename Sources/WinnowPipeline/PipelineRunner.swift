@@ -73,8 +73,7 @@ public final class PipelineRunner: Sendable {
         let files = try inputFiles()
         let folder = try openFolder(inputs: files)
         defer { folder.unlock() }
-        let shards = try planShards(
-            files: files, root: recipe.input.root, options: recipe.input.options, shardBytes: recipe.input.shardBytes)
+        let shards = try planInputShards(files: files, input: recipe.input)
         let plan = Plan(recipe: recipe, shards: shards)
         let manifest = try RunManifest(path: out + "/run.sqlite")
         try checkManifest(manifest, shards: shards)
@@ -400,11 +399,11 @@ public final class PipelineRunner: Sendable {
         // Outputs.
         var outputs: [String: String] = [:]
         let writerRel: String?
-        let writer: JSONLWriter?
+        let writer: (any DocumentWriter)?
         if phase.isFinal {
             let rel = "data/part-\(Plan.pad(shard.index)).\(recipe.output.format.fileExtension)"
             writerRel = rel
-            writer = try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel)
+            writer = try makeOutputWriter(path: out + "/" + rel, output: recipe.output)
         } else if phase.materializes {
             let rel = plan.phaseOutput(phase: phase.index, shard: shard.index)
             writerRel = rel
@@ -414,7 +413,7 @@ public final class PipelineRunner: Sendable {
             writerRel = nil
             writer = nil
         }
-        var removedWriters: [String: (String, JSONLWriter)] = [:]
+        var removedWriters: [String: (String, any DocumentWriter)] = [:]
         var stats = TaskStats()
         var measures = PendingMeasures()
         var lengths = [ValueHistogram](repeating: ValueHistogram(scale: .log), count: docStages.count)
@@ -452,12 +451,12 @@ public final class PipelineRunner: Sendable {
             var d = doc
             d.metadata["winnow_reason"] = .string(reason)
             d.metadata["winnow_stage"] = .string(stage)
-            let w: JSONLWriter
+            let w: any DocumentWriter
             if let existing = removedWriters[reason] {
                 w = existing.1
             } else {
                 let rel = "removed/\(reason)/part-\(Plan.pad(shard.index))-p\(phase.index).\(recipe.output.format.fileExtension)"
-                w = try JSONLWriter(path: out + "/" + rel, format: recipe.output.format, level: recipe.output.compressionLevel)
+                w = try makeOutputWriter(path: out + "/" + rel, output: recipe.output)
                 removedWriters[reason] = (rel, w)
             }
             try w.write(d)

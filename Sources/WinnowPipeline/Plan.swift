@@ -50,7 +50,7 @@ public struct Plan: Sendable {
         self.shards = shards
         // WARC, HTML and MediaWiki input costs parsing and charset or wikitext conversion to
         // read again, so it is treated like compressed input (written out once as JSONL).
-        let parsedFormats: [InputFormat] = [.warc, .html, .mediawiki]
+        let parsedFormats: [InputFormat] = [.warc, .html, .mediawiki, .parquet]
         let compressedInput =
             parsedFormats.contains(recipe.input.options.format)
             || shards.contains { $0.pieces.contains { Compression.fromName($0.path) != .none } }

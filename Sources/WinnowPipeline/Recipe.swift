@@ -1,5 +1,6 @@
 import WinnowCore
 import WinnowIO
+import WinnowParquet
 
 /// What to do with a bad input record.
 public enum ErrorPolicy: String, Sendable, Hashable, CaseIterable {
@@ -54,6 +55,9 @@ public struct OutputSpec: Sendable, Hashable {
     public var keepRemoved: Bool
     /// gzip (1–9) or zstd (1–19) level; nil for the default.
     public var compressionLevel: Int?
+    /// Parquet output: codec, row group size, level (`compression`, `row_group_size`,
+    /// `compression_level`).
+    public var parquet = ParquetWriterOptions()
 }
 
 /// One stage of a recipe, built.
@@ -98,15 +102,15 @@ public struct Recipe: Sendable {
     static let topKeys = ["name", "input", "output", "workers", "seed", "on_error", "memory", "executor", "stages"]
     static let inputKeys = [
         "path", "format", "text_key", "id_key", "split", "root", "shard_size", "max_line_bytes", "record_types", "content_types",
-        "max_record_bytes", "namespaces", "skip_redirects", "wikitext",
+        "max_record_bytes", "namespaces", "skip_redirects", "wikitext", "columns",
     ]
     /// Input keys that only some formats read.
     static let formatKeys: [String: [InputFormat]] = [
-        "text_key": [.jsonl], "id_key": [.jsonl], "split": [.text], "max_line_bytes": [.jsonl, .text],
+        "text_key": [.jsonl, .parquet], "id_key": [.jsonl, .parquet], "columns": [.parquet], "split": [.text], "max_line_bytes": [.jsonl, .text],
         "record_types": [.warc], "content_types": [.warc], "max_record_bytes": [.warc, .html],
         "namespaces": [.mediawiki], "skip_redirects": [.mediawiki], "wikitext": [.mediawiki],
     ]
-    static let outputKeys = ["path", "format", "keep_removed", "compression_level"]
+    static let outputKeys = ["path", "format", "keep_removed", "compression_level", "compression", "row_group_size"]
 
     /// The largest recipe file, in bytes (recipes are a few hundred bytes; anything near this is
     /// not a recipe).
@@ -230,6 +234,7 @@ public struct Recipe: Sendable {
             options.namespaces = try items.map { try int($0, "input.namespaces", -2...100_000) }
         }
         if let v = input["skip_redirects"] { options.skipRedirects = try bool(v, "input.skip_redirects") }
+        if let v = input["columns"] { options.columns = try strings(v, "input.columns") }
         var wikitextToPlain = true
         if let v = input["wikitext"] {
             switch try scalar(v, "input.wikitext") {
@@ -257,8 +262,30 @@ public struct Recipe: Sendable {
             outSpec.format = format
         }
         if let v = output["keep_removed"] { outSpec.keepRemoved = try bool(v, "output.keep_removed") }
+        for key in ["compression", "row_group_size"] where output[key] != nil && outSpec.format != .parquet {
+            throw ConfigError("output.\(key) applies to format parquet, not \(outSpec.format.rawValue)", at: output[key]?.location)
+        }
+        if let v = output["compression"] {
+            let names: [String: ParquetCodec] = ["snappy": .snappy, "zstd": .zstd, "gzip": .gzip, "none": .uncompressed]
+            let s = try scalar(v, "output.compression")
+            guard let codec = names[s] else {
+                throw ConfigError(
+                    "output.compression must be snappy, zstd, gzip or none, got '\(s)'" + NameSuggestion.hint(for: s, in: Array(names.keys)),
+                    at: v.location)
+            }
+            outSpec.parquet.codec = codec
+        }
+        if let v = output["row_group_size"] {
+            outSpec.parquet.rowGroupBytes = Int(max(1, try bytesValue(v, "output.row_group_size")))
+        }
         if let v = output["compression_level"] {
             switch outSpec.format {
+            case .parquet:
+                switch outSpec.parquet.codec {
+                case .zstd: outSpec.parquet.level = try int(v, "output.compression_level (zstd)", 1...19)
+                case .gzip: outSpec.parquet.level = try int(v, "output.compression_level (gzip)", 1...12)
+                default: throw ConfigError("output.compression_level needs compression zstd or gzip for parquet", at: v.location)
+                }
             case .jsonlGzip: outSpec.compressionLevel = try int(v, "output.compression_level (gzip)", 1...12)
             case .jsonlZstd: outSpec.compressionLevel = try int(v, "output.compression_level (zstd)", 1...19)
             case .jsonl: throw ConfigError("output.compression_level needs a compressed format (jsonl.gz or jsonl.zst)", at: v.location)

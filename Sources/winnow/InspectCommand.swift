@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WinnowCore
 import WinnowIO
+import WinnowPipeline
 
 /// `winnow inspect RUN_DIR`.
 struct InspectCommand: ParsableCommand {
@@ -55,7 +56,7 @@ struct InspectCommand: ParsableCommand {
             var shown = 0
             outer: for name in try FileSystem.list(dir) {
                 let path = dir + "/" + name
-                let reader = try JSONLReader(piece: InputPiece(path: path, name: name, size: 0), options: ReaderOptions())
+                let reader = try makeOutputReader(path: path, name: name)
                 while shown < examples, let doc = try reader.next() {
                     shown += 1
                     print("  - id: \(doc.id)" + (doc.metadata["duplicate_of"]?.stringValue.map { " (duplicate of \($0))" } ?? ""))
@@ -73,7 +74,7 @@ struct InspectCommand: ParsableCommand {
             guard FileSystem.isDirectory(dir) else { continue }
             for name in try FileSystem.list(dir) {
                 let path = dir + "/" + name
-                let reader = try JSONLReader(piece: InputPiece(path: path, name: name, size: 0), options: ReaderOptions())
+                let reader = try makeOutputReader(path: path, name: name)
                 while let doc = try reader.next() {
                     guard doc.id == id else { continue }
                     print("\(sub == "data" ? "kept" : "removed (\(sub.dropFirst(8)))") in \(path)")

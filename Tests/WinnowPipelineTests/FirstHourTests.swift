@@ -186,7 +186,7 @@ struct FirstHourTests {
         ("input: {path: a}\noutput: {path: o, keep_remove: true}\nstages: []\n", "unknown key 'keep_remove' in output; did you mean 'keep_removed'?"),
         ("input: {path: a}\noutput: {path: o}\nstages:\n  - lenght: {min_words: 2}\n", "r.yaml:4:5: unknown stage 'lenght'; did you mean 'length'? (known: "),
         ("input: {path: a}\noutput: {path: o}\nstages:\n  - length:\n      min_word: 2\n", "r.yaml:5:17: stage 'length' has no parameter 'min_word'; did you mean 'min_words'? (known: "),
-        ("input: {path: a, format: jsnl}\noutput: {path: o}\nstages: []\n", "input.format must be one of jsonl, text, warc, html, mediawiki, got 'jsnl'; did you mean 'jsonl'?"),
+        ("input: {path: a, format: jsnl}\noutput: {path: o}\nstages: []\n", "input.format must be one of jsonl, text, warc, html, mediawiki, parquet, got 'jsnl'; did you mean 'jsonl'?"),
         ("input: {path: a}\noutput: {path: o}\non_error: skipp\nstages: []\n", "on_error must be fail or skip, got 'skipp'; did you mean 'skip'?"),
         ("input: {path: a}\noutput: {path: o}\nstages:\n  - top_k: {score: s, count: 3, order: lowset}\n", "got 'lowset'; did you mean 'lowest'?"),
         ("input: {path: a}\noutput: {path: o}\nstages:\n  - lnegth_filter: {}\n", "unknown stage 'lnegth_filter' (known: "),  // too far: no guess
