@@ -10,8 +10,9 @@
 2. `swift test --skip-build --disable-xctest` (no test uses XCTest; without the flag XCTest's
    empty pass prints "Executed 0 tests" twice), its output passed through, with Swift Testing's
    event stream (JSON lines, version 0) written to a temporary file. Without arguments it runs
-   two passes: WinnowServerTests alone (their in-process servers answer on Swift's cooperative
-   threads, which other tests block for minutes), then every other test.
+   three passes: WinnowServerTests (their in-process servers answer on Swift's cooperative
+   threads, which other tests block for minutes) and, beside them in a second process,
+   SlurmExecutorTests (mostly waiting for the scheduler); then every other test.
 3. A summary from that stream: "N passed, M skipped, F failed", then every skipped test (its
    `.enabled(if:)`/`.disabled` comment or the `Test.cancel` reason) and every skipped case of a
    parameterised test, with file:line. Swift Testing's own closing line counts skipped tests
@@ -207,31 +208,52 @@ def main(argv):
         return status
     ours, ignored = build_warnings(lines)
 
-    # Without a filter, two passes: the in-process server tests on their own, then the rest.
-    # Those tests serve HTTP on Swift's cooperative threads (one per core) inside the test
+    # Without a filter, three passes in two rounds. The in-process server tests run apart from
+    # the rest: they serve HTTP on Swift's cooperative threads (one per core) inside the test
     # process; other tests block those threads for minutes (recipe runs waiting on winnow
-    # subprocesses), and in one process the servers' sockets then time out. `winnow serve` itself
-    # runs model work on threads of its own (docs/server.md, "Load").
-    passes = [argv] if argv else [["--filter", "WinnowServerTests"], ["--skip", "WinnowServerTests"]]
+    # subprocesses), and in one process the servers' sockets then time out (`winnow serve` itself
+    # runs model work on threads of its own: docs/server.md, "Load"). The Slurm executor tests
+    # spend their minutes waiting for the scheduler to start jobs, so they run beside the server
+    # tests, in a process of their own whose output is shown when it ends.
+    if argv:
+        rounds = [[argv]]
+    else:
+        rounds = [[["--filter", "WinnowServerTests"], ["--filter", "SlurmExecutorTests"]],
+                  [["--skip", "WinnowServerTests", "--skip", "SlurmExecutorTests"]]]
     folder = tempfile.mkdtemp(prefix="winnow-test-events-")
     try:
         status = 0
         merged = os.path.join(folder, "events.jsonl")
         ended = True
+        n = 0
         with open(merged, "wb") as out:
-            for n, extra in enumerate(passes):
-                stream = os.path.join(folder, f"events-{n}.jsonl")
-                cmd = [SWIFT, "test", "--skip-build", "--disable-xctest",
-                       "--event-stream-output-path", stream, "--event-stream-version", "0"] + extra
-                print("$ " + " ".join(cmd), flush=True)
-                status = subprocess.call(cmd, cwd=ROOT) or status
-                if os.path.exists(stream):
-                    with open(stream, "rb") as f:
-                        shutil.copyfileobj(f, out)
-                    with open(stream, encoding="utf-8", errors="replace") as f:
-                        ended = ended and any('"runEnded"' in line for line in f)
-                else:
-                    ended = False
+            for passes in rounds:
+                running = []
+                for k, extra in enumerate(passes):
+                    stream = os.path.join(folder, f"events-{n}.jsonl")
+                    n += 1
+                    cmd = [SWIFT, "test", "--skip-build", "--disable-xctest",
+                           "--event-stream-output-path", stream, "--event-stream-version", "0"] + extra
+                    print("$ " + " ".join(cmd) + (" (beside the pass above; output when it ends)" if k else ""), flush=True)
+                    log = None
+                    if k:
+                        log = open(os.path.join(folder, f"output-{n}.txt"), "w+b")
+                    running.append((subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log), stream, log, cmd))
+                for proc, stream, log, cmd in running:
+                    status = proc.wait() or status
+                    if log is not None:
+                        log.seek(0)
+                        print("\n== output of: " + " ".join(cmd), flush=True)
+                        sys.stdout.buffer.write(log.read())
+                        sys.stdout.flush()
+                        log.close()
+                    if os.path.exists(stream):
+                        with open(stream, "rb") as f:
+                            shutil.copyfileobj(f, out)
+                        with open(stream, encoding="utf-8", errors="replace") as f:
+                            ended = ended and any('"runEnded"' in line for line in f)
+                    else:
+                        ended = False
         ended = summarize(merged) and ended
     finally:
         shutil.rmtree(folder, ignore_errors=True)
