@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Layers (arrows point down; see docs/architecture.md):
 /// winnow (CLI) → WinnowPipeline → WinnowFilters / WinnowDedup / WinnowSelect / WinnowPrompt / WinnowStore
-/// → WinnowLM / WinnowEmbed → TensorCore; WinnowText → WinnowIO → WinnowCore.
+/// → WinnowLM / WinnowEmbed → TensorCore, WinnowTokenizers; WinnowText → WinnowIO → WinnowCore.
 /// C libraries come from Debian through system-library targets (apt providers named below).
 let package = Package(
     name: "Winnow",
@@ -71,7 +71,10 @@ let package = Package(
         .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowText", "WinnowFastText"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
-        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
+        // Tokenizers shared by the prompt compressor, the embedder, the `tokenize` stage and the
+        // server: tiktoken and Hugging Face tokenizer.json (BPE, Unigram, WordPiece), no Foundation.
+        .target(name: "WinnowTokenizers", dependencies: ["WinnowCore", "WinnowIO", "CICUShim"]),
+        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO", "WinnowTokenizers"]),
         .target(
             name: "WinnowDedup",
             dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash", "TensorCore", "WinnowEmbed"]),
@@ -82,12 +85,12 @@ let package = Package(
         // Selection: threshold/top-k, DSIR, domain mixing, diversity over embeddings.
         .target(
             name: "WinnowSelect",
-            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256"]),
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256", "WinnowTokenizers"]),
         // Prompt compression, in-context example selection, token counting.
         .target(
             name: "WinnowPrompt",
             dependencies: [
-                "WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore",
+                "WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore", "WinnowTokenizers",
                 .product(name: "GRDB", package: "GRDB.swift"),  // the example pools' embedding cache
             ]),
         .target(name: "WinnowHTML", dependencies: ["WinnowCore", "CLibXML2"]),
@@ -95,7 +98,7 @@ let package = Package(
         .target(
             name: "WinnowServer",
             dependencies: [
-                "WinnowCore", "WinnowPrompt", "WinnowEmbed", "TensorCore",
+                "WinnowCore", "WinnowPrompt", "WinnowEmbed", "TensorCore", "WinnowTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,14 +110,14 @@ let package = Package(
             name: "WinnowPipeline",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowEmbed", "WinnowHTML",
-                "WinnowLM", "WinnowSelect",
+                "WinnowLM", "WinnowSelect", "WinnowTokenizers",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
-                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
+                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer", "WinnowTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzz targets' entry functions: libFuzzer runs them from fuzz/ (`make fuzz`), the tests run
@@ -125,7 +128,7 @@ let package = Package(
         .target(
             name: "WinnowFuzzServer",
             dependencies: [
-                "WinnowFuzz", "WinnowCore", "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                "WinnowFuzz", "WinnowCore", "WinnowServer", "WinnowPrompt", "WinnowEmbed", "WinnowTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
@@ -141,14 +144,15 @@ let package = Package(
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"], exclude: ["Fixtures"]),
-        .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
+        .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore", "WinnowTokenizers"]),
+        .testTarget(name: "WinnowTokenizersTests", dependencies: ["WinnowTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
         .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore", "WinnowPipeline"]),
-        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"], exclude: ["Fixtures"]),
+        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed", "WinnowTokenizers"]),
         .testTarget(
             name: "WinnowServerTests",
             dependencies: [
-                "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                "WinnowServer", "WinnowPrompt", "WinnowEmbed", "WinnowTokenizers",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
