@@ -85,7 +85,7 @@ let package = Package(
         // Selection: threshold/top-k, DSIR, domain mixing, diversity over embeddings.
         .target(
             name: "WinnowSelect",
-            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256", "WinnowTokenizers"]),
+            dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "TensorCore", "WinnowEmbed", "CSHA256"]),
         // Prompt compression, in-context example selection, token counting.
         .target(
             name: "WinnowPrompt",
@@ -156,7 +156,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
-        .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
+        .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow", "WinnowTokenizers"]),
     ],
     swiftLanguageModes: [.v6]
 )

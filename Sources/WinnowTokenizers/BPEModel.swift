@@ -36,7 +36,7 @@ final class BPEModel: Sendable {
     let maxWholePieceBytes: Int
     /// Ids of short pre-tokens. Keys are copies: a `Substring` key would keep the whole text
     /// it was cut from alive for as long as the entry lives.
-    private let cache = Mutex<[String: [Int32]]>([:])
+    private let cache = Mutex<[ByteKey: [Int32]]>([:])
     private static let cacheLimit = 200_000
     /// Longer pre-tokens are rare repeats; they are not cached.
     static let cachedPieceBytes = 64
@@ -62,7 +62,7 @@ final class BPEModel: Sendable {
             ids.append(contentsOf: encodeUncached(piece))
             return
         }
-        let key = String(piece)
+        let key = ByteKey(String(piece))
         if let known = cache.withLock({ $0[key] }) {
             ids.append(contentsOf: known)
             return
@@ -243,5 +243,20 @@ final class BPEModel: Sendable {
             ids.remove(at: best.at + 1)
         }
         return ids
+    }
+}
+
+/// A string compared and hashed by its UTF-8 bytes. Swift's `String` equality is canonical
+/// equivalence (`"é"` precomposed equals `"e\u{301}"`), but the two tokenize differently.
+struct ByteKey: Hashable, Sendable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (a: ByteKey, b: ByteKey) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

@@ -57,8 +57,20 @@ indirect enum Normalizer: @unchecked Sendable {
             }
             return String(out)
         case .replaceLiteral(let literal, let replacement):
-            guard !literal.isEmpty, text.contains(literal) else { return text }
-            return text.replacing(literal, with: replacement)
+            // On UTF-8 bytes, not Characters: " " before a combining mark is one grapheme with it,
+            // and `tokenizers` still replaces the space.
+            let ranges = PreTokenizer.literalRanges(of: literal, in: text[...])
+            guard !ranges.isEmpty else { return text }
+            var out = String()
+            out.reserveCapacity(text.utf8.count + ranges.count * replacement.utf8.count)
+            var rest = text.startIndex
+            for r in ranges {
+                out += text[rest ..< r.lowerBound]
+                out += replacement
+                rest = r.upperBound
+            }
+            out += text[rest...]
+            return out
         case .replaceRegex(let regex, let replacement):
             return text.replacing(regex, with: replacement)
         case .prepend(let prefix):

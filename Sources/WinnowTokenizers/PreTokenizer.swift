@@ -92,7 +92,7 @@ indirect enum PreTokenizer: @unchecked Sendable {
             }
         case .literal(let literal, let behavior, let invert):
             return input.flatMap { piece in
-                PreTokenizer.split(piece, behavior: behavior, invert: invert, matches: piece.ranges(of: literal))
+                PreTokenizer.split(piece, behavior: behavior, invert: invert, matches: PreTokenizer.literalRanges(of: literal, in: piece))
             }
         case .metaspace(let replacement, let prepend, let split):
             var out: [Substring] = []
@@ -154,6 +154,36 @@ indirect enum PreTokenizer: @unchecked Sendable {
             for step in steps { pieces = step.pieces(of: pieces, first: first) }
             return pieces
         }
+    }
+
+    /// The non-overlapping occurrences of `literal` in `text`, left to right, found on UTF-8 bytes
+    /// (Swift's `ranges(of:)` compares Characters, and a space before a combining mark is not a
+    /// space there).
+    static func literalRanges(of literal: String, in text: Substring) -> [Range<Substring.Index>] {
+        let needle = Array(literal.utf8)
+        guard let first = needle.first else { return [] }
+        let utf8 = text.utf8
+        var out: [Range<Substring.Index>] = []
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            guard utf8[i] == first else {
+                i = utf8.index(after: i)
+                continue
+            }
+            var j = i
+            var k = 0
+            while k < needle.count, j < utf8.endIndex, utf8[j] == needle[k] {
+                j = utf8.index(after: j)
+                k += 1
+            }
+            if k == needle.count {
+                out.append(i ..< j)
+                i = j
+            } else {
+                i = utf8.index(after: i)
+            }
+        }
+        return out
     }
 
     /// One range per scalar for which `isDelimiter` holds.

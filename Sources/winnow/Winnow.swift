@@ -15,7 +15,7 @@ struct Winnow: ParsableCommand {
         subcommands: [
             RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, EmbedCommand.self, LidCommand.self,
             ExtractCommand.self, LMCommand.self, SelectCommand.self, ClassifyCommand.self, CompressCommand.self,
-            ExamplesCommand.self, ServeCommand.self, ReportCommand.self,
+            ExamplesCommand.self, ServeCommand.self, ReportCommand.self, TokenizeCommand.self,
         ])
 }
 
