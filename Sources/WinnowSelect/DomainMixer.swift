@@ -59,7 +59,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
         parameters: [
             ParameterSpec("key", "string", default: "source", "metadata key holding the domain"),
             ParameterSpec("weights", "{string: number}", default: nil, "domain → weight, e.g. {wiki: 0.5, web: 0.3, books: 0.2} (normalised)"),
-        ] + SelectionSize.parameters + [
+        ] + SelectionSize.parametersWithTokens + [
             ParameterSpec("on_short", "string", default: "error", "a domain with fewer documents than its share: error, keep_all or redistribute"),
             ParameterSpec("seed", "int", default: "run seed", "sampling seed"),
         ],
@@ -80,7 +80,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
             let onShort = try p.string("on_short", default: "error", choices: Shortfall.allCases.map(\.rawValue)) ?? "error"
             return DomainMixer(
                 key: try p.string("key", default: "source") ?? "source", weights: weights.map { ($0.key, $0.value) },
-                size: try SelectionSize.read(p), onShort: Shortfall(rawValue: onShort) ?? .error,
+                size: try SelectionSize.read(p, tokens: true), onShort: Shortfall(rawValue: onShort) ?? .error,
                 seed: try p.int("seed", min: 0).map { UInt64($0) }, location: p.location)
         })
 

@@ -32,27 +32,34 @@ public enum SelectionSize: Sendable, Hashable {
         return nil
     }
 
-    /// The parameter specs for `count`, `fraction` and `tokens`.
+    /// The parameter specs for `count` and `fraction`.
     static let parameters = [
+        ParameterSpec("count", "int", default: nil, "documents to keep (give count or fraction)"),
+        ParameterSpec("fraction", "number", default: nil, "fraction of the documents reaching the stage to keep, 0–1 (give count or fraction)"),
+    ]
+
+    /// The parameter specs for `count`, `fraction` and `tokens` (selectors that take a token budget).
+    static let parametersWithTokens = [
         ParameterSpec("count", "int", default: nil, "documents to keep (give count, fraction or tokens)"),
         ParameterSpec("fraction", "number", default: nil, "fraction of the documents reaching the stage to keep, 0–1 (give count, fraction or tokens)"),
         ParameterSpec("tokens", "int", default: nil, "token budget: documents are kept while their metadata.token_count (from a tokenize stage before this one) totals at most this; the total falls short by less than one document"),
     ]
 
-    /// Reads `count`, `fraction` or `tokens` (exactly one of them).
-    static func read(_ p: StageParameters) throws -> SelectionSize {
+    /// Reads `count` or `fraction` (or, when `tokens` is allowed, `tokens`): exactly one of them.
+    static func read(_ p: StageParameters, tokens allowTokens: Bool = false) throws -> SelectionSize {
         let count = try p.int("count", min: 0)
         let fraction = try p.double("fraction", min: 0, max: 1)
-        let tokens = try p.int("tokens", min: 0)
+        let tokens = allowTokens ? try p.int("tokens", min: 0) : nil
         switch (count, fraction, tokens) {
         case (let c?, nil, nil): return .count(c)
         case (nil, let f?, nil): return .fraction(f)
         case (nil, nil, let t?): return .tokens(t)
         case (nil, nil, nil):
-            throw ConfigError("stage '\(p.stage)' needs 'count', 'fraction' or 'tokens'", at: p.location)
+            throw ConfigError(
+                "stage '\(p.stage)' needs " + (allowTokens ? "'count', 'fraction' or 'tokens'" : "'count' or 'fraction'"), at: p.location)
         default:
             throw ConfigError(
-                "stage '\(p.stage)': give one of 'count', 'fraction' and 'tokens', not several",
+                "stage '\(p.stage)': " + (allowTokens ? "give one of 'count', 'fraction' and 'tokens', not several" : "give either 'count' or 'fraction', not both"),
                 at: p.location(of: tokens != nil ? "tokens" : "fraction"))
         }
     }

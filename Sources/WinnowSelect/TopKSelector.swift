@@ -39,7 +39,7 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
     public static let descriptor = StageDescriptor(
         name: "top_k", kind: .corpus,
         summary: "Keeps the count (or fraction) documents with the highest (or lowest) value of a score over the whole corpus, or the best ones up to a token budget (tokens: metadata.token_count from a tokenize stage, within one document of the budget); ties go to the earlier document in input order.",
-        parameters: [ParameterSpec("score", "string", default: nil, "the scores key to rank by")] + SelectionSize.parameters + [
+        parameters: [ParameterSpec("score", "string", default: nil, "the scores key to rank by")] + SelectionSize.parametersWithTokens + [
             ParameterSpec("order", "string", default: "highest", "highest or lowest values are kept"),
             ParameterSpec("missing", "string", default: "error", "documents without the score: error (stop) or drop"),
         ],
@@ -49,7 +49,7 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
                 throw ConfigError("stage 'top_k' needs 'score' (a scores key)", at: p.location)
             }
             return TopKSelector(
-                score: score, size: try SelectionSize.read(p),
+                score: score, size: try SelectionSize.read(p, tokens: true),
                 lowest: try p.string("order", default: "highest", choices: ["highest", "lowest"]) == "lowest",
                 missing: Missing(rawValue: try p.string("missing", default: "error", choices: Missing.allCases.map(\.rawValue)) ?? "error") ?? .error)
         })
