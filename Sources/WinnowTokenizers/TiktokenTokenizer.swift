@@ -4,7 +4,7 @@ import WinnowIO
 /// ids are the ranks. Ids equal `tiktoken`'s `encode_ordinary` (`<|endoftext|>` written in a
 /// text is ordinary text) and Hugging Face `tokenizers` with the same vocabulary.
 public final class TiktokenTokenizer: Tokenizer {
-    /// `tiktoken:<path>`, or `gpt2`.
+    /// `tiktoken:<path>` (also for `gpt2`: the server reports it so).
     public let name: String
     let model: BPEModel
     let preTokenizer: PreTokenizer

@@ -62,7 +62,7 @@ public enum TokenCounters {
         case "wordpiece":
             return try WordPieceTokenCounter(folder: argument.isEmpty ? locate("all-MiniLM-L6-v2") : argument)
         case "gpt2" where argument.isEmpty:
-            return try TiktokenTokenizer(file: locate("gpt2.tiktoken"), name: "gpt2")
+            return try TiktokenTokenizer(file: locate("gpt2.tiktoken"))
         case "tiktoken" where !argument.isEmpty:
             return try TiktokenTokenizer(file: argument)
         case "hf" where !argument.isEmpty:
