@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Layers (arrows point down; see docs/architecture.md):
 /// winnow (CLI) → WinnowPipeline → WinnowFilters / WinnowDedup / WinnowSelect / WinnowPrompt / WinnowStore
-/// → WinnowLM / WinnowEmbed → TensorCore; WinnowText → WinnowIO → WinnowCore.
+/// → WinnowLM / WinnowEmbed → TensorCore, WinnowTokenizers; WinnowText → WinnowIO → WinnowCore.
 /// C libraries come from Debian through system-library targets (apt providers named below).
 let package = Package(
     name: "Winnow",
@@ -76,7 +76,10 @@ let package = Package(
         .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
         .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowFastText"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
-        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO"]),
+        // Tokenizers shared by the prompt compressor, the embedder, the `tokenize` stage and the
+        // server: tiktoken and Hugging Face tokenizer.json (BPE, Unigram, WordPiece), no Foundation.
+        .target(name: "WinnowTokenizers", dependencies: ["WinnowCore", "WinnowIO", "CICUShim"]),
+        .target(name: "WinnowEmbed", dependencies: ["TensorCore", "WinnowCore", "WinnowIO", "WinnowTokenizers"]),
         .target(
             name: "WinnowDedup",
             dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "CMinHash", "TensorCore", "WinnowEmbed"]),
@@ -92,7 +95,7 @@ let package = Package(
         .target(
             name: "WinnowPrompt",
             dependencies: [
-                "WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore",
+                "WinnowCore", "WinnowText", "WinnowLM", "WinnowEmbed", "TensorCore", "WinnowStore", "WinnowTokenizers",
                 .product(name: "GRDB", package: "GRDB.swift"),  // the example pools' embedding cache
             ]),
         .target(name: "WinnowHTML", dependencies: ["WinnowCore", "CLibXML2"]),
@@ -100,7 +103,7 @@ let package = Package(
         .target(
             name: "WinnowServer",
             dependencies: [
-                "WinnowCore", "WinnowPrompt", "WinnowEmbed", "TensorCore",
+                "WinnowCore", "WinnowPrompt", "WinnowEmbed", "TensorCore", "WinnowTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,14 +115,14 @@ let package = Package(
             name: "WinnowPipeline",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowText", "WinnowStore", "WinnowFilters", "WinnowDedup", "WinnowEmbed", "WinnowHTML",
-                "WinnowLM", "WinnowSelect", "WinnowParquet",
+                "WinnowLM", "WinnowSelect", "WinnowParquet", "WinnowTokenizers",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
-                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer",
+                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer", "WinnowTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzz targets' entry functions: libFuzzer runs them from fuzz/ (`make fuzz`), the tests run
@@ -130,7 +133,7 @@ let package = Package(
         .target(
             name: "WinnowFuzzServer",
             dependencies: [
-                "WinnowFuzz", "WinnowCore", "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                "WinnowFuzz", "WinnowCore", "WinnowServer", "WinnowPrompt", "WinnowEmbed", "WinnowTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
@@ -146,19 +149,20 @@ let package = Package(
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"], exclude: ["Fixtures"]),
-        .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore"]),
+        .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore", "WinnowTokenizers"]),
+        .testTarget(name: "WinnowTokenizersTests", dependencies: ["WinnowTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),
         .testTarget(name: "WinnowSelectTests", dependencies: ["WinnowSelect", "TensorCore", "WinnowPipeline"]),
-        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed"], exclude: ["Fixtures"]),
+        .testTarget(name: "WinnowPromptTests", dependencies: ["WinnowPrompt", "WinnowLM", "WinnowEmbed", "WinnowTokenizers"]),
         .testTarget(
             name: "WinnowServerTests",
             dependencies: [
-                "WinnowServer", "WinnowPrompt", "WinnowEmbed",
+                "WinnowServer", "WinnowPrompt", "WinnowEmbed", "WinnowTokenizers",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "WinnowFuzzTests", dependencies: ["WinnowFuzz", "WinnowFuzzServer"]),
         .testTarget(name: "WinnowParquetTests", dependencies: ["WinnowParquet", "WinnowIO", "WinnowPipeline"], exclude: ["Fixtures"]),
-        .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow"]),
+        .testTarget(name: "WinnowPipelineTests", dependencies: ["WinnowPipeline", "WinnowStore", "WinnowIO", "winnow", "WinnowTokenizers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes Tests/WinnowPromptTests/Fixtures/bpe-counts.json: token counts of hard strings from the
-reference libraries, for BPETokenCounter's parity tests.
+"""Writes Tests/WinnowTokenizersTests/Fixtures/bpe-counts.json: token counts of hard strings from the
+reference libraries, for the BPE tokenizers' parity tests (WinnowTokenizers).
 
 - "gpt2": len(tiktoken.Encoding(gpt2 pattern, models/gpt2.tiktoken).encode(text))
 - "hf_small": len(tokenizers.Tokenizer.from_file(<small byte-level BPE built here>).encode(text).ids),
@@ -17,7 +17,7 @@ from tiktoken.load import load_tiktoken_bpe
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "Tests" / "WinnowPromptTests" / "Fixtures"
+OUT = ROOT / "Tests" / "WinnowTokenizersTests" / "Fixtures"
 
 TEXTS = [
     "", " ", "Hello world", "Hello, world!  How's it going?", "I'm sure they'll say we've done it, don't you think?",

@@ -121,6 +121,13 @@ if "$PY" -c "import kenlm" 2>/dev/null; then OK+=("kenlm"); else install_kenlm |
 # (bench/gen_bpe_fixtures.py), read from models/gpt2.tiktoken (no download by tiktoken).
 pip_group tiktoken tiktoken || true
 
+# ---------------------------------------------------------------- tokenization (issue 18)
+# tokenizers (Rust) is the parity and speed peer of bench/tokenizer_parity.py; megatron-core's
+# IndexedDataset reads Winnow's .bin/.idx shards back (the script falls back to reading the
+# documented MMIDIDX layout itself when it does not import).
+pip_group tokenizers tokenizers || true
+pip_group megatron-core megatron-core || true
+
 # ---------------------------------------------------------------- summary
 # Status is derived from what actually imports, so a re-run reports truthfully.
 echo

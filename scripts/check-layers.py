@@ -3,7 +3,7 @@
 
 1. A module imports only the project modules it declares as dependencies in Package.swift,
    so the arrows point down (SwiftPM lets a module see transitive dependencies; this does not).
-2. WinnowCore, WinnowIO, WinnowText, WinnowHTML and WinnowLM never import Foundation
+2. WinnowCore, WinnowIO, WinnowText, WinnowHTML, WinnowLM and WinnowTokenizers never import Foundation
    (docs/decisions/0003: Foundation's bundled ICU clashes with the system ICU that libxml2's
    headers bring in; the failure shows only in clean builds).
 
@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-NO_FOUNDATION = {"WinnowCore", "WinnowIO", "WinnowText", "WinnowHTML", "WinnowLM"}
+NO_FOUNDATION = {"WinnowCore", "WinnowIO", "WinnowText", "WinnowHTML", "WinnowLM", "WinnowTokenizers"}
 IMPORT = re.compile(r"^\s*(?:@testable\s+|@_implementationOnly\s+|@preconcurrency\s+)*import\s+(?:(?:struct|class|enum|func|protocol|typealias|var|let)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,6 +6,9 @@
 #   models/wordfreq-large-en.msgpack  English word frequencies (the prompt compressor's background
 #                             model), gunzipped from the PyPI wheel wordfreq 3.1.1
 #   models/gpt2.tiktoken      GPT-2's BPE ranks (token counting), inside the PyPI sdist openai-whisper 20250625
+#   models/mistral-7b-v0.1-tokenizer.json  Mistral 7B v0.1's SentencePiece BPE (32,000 pieces) as a Hugging
+#                             Face tokenizer.json: tokenizer.model.v1 from the PyPI wheel mistral-common 1.13.1
+#                             (Apache-2.0), converted by scripts/sentencepiece-to-tokenizer-json.py (stdlib Python)
 #
 # pip only downloads the wheels here (winnow itself never runs Python). Idempotent: a model that
 # is already in place is left alone, and a downloaded wheel is kept in the wheel cache.
@@ -144,7 +147,27 @@ fetch_gpt2_tiktoken() {
     install_member "$cache/$sdist" openai_whisper-20250625/whisper/assets/gpt2.tiktoken "$name" 800000 cat
 }
 
+# --- mistral-7b-v0.1-tokenizer.json (a SentencePiece-derived tokenizer.json) ----------------
+
+fetch_mistral_tokenizer() {
+    local dest="$models/mistral-7b-v0.1-tokenizer.json"
+    if [[ -f "$dest" && $(stat -c %s "$dest") -gt 1000000 ]]; then
+        echo "fetch-models: $dest is already in place"
+        return 0
+    fi
+    command -v python3 >/dev/null || { echo "fetch-models: python3 is required to convert the SentencePiece model" >&2; return 1; }
+    local wheel tmp
+    wheel="$(fetch_wheel mistral-common 1.13.1 mistral_common-1.13.1-py3-none-any.whl)"
+    tmp="$(mktemp -d "$models/.mistral.XXXXXX")"
+    unzip -q -j "$wheel" mistral_common/data/tokenizer.model.v1 -d "$tmp"
+    python3 "$root/scripts/sentencepiece-to-tokenizer-json.py" "$tmp/tokenizer.model.v1" "$tmp/tokenizer.json" >&2
+    mv "$tmp/tokenizer.json" "$dest"
+    rm -rf "$tmp"
+    echo "fetch-models: installed $dest"
+}
+
 fetch_minilm
 fetch_lid
 fetch_wordfreq
 fetch_gpt2_tiktoken
+fetch_mistral_tokenizer

@@ -1,6 +1,7 @@
 import Synchronization
 import TensorCore
 import WinnowCore
+import WinnowTokenizers
 
 /// Sentence embeddings from a sentence-transformers folder (for example all-MiniLM-L6-v2):
 /// WordPiece tokens → BERT → pooling as `1_Pooling/config.json` says → L2-normalisation when

@@ -6,6 +6,7 @@ import WinnowEmbed
 import WinnowFuzz
 import WinnowPrompt
 import WinnowServer
+import WinnowTokenizers
 
 /// The server's JSON request bodies, driven through the real router without a socket (as the
 /// server tests do): each input is POSTed as the body of `/v1/embeddings`, `/v1/examples` and

@@ -59,8 +59,8 @@ public final class RunFolder: @unchecked Sendable {
     public static let lockName = "run.lock"
     /// The names Winnow writes at the top of a run folder, and the only ones it ever removes.
     public static let ownedNames: [String] = [
-        "data", "removed", "work", "work.removing", "logs", "cluster", "embeddings", "decontamination.json", "stats.json", "errors.jsonl",
-        "report.html",
+        "data", "removed", "work", "work.removing", "logs", "cluster", "embeddings", "tokens", "decontamination.json", "stats.json",
+        "errors.jsonl", "report.html",
         "run.sqlite", "run.sqlite-wal", "run.sqlite-shm", "run.sqlite-journal",
     ]
 

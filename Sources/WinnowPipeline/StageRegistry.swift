@@ -5,6 +5,7 @@ import WinnowFilters
 import WinnowHTML
 import WinnowLM
 import WinnowSelect
+import WinnowTokenizers
 
 /// The one list of stages that recipes, `winnow stages`, docs/stages.md and the server share.
 public struct StageRegistry: Sendable {
@@ -43,6 +44,7 @@ public struct StageRegistry: Sendable {
         DomainMixer.descriptor,
         SemanticDeduplicator.descriptor,
         DiversitySelector.descriptor,
+        TokenizeStage.descriptor,
     ])
 
     /// The entry for a name.

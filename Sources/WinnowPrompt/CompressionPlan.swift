@@ -1,4 +1,5 @@
 import Foundation
+import WinnowTokenizers
 
 /// One sentence of one context.
 struct SentenceID: Hashable {

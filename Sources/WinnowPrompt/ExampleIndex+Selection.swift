@@ -1,6 +1,7 @@
 import TensorCore
 import WinnowCore
 import WinnowEmbed
+import WinnowTokenizers
 
 // MARK: - Selecting demonstrations
 

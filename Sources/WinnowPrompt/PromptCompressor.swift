@@ -3,6 +3,7 @@ import Synchronization
 import TensorCore
 import WinnowCore
 import WinnowEmbed
+import WinnowTokenizers
 
 /// Question-aware prompt compression, coarse to fine, on a CPU:
 ///
@@ -117,7 +118,7 @@ public final class PromptCompressor: Sendable {
         do {
             defaultCounter = try TokenCounters.named(configuration.tokenizer, modelsDirectory: configuration.modelsDirectory)
         } catch {
-            if configuration.tokenizer != "gpt2" { throw error }
+            if configuration.tokenizer != "gpt2" { throw (error as? TokenizerError).map { PromptError($0.location, $0.message) } ?? error }
             warnings.append("gpt2.tiktoken not found; counting whitespace words (run `make deps-models`)")
             defaultCounter = WhitespaceTokenCounter()
         }
@@ -129,7 +130,12 @@ public final class PromptCompressor: Sendable {
         guard let spec, spec != defaultCounter.name else { return defaultCounter }
         if spec == configuration.tokenizer { return defaultCounter }
         if let known = counters.withLock({ $0[spec] }) { return known }
-        let made = try TokenCounters.named(spec, modelsDirectory: configuration.modelsDirectory)
+        let made: any TokenCounter
+        do {
+            made = try TokenCounters.named(spec, modelsDirectory: configuration.modelsDirectory)
+        } catch let e as TokenizerError {
+            throw PromptError(e.location, e.message)
+        }
         counters.withLock { $0[spec] = made }
         return made
     }

@@ -6,7 +6,8 @@ import WinnowIO
 
 /// Samples a corpus to domain proportions: documents are grouped by a metadata key (e.g.
 /// `source`), and `count` documents in total are drawn, each domain getting its share of the
-/// weights (largest-remainder rounding, so the shares add up to `count` exactly).
+/// weights (largest-remainder rounding, so the shares add up to `count` exactly). With `tokens`
+/// the shares are of a token budget (``tokenSample(budget:members:tokens:seed:)``).
 ///
 /// Within a domain the sample is uniform without replacement, seeded: the documents with the
 /// smallest stable hash of (seed, index in the run's input order), so the same for any worker
@@ -58,7 +59,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
         parameters: [
             ParameterSpec("key", "string", default: "source", "metadata key holding the domain"),
             ParameterSpec("weights", "{string: number}", default: nil, "domain → weight, e.g. {wiki: 0.5, web: 0.3, books: 0.2} (normalised)"),
-        ] + SelectionSize.parameters + [
+        ] + SelectionSize.parametersWithTokens + [
             ParameterSpec("on_short", "string", default: "error", "a domain with fewer documents than its share: error, keep_all or redistribute"),
             ParameterSpec("seed", "int", default: "run seed", "sampling seed"),
         ],
@@ -79,7 +80,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
             let onShort = try p.string("on_short", default: "error", choices: Shortfall.allCases.map(\.rawValue)) ?? "error"
             return DomainMixer(
                 key: try p.string("key", default: "source") ?? "source", weights: weights.map { ($0.key, $0.value) },
-                size: try SelectionSize.read(p), onShort: Shortfall(rawValue: onShort) ?? .error,
+                size: try SelectionSize.read(p, tokens: true), onShort: Shortfall(rawValue: onShort) ?? .error,
                 seed: try p.int("seed", min: 0).map { UInt64($0) }, location: p.location)
         })
 
@@ -93,21 +94,27 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
         let context: CorpusContext
         let key: String
         let index: [String: UInt16]
+        let countTokens: Bool
         var domains: [UInt16] = []
+        var tokens: [UInt64] = []
 
-        init(context: CorpusContext, key: String, index: [String: UInt16]) {
+        init(context: CorpusContext, key: String, index: [String: UInt16], countTokens: Bool) {
             self.context = context
             self.key = key
             self.index = index
+            self.countTokens = countTokens
         }
 
         func observe(_ document: Document, index i: Int) throws {
             let name = document.metadata[key].map(DomainMixer.domainName) ?? nil
-            domains.append(name.flatMap { index[$0] } ?? DomainMixer.unlisted)
+            let domain = name.flatMap { index[$0] } ?? DomainMixer.unlisted
+            domains.append(domain)
+            if countTokens { tokens.append(domain == DomainMixer.unlisted ? 0 : try TokenCounts.of(document, stage: "mix")) }
         }
 
         func finish() throws {
             try StateFile.write(domains, to: context.path(DomainMixer.domainsFile(context.shard)))
+            if countTokens { try StateFile.write(tokens, to: context.path(TokenCounts.file(context.shard))) }
         }
     }
 
@@ -125,7 +132,7 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
     public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
         var index: [String: UInt16] = [:]
         for (i, w) in weights.enumerated() where index[w.domain] == nil { index[w.domain] = UInt16(i) }
-        return Observer(context: context, key: key, index: index)
+        return Observer(context: context, key: key, index: index, countTokens: size.tokenBudget != nil)
     }
 
     // MARK: - Resolve
@@ -194,17 +201,57 @@ public struct DomainMixer: CorpusStage, RegisteredStage {
         }
         var members = [[Int]](repeating: [], count: weights.count)
         for (i, d) in domains.enumerated() where d != Self.unlisted { members[Int(d)].append(i) }
-        let quota = try quotas(total: size.resolve(total: domains.count), available: members.map(\.count))
         let s = seed ?? context.seed
         var mask = [Bool](repeating: false, count: domains.count)
+        let eligible = domains.map { $0 != Self.unlisted }
+        if let budget = size.tokenBudget {
+            var tokens: [UInt64] = []
+            for shard in 0..<context.shardCount { tokens += try StateFile.read(context.path(TokenCounts.file(shard)), as: UInt64.self) }
+            for i in try tokenSample(budget: budget, members: members, tokens: tokens, seed: s) { mask[i] = true }
+            try SelectionMark.writeShards(mask: mask, eligible: eligible, sizes: sizes) { context.path(Self.marksFile($0)) }
+            return
+        }
+        let quota = try quotas(total: size.resolve(total: domains.count), available: members.map(\.count))
         for (d, list) in members.enumerated() where quota[d] > 0 {
             let keyed = list.map { (Ranking.uniform(seed: s, index: $0, stream: 0x4D49_58), $0) }
             for (_, i) in keyed.sorted(by: { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }).prefix(quota[d]) {
                 mask[i] = true
             }
         }
-        let eligible = domains.map { $0 != Self.unlisted }
         try SelectionMark.writeShards(mask: mask, eligible: eligible, sizes: sizes) { context.path(Self.marksFile($0)) }
+    }
+
+    /// A token budget: each domain's share of `budget` (largest remainder), filled with its
+    /// documents in seeded random order while they fit. Domains go in recipe order and what one
+    /// leaves unfilled (less than its next document) is added to the next one's share, so the
+    /// total falls short of the budget by less than one document of the last domain filled.
+    /// - Throws: ``ConfigError`` when a domain has fewer tokens than its share and `onShort` is
+    ///   `.error`; with `keep_all` such a domain keeps all it has, with `redistribute` its
+    ///   shortfall goes to the next domains too.
+    func tokenSample(budget: Int, members: [[Int]], tokens: [UInt64], seed s: UInt64) throws -> [Int] {
+        let sum = weights.reduce(0) { $0 + $1.weight }
+        let shares = Self.apportion(budget, shares: weights.map { $0.weight / sum })
+        var taken: [Int] = []
+        var carry: UInt64 = 0
+        var short: [String] = []
+        for (d, list) in members.enumerated() {
+            let share = UInt64(shares[d]) + carry
+            let keyed = list.map { (Ranking.uniform(seed: s, index: $0, stream: 0x4D49_58), $0) }
+            let order = keyed.sorted(by: { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }).map(\.1)
+            let (picked, total) = TokenCounts.prefix(order, tokens: tokens, budget: share)
+            taken += picked
+            let exhausted = picked.count == order.count
+            if exhausted && total < share {
+                short.append("'\(weights[d].domain)' has \(total) tokens, its share is \(share)")
+                carry = onShort == .keepAll ? 0 : share - total
+            } else {
+                carry = share - total
+            }
+        }
+        if !short.isEmpty && onShort == .error {
+            throw ConfigError("stage 'mix': " + short.joined(separator: "; ") + " (set on_short: keep_all or redistribute)", at: location)
+        }
+        return taken
     }
 
     // MARK: - Decide

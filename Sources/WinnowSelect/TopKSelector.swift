@@ -2,7 +2,9 @@ import WinnowCore
 import WinnowIO
 
 /// Keeps the `count` (or `fraction`) documents with the highest (or lowest) value of a score,
-/// across the whole corpus; ties go to the document earlier in input order.
+/// across the whole corpus, or the best documents up to a token budget (`tokens`: in rank order
+/// while their `metadata.token_count` fits, within one document of the budget); ties go to the
+/// document earlier in input order.
 ///
 /// Observe records each document's score; resolve ranks them; decide drops the rest.
 public struct TopKSelector: CorpusStage, RegisteredStage {
@@ -36,8 +38,8 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
     /// The registry entry.
     public static let descriptor = StageDescriptor(
         name: "top_k", kind: .corpus,
-        summary: "Keeps the count (or fraction) documents with the highest (or lowest) value of a score over the whole corpus; ties go to the earlier document in input order.",
-        parameters: [ParameterSpec("score", "string", default: nil, "the scores key to rank by")] + SelectionSize.parameters + [
+        summary: "Keeps the count (or fraction) documents with the highest (or lowest) value of a score over the whole corpus, or the best ones up to a token budget (tokens: metadata.token_count from a tokenize stage, within one document of the budget); ties go to the earlier document in input order.",
+        parameters: [ParameterSpec("score", "string", default: nil, "the scores key to rank by")] + SelectionSize.parametersWithTokens + [
             ParameterSpec("order", "string", default: "highest", "highest or lowest values are kept"),
             ParameterSpec("missing", "string", default: "error", "documents without the score: error (stop) or drop"),
         ],
@@ -47,7 +49,7 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
                 throw ConfigError("stage 'top_k' needs 'score' (a scores key)", at: p.location)
             }
             return TopKSelector(
-                score: score, size: try SelectionSize.read(p),
+                score: score, size: try SelectionSize.read(p, tokens: true),
                 lowest: try p.string("order", default: "highest", choices: ["highest", "lowest"]) == "lowest",
                 missing: Missing(rawValue: try p.string("missing", default: "error", choices: Missing.allCases.map(\.rawValue)) ?? "error") ?? .error)
         })
@@ -61,6 +63,7 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
         let context: CorpusContext
         let stage: TopKSelector
         var values: [Double] = []
+        var tokens: [UInt64] = []
 
         init(context: CorpusContext, stage: TopKSelector) {
             self.context = context
@@ -69,10 +72,12 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
 
         func observe(_ document: Document, index: Int) throws {
             values.append(try stage.value(of: document))
+            if stage.size.tokenBudget != nil { tokens.append(try TokenCounts.of(document, stage: stage.name)) }
         }
 
         func finish() throws {
             try StateFile.write(values, to: context.path(TopKSelector.scoresFile(context.shard)))
+            if stage.size.tokenBudget != nil { try StateFile.write(tokens, to: context.path(TokenCounts.file(context.shard))) }
         }
     }
 
@@ -104,7 +109,17 @@ public struct TopKSelector: CorpusStage, RegisteredStage {
         }
         let eligible = values.map { !$0.isNaN }
         let keys = lowest ? values.map { -$0 } : values
-        let mask = Ranking.topMask(keys: keys, eligible: eligible, k: size.resolve(total: values.count))
+        var mask: [Bool]
+        if let budget = size.tokenBudget {
+            var tokens: [UInt64] = []
+            for shard in 0..<context.shardCount { tokens += try StateFile.read(context.path(TokenCounts.file(shard)), as: UInt64.self) }
+            var order = keys.indices.filter { eligible[$0] }
+            order.sort { a, b in keys[a] > keys[b] || (keys[a] == keys[b] && a < b) }
+            mask = [Bool](repeating: false, count: keys.count)
+            for i in TokenCounts.prefix(order, tokens: tokens, budget: UInt64(budget)).taken { mask[i] = true }
+        } else {
+            mask = Ranking.topMask(keys: keys, eligible: eligible, k: size.resolve(total: values.count))
+        }
         try SelectionMark.writeShards(mask: mask, eligible: eligible, sizes: sizes) { context.path(Self.marksFile($0)) }
     }
 

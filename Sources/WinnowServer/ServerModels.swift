@@ -3,6 +3,7 @@ import TensorCore
 import WinnowCore
 import WinnowEmbed
 import WinnowPrompt
+import WinnowTokenizers
 
 /// Everything the endpoints share, loaded once at start: the sentence embedder, the example
 /// pools (embedded, or read from the cache), token counters as requests name them, and the pool

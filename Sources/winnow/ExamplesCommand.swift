@@ -3,6 +3,7 @@ import Foundation
 import WinnowCore
 import WinnowEmbed
 import WinnowPrompt
+import WinnowTokenizers
 
 /// `winnow examples`: choose in-context demonstrations for a query from a pool.
 struct ExamplesCommand: ParsableCommand {

@@ -5,6 +5,7 @@ import WinnowCore
 import WinnowEmbed
 import WinnowPrompt
 import WinnowServer
+import WinnowTokenizers
 
 /// `winnow serve`: the HTTP API.
 struct ServeCommand: ParsableCommand {

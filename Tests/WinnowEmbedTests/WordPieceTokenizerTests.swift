@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WinnowEmbed
+import WinnowTokenizers
 
 @Suite("WordPiece tokenizer")
 struct WordPieceTokenizerTests {
@@ -43,7 +44,7 @@ struct WordPieceTokenizerTests {
 
     @Test("a vocabulary without [CLS] is rejected")
     func missingSpecial() {
-        #expect(throws: EmbedError.self) { try WordPieceTokenizer(vocabulary: ["[UNK]": 0], maxLength: 8) }
+        #expect(throws: TokenizerError.self) { try WordPieceTokenizer(vocabulary: ["[UNK]": 0], maxLength: 8) }
     }
 
     @Test("ids equal Hugging Face tokenizers for every reference line", .enabled(if: ReferenceFixtures.hasReference && ReferenceFixtures.hasModel, "\(ReferenceFixtures.skipMessage)"))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WinnowEmbed
 @testable import WinnowPrompt
+import WinnowTokenizers
 
 /// TREC question types from `../shared/data/classification` and all-MiniLM-L6-v2 from `models/`.
 enum ExampleRealData {

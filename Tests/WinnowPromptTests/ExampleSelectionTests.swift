@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WinnowCore
 @testable import WinnowPrompt
+import WinnowTokenizers
 
 /// A pool with hand-made 3-d vectors, so selection can be checked without the model.
 enum ExampleFixtures {

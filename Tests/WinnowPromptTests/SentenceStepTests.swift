@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WinnowPrompt
+import WinnowTokenizers
 
 /// Output pieces (cut after `.`, `!` or `?` and a space) that are not verbatim in the input:
 /// a sentence whose words were pruned shows up as one of them.

@@ -4,7 +4,8 @@ import Foundation
 /// Paths and shared objects for the prompt tests.
 enum TestSupport {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    /// The tokenizer tests' fixtures (the small byte-level BPE `tokenizer.json`).
+    static let fixtures = packageRoot.appendingPathComponent("Tests/WinnowTokenizersTests/Fixtures")
 
     /// `models/<name>` when present.
     static func model(_ name: String) -> String? {

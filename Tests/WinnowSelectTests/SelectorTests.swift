@@ -111,7 +111,7 @@ struct SelectorTests {
     static let badCases: [(String, [(String, Param)], String)] = [
         ("top_k", [("count", .s("3"))], "needs 'score'"),
         ("top_k", [("score", .s("q")), ("count", .s("3")), ("order", .s("up"))], "'order' must be one of highest, lowest"),
-        ("top_k", [("score", .s("q"))], "needs 'count' or 'fraction'"),
+        ("top_k", [("score", .s("q"))], "needs 'count', 'fraction' or 'tokens'"),
         ("threshold", [("score", .s("q"))], "needs 'min', 'max' or both"),
         ("threshold", [("score", .s("q")), ("min", .s("5")), ("max", .s("1"))], "min (5.0) is above max (1.0)"),
         ("threshold", [("score", .s("q")), ("min", .s("x"))], "'min' must be a number"),

@@ -5,6 +5,7 @@ import Testing
 import WinnowEmbed
 import WinnowPrompt
 @testable import WinnowServer
+import WinnowTokenizers
 
 /// The model from `models/` (or `$WINNOW_MODELS`), loaded once for all server tests.
 enum ServerFixtures {

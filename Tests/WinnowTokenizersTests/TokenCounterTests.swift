@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-@testable import WinnowPrompt
+@testable import WinnowTokenizers
 
-@Suite("Token counters")
+@Suite("Token counters and BPE parity")
 struct TokenCounterTests {
     struct Row: Decodable {
         var text: String
@@ -25,7 +25,7 @@ struct TokenCounterTests {
     @Test("a Hugging Face byte-level BPE counts exactly as the tokenizers library")
     func huggingFaceParity() throws {
         #expect(TokenCounterTests.rows.count == 27)
-        let counter = try BPETokenCounter(huggingFaceTokenizerJSON: TestSupport.fixtures.appendingPathComponent("bpe-small-tokenizer.json").path)
+        let counter = try HuggingFaceTokenizer(file: TestSupport.fixtures.appendingPathComponent("bpe-small-tokenizer.json").path)
         for row in TokenCounterTests.rows {
             #expect(counter.count(row.text) == row.hf_small, "\(row.text.debugDescription)")
         }
@@ -36,7 +36,7 @@ struct TokenCounterTests {
         guard let path = TestSupport.model("gpt2.tiktoken") else {
             try Test.cancel("models/gpt2.tiktoken is absent (make deps-models)")
         }
-        let counter = try BPETokenCounter(tiktokenFile: path)
+        let counter = try TiktokenTokenizer(file: path)
         for row in TokenCounterTests.rows {
             #expect(counter.count(row.text) == row.gpt2, "\(row.text.debugDescription)")
         }
@@ -46,7 +46,7 @@ struct TokenCounterTests {
 
     @Test("the hand-coded GPT-2 pre-tokeniser cuts as the same pattern run by Swift Regex")
     func gpt2PatternMatchesRegex() throws {
-        let regex = try PreTokenizer(#"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#)
+        let regex = try PreTokenizer.regex(#"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#)
         for row in TokenCounterTests.rows {
             var fast: [Substring] = []
             var slow: [Substring] = []
@@ -60,7 +60,7 @@ struct TokenCounterTests {
     @Test("WordPiece counts match the reference ids of sentence-transformers (needs the model and ../shared)")
     func wordPieceParity() throws {
         guard let folder = TestSupport.model("all-MiniLM-L6-v2"),
-            let reference = TestSupport.sharedData("../reference/minilm-reference-small.jsonl")
+            let reference = TestSupport.shared("reference/minilm-reference-small.jsonl")
         else {
             try Test.cancel(TestSupport.model("all-MiniLM-L6-v2") == nil
                 ? "models/all-MiniLM-L6-v2 is absent (make deps-models)" : "../shared/reference/minilm-reference-small.jsonl is absent")
@@ -77,45 +77,23 @@ struct TokenCounterTests {
 
     @Test("bad tokenizer files and names fail with the file and line")
     func badInputs() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-prompt-\(getpid())")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-tokenizers-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.tiktoken")
         try "IQ== 0\nnot-base64 x\n".write(to: bad, atomically: true, encoding: .utf8)
-        #expect { try BPETokenCounter(tiktokenFile: bad.path) } throws: { ($0 as? PromptError)?.location == bad.path + ":2" }
+        #expect { try TiktokenTokenizer(file: bad.path) } throws: { ($0 as? TokenizerError)?.location == bad.path + ":2" }
         let partial = dir.appendingPathComponent("partial.tiktoken")
         try "IQ== 0\n".write(to: partial, atomically: true, encoding: .utf8)
-        #expect { try BPETokenCounter(tiktokenFile: partial.path) } throws: { "\($0)".contains("byte 0 has no rank") }
+        #expect { try TiktokenTokenizer(file: partial.path) } throws: { "\($0)".contains("byte 0 has no rank") }
         let json = dir.appendingPathComponent("tokenizer.json")
-        try #"{"model": {"type": "WordPiece", "vocab": {}}}"#.write(to: json, atomically: true, encoding: .utf8)
-        #expect { try BPETokenCounter(huggingFaceTokenizerJSON: json.path) } throws: { "\($0)".contains("not BPE") }
+        try #"{"model": {"type": "WordLevel", "vocab": {}}}"#.write(to: json, atomically: true, encoding: .utf8)
+        #expect { try HuggingFaceTokenizer(file: json.path) } throws: { "\($0)".contains("WordLevel is not supported") }
+        try "{\n\"model\": {\"type\": \"BPE\",\n \"vocab\": {,}}}".write(to: json, atomically: true, encoding: .utf8)
+        #expect { try HuggingFaceTokenizer(file: json.path) } throws: { ($0 as? TokenizerError)?.location == json.path + ":3" }
+        try #"{"model": {"type": "BPE", "vocab": {"a": 0}}, "normalizer": {"type": "Precompiled"}}"#.write(to: json, atomically: true, encoding: .utf8)
+        #expect { try HuggingFaceTokenizer(file: json.path) } throws: { "\($0)".contains("Precompiled is not supported") }
         #expect { try TokenCounters.named("sentencepiece") } throws: { "\($0)".contains("unknown token counter") }
         #expect { try TokenCounters.named("tiktoken:/nonexistent/x.tiktoken") } throws: { "\($0)".contains("cannot read") }
-    }
-}
-
-@Suite("BM25")
-struct BM25Tests {
-    @Test("scores follow Okapi BM25 with Lucene's idf")
-    func okapi() {
-        let index = BM25Index(documents: ["the cat sat on the mat", "a dog barked at the cat", "birds fly south"])
-        let s = index.scores(query: "cat mat")
-        // cat: in 2 of 3 documents; mat: in 1. Document 0 has 3 terms (the, on dropped), document 1 has 3.
-        let idfCat = log(1 + (3 - 2 + 0.5) / (2 + 0.5))
-        let idfMat = log(1 + (3 - 1 + 0.5) / (1 + 0.5))
-        let avg = (3.0 + 3.0 + 3.0) / 3
-        func term(_ idf: Double, _ tf: Double, _ len: Double) -> Double { idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg)) }
-        #expect(abs(s[0] - (term(idfCat, 1, 3) + term(idfMat, 1, 3))) < 1e-12)
-        #expect(abs(s[1] - term(idfCat, 1, 3)) < 1e-12)
-        #expect(s[2] == 0)
-    }
-
-    @Test("CJK text is indexed per character and empty input scores nothing")
-    func cjkAndEmpty() {
-        let index = BM25Index(documents: ["东京大学", "北京大学", ""])
-        let s = index.scores(query: "东京")
-        #expect(s[0] > s[1])
-        #expect(s[2] == 0)
-        #expect(BM25Index(documents: [String]()).scores(query: "x").isEmpty)
     }
 }

@@ -1,7 +1,5 @@
-import Foundation
-
-/// BERT's WordPiece tokenizer, driven by a model folder's `tokenizer.json` (or `vocab.txt` and
-/// `tokenizer_config.json`), producing the same ids as Hugging Face `tokenizers`.
+/// BERT's WordPiece tokenizer (a `tokenizer.json` with a `WordPiece` model, or a model folder's
+/// `vocab.txt` through WinnowEmbed), producing the same ids as Hugging Face `tokenizers`.
 ///
 /// Steps, as `BertNormalizer`, `BertPreTokenizer` and the `WordPiece` model do them:
 /// 1. special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`, `[UNK]`) written literally in the
@@ -59,10 +57,10 @@ public struct WordPieceTokenizer: Sendable {
     ///   - maxLength: the most ids per text, `[CLS]` and `[SEP]` included (at least 2).
     ///   - specialTokens: tokens matched literally in raw text (default: `[PAD] [UNK] [CLS] [SEP] [MASK]`
     ///     where the vocabulary has them).
-    /// - Throws: ``EmbedError`` when a required special token is missing.
-    public init(vocabulary: [String: Int32], options: Options = Options(), maxLength: Int, specialTokens: [String]? = nil) throws(EmbedError) {
-        func id(_ token: String) throws(EmbedError) -> Int32 {
-            guard let id = vocabulary[token] else { throw EmbedError(path: "vocabulary", message: "no \(token) token") }
+    /// - Throws: ``TokenizerError`` when a required special token is missing.
+    public init(vocabulary: [String: Int32], options: Options = Options(), maxLength: Int, specialTokens: [String]? = nil) throws(TokenizerError) {
+        func id(_ token: String) throws(TokenizerError) -> Int32 {
+            guard let id = vocabulary[token] else { throw TokenizerError("vocabulary", "no \(token) token") }
             return id
         }
         self.vocabulary = vocabulary
@@ -76,62 +74,6 @@ public struct WordPieceTokenizer: Sendable {
         self.specialTokens = specials.compactMap { token in
             vocabulary[token].map { (Array(token.unicodeScalars), $0) }
         }.filter { !$0.0.isEmpty }.sorted { $0.0.count > $1.0.count }
-    }
-
-    /// Loads the tokenizer of a sentence-transformers folder: `tokenizer.json` when present
-    /// (vocabulary, normaliser, WordPiece settings, special tokens), else `vocab.txt` and
-    /// `tokenizer_config.json`. The token limit comes from `sentence_bert_config.json`
-    /// (`max_seq_length`), else 512.
-    /// - Throws: ``EmbedError`` naming the file that is missing or unsupported.
-    public init(folder: ModelFolder) throws(EmbedError) {
-        var options = Options()
-        var vocabulary: [String: Int32] = [:]
-        var specials: [String]?
-        if folder.contains("tokenizer.json") {
-            let file = try folder.decode(TokenizerFile.self, from: "tokenizer.json")
-            let path = folder.file("tokenizer.json")
-            guard file.model.type == "WordPiece" else {
-                throw EmbedError(path: path, message: "model type \(file.model.type) is not WordPiece")
-            }
-            if let normalizer = file.normalizer {
-                guard normalizer.type == "BertNormalizer" else {
-                    throw EmbedError(path: path, message: "normalizer \(normalizer.type) is not BertNormalizer")
-                }
-                options.lowercase = normalizer.lowercase ?? true
-                options.stripAccents = normalizer.stripAccents ?? options.lowercase
-                options.cleanText = normalizer.cleanText ?? true
-                options.splitChineseCharacters = normalizer.handleChineseChars ?? true
-            }
-            if let type = file.preTokenizer?.type, type != "BertPreTokenizer" {
-                throw EmbedError(path: path, message: "pre_tokenizer \(type) is not BertPreTokenizer")
-            }
-            options.maxInputCharactersPerWord = file.model.maxInputCharsPerWord ?? 100
-            options.continuingSubwordPrefix = file.model.continuingSubwordPrefix ?? "##"
-            vocabulary = file.model.vocab.mapValues { Int32(truncatingIfNeeded: $0) }
-            specials = file.addedTokens?.filter { $0.special && !$0.normalized }.map(\.content)
-        } else {
-            let text = String(decoding: try folder.data("vocab.txt"), as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-            if lines.last?.isEmpty == true { lines.removeLast() }
-            for (index, line) in lines.enumerated() where vocabulary[String(line)] == nil {
-                vocabulary[String(line)] = Int32(index)
-            }
-            if folder.contains("tokenizer_config.json") {
-                let config = try folder.decode(TokenizerConfigFile.self, from: "tokenizer_config.json")
-                options.lowercase = config.doLowerCase ?? true
-                options.stripAccents = config.stripAccents ?? options.lowercase
-                options.splitChineseCharacters = config.tokenizeChineseChars ?? true
-            }
-        }
-        var maxLength = 512
-        if folder.contains("sentence_bert_config.json") {
-            maxLength = try folder.decode(SentenceBertConfiguration.self, from: "sentence_bert_config.json").maxSequenceLength
-        }
-        do {
-            try self.init(vocabulary: vocabulary, options: options, maxLength: maxLength, specialTokens: specials)
-        } catch {
-            throw EmbedError(path: folder.path, message: error.message)
-        }
     }
 
     // MARK: - Encoding
@@ -231,64 +173,5 @@ public struct WordPieceTokenizer: Sendable {
             ids.append(found)
             start = end
         }
-    }
-}
-
-// MARK: - tokenizer.json and tokenizer_config.json
-
-/// The parts of Hugging Face `tokenizer.json` a BERT WordPiece tokenizer needs.
-struct TokenizerFile: Decodable {
-    struct AddedToken: Decodable {
-        var content: String
-        var special: Bool
-        var normalized: Bool
-    }
-    struct Normalizer: Decodable {
-        var type: String
-        var cleanText: Bool?
-        var handleChineseChars: Bool?
-        var stripAccents: Bool?
-        var lowercase: Bool?
-        enum CodingKeys: String, CodingKey {
-            case type, lowercase
-            case cleanText = "clean_text"
-            case handleChineseChars = "handle_chinese_chars"
-            case stripAccents = "strip_accents"
-        }
-    }
-    struct PreTokenizer: Decodable {
-        var type: String
-    }
-    struct Model: Decodable {
-        var type: String
-        var continuingSubwordPrefix: String?
-        var maxInputCharsPerWord: Int?
-        var vocab: [String: Int]
-        enum CodingKeys: String, CodingKey {
-            case type, vocab
-            case continuingSubwordPrefix = "continuing_subword_prefix"
-            case maxInputCharsPerWord = "max_input_chars_per_word"
-        }
-    }
-    var addedTokens: [AddedToken]?
-    var normalizer: Normalizer?
-    var preTokenizer: PreTokenizer?
-    var model: Model
-    enum CodingKeys: String, CodingKey {
-        case normalizer, model
-        case addedTokens = "added_tokens"
-        case preTokenizer = "pre_tokenizer"
-    }
-}
-
-/// The parts of `tokenizer_config.json` used when there is no `tokenizer.json`.
-struct TokenizerConfigFile: Decodable {
-    var doLowerCase: Bool?
-    var stripAccents: Bool?
-    var tokenizeChineseChars: Bool?
-    enum CodingKeys: String, CodingKey {
-        case doLowerCase = "do_lower_case"
-        case stripAccents = "strip_accents"
-        case tokenizeChineseChars = "tokenize_chinese_chars"
     }
 }

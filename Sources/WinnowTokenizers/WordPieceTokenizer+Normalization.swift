@@ -1,4 +1,4 @@
-import Foundation
+internal import CICUShim
 
 // MARK: - BertNormalizer and BertPreTokenizer character classes
 
@@ -36,9 +36,8 @@ extension WordPieceTokenizer {
         if options.stripAccents {
             var text = ""
             text.unicodeScalars.append(contentsOf: out)
-            out = text.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
-                $0.properties.generalCategory != .nonspacingMark
-            }
+            let stripped = text.withUTF8 { u in Normalizer.icu(u) { cicu_nfd_strip_marks($0, $1, $2, $3, $4) } }
+            out = Array(String(decoding: stripped, as: UTF8.self).unicodeScalars)
         }
         if options.lowercase {
             var lowered: [Unicode.Scalar] = []
