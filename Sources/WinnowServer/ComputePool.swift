@@ -55,7 +55,15 @@ final class ComputePool: Sendable {
     /// already running finishes on its thread and its result is discarded.
     /// - Parameter units: the work this job does, for the throughput estimate behind `Retry-After`.
     func run<T: Sendable>(_ ticket: Ticket, units: Int = 0, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let job = Job(owner: ticket.id, units: units)
+        try await run(ticket, measured: { (try work(), units) })
+    }
+
+    /// Runs `work` on a compute thread for `ticket`'s request; `work` returns its result and
+    /// the work units it did (for the throughput estimate behind `Retry-After`), for jobs whose
+    /// work is known only once they run (a batching turn may find nothing left to do).
+    /// Cancellation as for ``run(_:units:_:)``.
+    func run<T: Sendable>(_ ticket: Ticket, measured work: @escaping @Sendable () throws -> (T, units: Int)) async throws -> T {
+        let job = Job(owner: ticket.id)
         let box = ResultBox<T>()
         let queued = ContinuousClock.now
         let onWait = onWait
@@ -64,7 +72,14 @@ final class ComputePool: Sendable {
                 box.set(continuation)
                 job.body = {
                     onWait(.now - queued)
-                    box.resume(Result { try work() })
+                    do {
+                        let (value, units) = try work()
+                        box.resume(.success(value))
+                        return units
+                    } catch {
+                        box.resume(.failure(error))
+                        return 0
+                    }
                 }
                 if Task.isCancelled {
                     box.resume(.failure(CancellationError()))
@@ -90,16 +105,12 @@ final class ComputePool: Sendable {
     }
 }
 
-/// A queued job: `body` runs it and resumes its caller.
+/// A queued job: `body` runs it, resumes its caller and returns the work units it did.
 private final class Job: @unchecked Sendable {  // body is set before enqueue, then read under the pool's lock only
     let owner: UInt64
-    let units: Int
-    var body: (@Sendable () -> Void)?
+    var body: (@Sendable () -> Int)?
 
-    init(owner: UInt64, units: Int) {
-        self.owner = owner
-        self.units = units
-    }
+    init(owner: UInt64) { self.owner = owner }
 }
 
 /// A continuation resumed exactly once (by the job, or by cancellation, whichever is first).
@@ -233,11 +244,11 @@ private final class Shared: @unchecked Sendable {  // every field is read and wr
             condition.unlock()
 
             let start = ContinuousClock.now
-            body?()
+            let units = body?() ?? 0
             let seconds = Double((ContinuousClock.now - start) / .microseconds(1)) / 1e6
-            if job.units > 0, seconds > 0 {
+            if units > 0, seconds > 0 {
                 condition.lock()
-                let observed = Double(job.units) / seconds
+                let observed = Double(units) / seconds
                 rate = rate == 0 ? observed : 0.8 * rate + 0.2 * observed
                 condition.unlock()
             }
