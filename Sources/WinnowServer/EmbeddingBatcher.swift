@@ -14,7 +14,9 @@ import WinnowEmbed
 ///   texts), the oldest request with pending texts leads instead, so the thread stays useful;
 /// - **fill**: the room left under the batch limits goes to other requests' pending texts,
 ///   oldest request first: first texts no longer than the lead's longest (no extra padding),
-///   then longer ones in order of length while at least half the padded batch stays real tokens.
+///   then longer ones in order of length, up to twice the lead's longest, while at least half
+///   the padded batch stays real tokens (so a turn of short texts never grows into a pass of
+///   long ones: its request's latency stays about that of its own batch).
 ///
 /// A request ends when all its vectors are back, whichever turns computed them; its turns still
 /// queued then leave the queue. Its own turns always suffice: each takes at least the greedy
@@ -141,7 +143,9 @@ final class EmbeddingBatcher: Sendable {
             }
             set(owner: other, items: kept, in: &state)
         }
-        // Then longer texts, shortest first, while at least half the padded batch is real tokens.
+        // Then longer texts, shortest first, up to twice the lead's longest, while at least half
+        // the padded batch is real tokens.
+        let longestAllowed = 2 * longest
         if batch.count < batchSize {
             var longer: [(owner: UInt64, item: Item)] = []
             for other in state.arrivals {
@@ -151,7 +155,9 @@ final class EmbeddingBatcher: Sendable {
             var taken: [UInt64: Set<Int>] = [:]
             for (other, item) in longer {
                 let length = item.ids.count
-                guard batch.count < batchSize, (batch.count + 1) * length <= maxBatchTokens, 2 * (real + length) >= (batch.count + 1) * length else { break }
+                guard length <= longestAllowed, batch.count < batchSize, (batch.count + 1) * length <= maxBatchTokens,
+                    2 * (real + length) >= (batch.count + 1) * length
+                else { break }
                 batch.append(item)
                 real += length
                 longest = length

@@ -113,14 +113,15 @@ struct EmbeddingBatchingTests {
         let (blocker, holder) = await ComputeIsolationTests.holdAll(models, gate: gate, threads: 1)
         defer { gate.open() }
         let large = (0 ..< 12).map { "the large request's text number \($0) is long" }
-        let small = ["a few words"]
+        let small = ["a few more words here"]
         let (tasks, tickets, turns) = try await Self.queueAll([large, small], models: models, batcher: batcher)
         #expect(turns == 4)
         gate.open()
         await holder.value
         for task in tasks { _ = try await task.value }
-        // The large request's first batch; the small request's turn: its text, filled with three
-        // of the large request's (longer, but most of the batch stays real tokens); then the
+        // The large request's first batch; the small request's turn: its text (7 tokens), filled
+        // with three of the large request's (11 tokens: longer, but within twice its own, and
+        // most of the batch stays real tokens); then the
         // large request's two remaining turns. The small request was done after the second pass.
         #expect(passes.names == ["4 texts of 1 requests", "4 texts of 2 requests", "4 texts of 1 requests", "1 texts of 1 requests"])
         let smallVector = try await tasks[1].value[0]
