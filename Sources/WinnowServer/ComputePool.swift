@@ -5,8 +5,9 @@ import Foundation
 /// requests or run Swift tasks, so `/healthz` answers while every compute thread is busy.
 ///
 /// Admission is measured in work units (about one token each): a request is admitted when the
-/// queued work plus its own stays within ``limit`` — or when nothing is queued, so the largest
-/// legal request still runs on an idle server — and refused otherwise (the server answers 429).
+/// queued work plus its own stays within ``limit``, and refused otherwise (the server answers
+/// 429). A request is charged its cost but at most half the limit, so the largest legal request
+/// still runs on an idle server and leaves room for small requests beside it.
 /// Jobs are taken from the requests in turn (round robin), so the chunks of a large request
 /// interleave with small requests instead of running ahead of them all.
 final class ComputePool: Sendable {
@@ -37,9 +38,10 @@ final class ComputePool: Sendable {
     /// Stops the threads once the queue is empty (jobs already queued still run).
     func shutdown() { state.stop() }
 
-    /// Admits a request costing `cost` work units, or returns nil when the queue is full.
+    /// Admits a request costing `cost` work units (charged at most half the limit), or returns
+    /// nil when the queue is full.
     func admit(cost: Int) -> Ticket? {
-        state.admit(cost: max(1, cost), limit: limit)
+        state.admit(cost: min(max(1, cost), max(1, limit / 2)), limit: limit)
     }
 
     /// Work units admitted and not yet finished, and the number of queued (not running) jobs.
@@ -163,7 +165,7 @@ private final class Shared: @unchecked Sendable {  // every field is read and wr
     func admit(cost: Int, limit: Int) -> ComputePool.Ticket? {
         condition.lock()
         defer { condition.unlock() }
-        guard admitted == 0 || admitted + cost <= limit else { return nil }
+        guard admitted + cost <= limit else { return nil }
         admitted += cost
         let id = nextTicket
         nextTicket &+= 1

@@ -111,12 +111,9 @@ final class EmbeddingBatcher: Sendable {
         let batch = state.withLock { state in take(for: owner, from: &state) }
         guard !batch.isEmpty else { return 0 }
         let vectors = embedder.embed(encoded: batch.map(\.ids))
-        var requests = Set<ObjectIdentifier>()
-        for (row, item) in batch.enumerated() {
-            item.result.deliver(index: item.index, vector: vectors.row(row))
-            requests.insert(ObjectIdentifier(item.result))
-        }
-        onBatch(batch.count, requests.count)
+        // Counted before the vectors go out, so a request that has its answer sees its pass counted.
+        onBatch(batch.count, Set(batch.map { ObjectIdentifier($0.result) }).count)
+        for (row, item) in batch.enumerated() { item.result.deliver(index: item.index, vector: vectors.row(row)) }
         return batch.reduce(0) { $0 + $1.ids.count }
     }
 
