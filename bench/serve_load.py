@@ -205,10 +205,14 @@ async def probe(args, host, port):
         out[name + "_ms"] = round(1000 * (time.monotonic() - start), 1)
         out[name + "_status"] = status
         connection.close()
-    big_start = time.monotonic()
-    status, _ = await task
-    out["big_request_status"] = status
-    out["big_request_remaining_s"] = round(time.monotonic() - big_start, 1)
+    if getattr(args, "wait_big", True):
+        big_start = time.monotonic()
+        status, _ = await task
+        out["big_request_status"] = status
+        out["big_request_remaining_s"] = round(time.monotonic() - big_start, 1)
+    else:
+        task.cancel()
+        out["big_request_status"] = out["big_request_remaining_s"] = None
     heavy.close()
     print(json.dumps(out))
     return out
@@ -385,6 +389,8 @@ def main():
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--model", default="all-MiniLM-L6-v2")
         parser.add_argument("--out", help="write every figure as JSON here")
+        parser.add_argument("--no-wait-big", dest="wait_big", action="store_false",
+                            help="probe: do not wait for the maximum-size request to finish (the server is stopped after)")
         parser.add_argument("--log-dir", help="keep each server's output here")
         args = parser.parse_args(sys.argv[2:])
         if args.log_dir:
