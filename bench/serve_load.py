@@ -13,6 +13,20 @@ Inputs are fixed: sentences of SST-2 (../shared/data/classification/stsa.binary.
 embeddings, SQuAD v1.1 dev paragraphs (~2 KB prompts) with a question for compression; the
 choice of each request comes from a seeded generator, so runs see the same requests in the same
 order per client. Python's standard library only (asyncio streams), so it runs anywhere.
+
+One run for the record (docs/benchmarks.md): `compare` starts each server in turn, waits until
+it answers, drives it, probes it, stops it (SIGTERM to the pid it started), and prints one JSON
+line per server and a table:
+
+    python3 bench/serve_load.py compare --winnow .build/release/winnow \
+        --winnow-before /tmp/winnow-old/.build/release/winnow --infinity /tmp/infinity-venv \
+        --models models --clients 200 --seconds 60
+
+- `winnow` and `winnow-before` (a build of older code, for "before" figures) get the mixed
+  traffic with all clients, then the embeddings share of the clients (65 %) with embeddings
+  only, side by side with infinity-emb, which serves embeddings only;
+- each server is then probed: /healthz and a 1-text embedding while a maximum-size request
+  (2,048 texts of ~1 KB) runs.
 """
 import argparse
 import asyncio
@@ -20,8 +34,11 @@ import gzip
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.join(HERE, "..", "..", "shared", "data")
@@ -179,7 +196,7 @@ async def probe(args, host, port):
     await asyncio.sleep(0.5)
     out = {"label": args.label, "big_request_texts": len(big)}
     for name, method, path, body in [
-        ("healthz", "GET", "/healthz", None),
+        ("healthz", "GET", args.health_path, None),
         ("embed_1_text", "POST", "/v1/embeddings", {"input": ["a short text"], "model": args.model}),
     ]:
         connection = Connection(host, port)
@@ -188,15 +205,198 @@ async def probe(args, host, port):
         out[name + "_ms"] = round(1000 * (time.monotonic() - start), 1)
         out[name + "_status"] = status
         connection.close()
-    big_start = time.monotonic()
-    status, _ = await task
-    out["big_request_status"] = status
-    out["big_request_remaining_s"] = round(time.monotonic() - big_start, 1)
+    if getattr(args, "wait_big", True):
+        big_start = time.monotonic()
+        status, _ = await task
+        out["big_request_status"] = status
+        out["big_request_remaining_s"] = round(time.monotonic() - big_start, 1)
+    else:
+        task.cancel()
+        out["big_request_status"] = out["big_request_remaining_s"] = None
     heavy.close()
     print(json.dumps(out))
+    return out
+
+
+# ---------------------------------------------------------------- compare: one run, every server
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url, process, limit):
+    """Polls `url` until it answers 200 (or the process dies, or `limit` seconds pass)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.monotonic() - start
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {limit} s")
+
+
+def post(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return response.status
+
+
+class Server:
+    """One server process this script started (stopped by its pid, never by name)."""
+
+    def __init__(self, name, command, port, ready_path, health_path, env=None, log=None):
+        self.name, self.command, self.port = name, command, port
+        self.ready_path, self.health_path = ready_path, health_path
+        self.env, self.log = env, log
+        self.process = None
+
+    def __enter__(self):
+        out = open(self.log, "w") if self.log else subprocess.DEVNULL
+        self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        try:
+            self.startup_s = wait_ready(f"http://127.0.0.1:{self.port}{self.ready_path}", self.process, 900)
+            # Warm-up: the first requests load code paths and pages.
+            for _ in range(3):
+                post(f"http://127.0.0.1:{self.port}/v1/embeddings", {"input": ["warm up", "a second text"], "model": "all-MiniLM-L6-v2"})
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            # The session's leader is the process started here: only its own group is signalled.
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def namespace(base, **changes):
+    values = dict(vars(base))
+    values.update(changes)
+    return argparse.Namespace(**values)
+
+
+def run_load(args, port, label, clients, mix, pid):
+    import contextlib
+    import io
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        asyncio.run(load(namespace(args, clients=clients, mix=mix, pid=pid, label=label), "127.0.0.1", port))
+    line = buffer.getvalue().strip().splitlines()[-1]
+    print(line, flush=True)
+    return json.loads(line)
+
+
+def run_probe(args, port, label, health_path):
+    import contextlib
+    import io
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        asyncio.run(probe(namespace(args, label=label, health_path=health_path), "127.0.0.1", port))
+    line = buffer.getvalue().strip().splitlines()[-1]
+    print(line, flush=True)
+    return json.loads(line)
+
+
+def compare(args):
+    models = os.path.abspath(args.models)
+    model = os.path.join(models, "all-MiniLM-L6-v2")
+    embed_clients = max(1, round(args.clients * args.embed_share))
+    mixed = [("embed", args.embed_share), ("compress", 1 - args.embed_share)]
+    servers = []
+    for name, binary in [("winnow-before", args.winnow_before), ("winnow", args.winnow)]:
+        if binary:
+            def command(port, binary=binary):
+                return [binary, "serve", "--port", str(port), "--model", model, "--no-cache", "--max-inputs", str(args.max_inputs)] + (
+                    ["--workers", str(args.workers)] if args.workers else [])
+            servers.append((name, command, "/healthz", "/healthz", True))
+    if args.infinity:
+        def infinity(port):
+            return [os.path.join(args.infinity, "bin", "infinity_emb"), "v2", "--model-id", model,
+                    "--served-model-name", "all-MiniLM-L6-v2", "--engine", "torch", "--device", "cpu",
+                    "--url-prefix", "/v1", "--host", "127.0.0.1", "--port", str(port), "--no-model-warmup",
+                    "--log-level", "warning"]
+        servers.append(("infinity-emb", infinity, "/v1/models", "/health", False))
+    env = dict(os.environ, WINNOW_MODELS=models, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", INFINITY_ANONYMOUS_USAGE_STATS="0")
+    results = []
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for round_ in range(args.rounds):
+        for name, command, ready, health, serves_compress in servers:
+            port = free_port()
+            log = os.path.join(args.log_dir, f"{name}.log") if args.log_dir else None
+            with Server(name, command(port), port, ready, health, env=env, log=log) as server:
+                entry = {"server": name, "round": round_ + 1, "startup_s": round(server.startup_s, 1),
+                         "load1_start": os.getloadavg()[0]}
+                if serves_compress:
+                    entry["mixed"] = run_load(args, port, f"{name} mixed", args.clients, mixed, server.process.pid)
+                entry["embed_only"] = run_load(args, port, f"{name} embeddings only", embed_clients, [("embed", 1.0)], server.process.pid)
+                entry["probe"] = run_probe(args, port, name, health)
+                entry["load1_end"] = os.getloadavg()[0]
+                results.append(entry)
+    summary = {"date": started, "clients": args.clients, "embed_clients": embed_clients, "seconds": args.seconds, "results": results}
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(summary, f, indent=1)
+    print_table(summary)
+
+
+def print_table(summary):
+    print(f"\n{summary['date']}: {summary['clients']} clients mixed / {summary['embed_clients']} embeddings only, {summary['seconds']} s each")
+    print("| server | traffic | requests/s | embeddings p50 / p99 ms | compress p50 / p99 ms | statuses | conn. errors | RSS start → peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for entry in summary["results"]:
+        for key in ("mixed", "embed_only"):
+            r = entry.get(key)
+            if not r:
+                continue
+            e, c = r.get("embed", {}), r.get("compress", {})
+            print(f"| {entry['server']} (round {entry['round']}) | {key.replace('_', ' ')} | {r['requests_per_s']} | "
+                  f"{e.get('p50_ms', '–')} / {e.get('p99_ms', '–')} | {c.get('p50_ms', '–')} / {c.get('p99_ms', '–')} | "
+                  f"{r['status']} | {r['connection_errors']} | {r['rss_start_mb']} → {r['rss_peak_mb']} |")
+    print("\n| server | /healthz ms | 1-text embedding ms | big request (texts, status, s after the probes) |")
+    print("|---|---|---|---|")
+    for entry in summary["results"]:
+        p = entry["probe"]
+        print(f"| {entry['server']} (round {entry['round']}) | {p['healthz_ms']} ({p['healthz_status']}) | "
+              f"{p['embed_1_text_ms']} ({p['embed_1_text_status']}) | {p['big_request_texts']}, {p['big_request_status']}, {p['big_request_remaining_s']} |")
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "compare":
+        parser = argparse.ArgumentParser(prog="serve_load.py compare", description="every server in one run (see the module doc)")
+        parser.add_argument("--winnow", help="the winnow binary to measure")
+        parser.add_argument("--winnow-before", help="an older winnow binary, for before/after figures")
+        parser.add_argument("--infinity", help="the virtualenv holding infinity-emb (bench/setup_infinity.sh)")
+        parser.add_argument("--models", default="models", help="the folder holding all-MiniLM-L6-v2 (and gpt2.tiktoken)")
+        parser.add_argument("--clients", type=int, default=200)
+        parser.add_argument("--embed-share", type=float, default=0.65)
+        parser.add_argument("--seconds", type=float, default=60)
+        parser.add_argument("--rounds", type=int, default=1)
+        parser.add_argument("--workers", type=int, help="winnow serve --workers (default: its own, the core count)")
+        parser.add_argument("--max-inputs", type=int, default=2048)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--model", default="all-MiniLM-L6-v2")
+        parser.add_argument("--out", help="write every figure as JSON here")
+        parser.add_argument("--no-wait-big", dest="wait_big", action="store_false",
+                            help="probe: do not wait for the maximum-size request to finish (the server is stopped after)")
+        parser.add_argument("--log-dir", help="keep each server's output here")
+        args = parser.parse_args(sys.argv[2:])
+        if args.log_dir:
+            os.makedirs(args.log_dir, exist_ok=True)
+        compare(args)
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument("--clients", type=int, default=200)
@@ -207,6 +407,7 @@ def main():
     parser.add_argument("--pid", type=int, help="the server's pid, for its RSS")
     parser.add_argument("--label", default="server")
     parser.add_argument("--probe", action="store_true")
+    parser.add_argument("--health-path", default="/healthz")
     parser.add_argument("--max-inputs", type=int, default=2048)
     args = parser.parse_args()
     args.mix = [(k, float(w)) for k, w in (part.split("=") for part in args.mix.split(","))]

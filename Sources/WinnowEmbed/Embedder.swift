@@ -29,6 +29,11 @@ public struct Embedder: Sendable {
     /// The length of every vector.
     public var dimension: Int { pooling.dimension }
 
+    /// The most texts per forward pass unless a caller says otherwise.
+    public static let defaultBatchSize = 64
+    /// The most padded tokens (texts × longest) per forward pass unless a caller says otherwise.
+    public static let defaultMaxBatchTokens = 2048
+
     /// Loads the tokenizer, model, pooling and normalisation settings of a sentence-transformers folder.
     /// - Throws: ``EmbedError`` naming the file at fault; pooling modes other than mean and CLS
     ///   are rejected.
@@ -74,7 +79,7 @@ public struct Embedder: Sendable {
     ///   - maxBatchTokens: the most padded tokens per forward pass (a batch always holds at
     ///     least one text).
     /// - Returns: one vector of ``dimension`` floats per text.
-    public func embed(_ texts: [String], batchSize: Int = 64, maxBatchTokens: Int = 2048) -> [[Float]] {
+    public func embed(_ texts: [String], batchSize: Int = defaultBatchSize, maxBatchTokens: Int = defaultMaxBatchTokens) -> [[Float]] {
         let encoded = texts.map { tokenizer.encode($0) }
         var result = [[Float]](repeating: [], count: texts.count)
         for batch in Embedder.batches(lengths: encoded.map(\.count), batchSize: batchSize, maxBatchTokens: maxBatchTokens) {
@@ -94,7 +99,7 @@ public struct Embedder: Sendable {
     ///   - texts: the texts; each is truncated to the tokenizer's `maxLength` tokens.
     ///   - workers: threads (at least 1).
     /// - Returns: `texts.count × dimension` floats.
-    public func embedMatrix(_ texts: [String], workers: Int, batchSize: Int = 64, maxBatchTokens: Int = 2048) throws -> [Float] {
+    public func embedMatrix(_ texts: [String], workers: Int, batchSize: Int = defaultBatchSize, maxBatchTokens: Int = defaultMaxBatchTokens) throws -> [Float] {
         BLAS.setThreadCount(1)
         let encodedBox = Mutex([[Int32]](repeating: [], count: texts.count))
         let tokenizer = self.tokenizer
@@ -120,7 +125,7 @@ public struct Embedder: Sendable {
     /// ``embed(_:batchSize:maxBatchTokens:)`` and ``embedMatrix(_:workers:batchSize:maxBatchTokens:)``
     /// batch this way; a caller that embeds these batches with ``embed(encoded:)``, on any
     /// threads, gets the same bits.
-    public static func batches(lengths: [Int], batchSize: Int = 64, maxBatchTokens: Int = 2048) -> [[Int]] {
+    public static func batches(lengths: [Int], batchSize: Int = defaultBatchSize, maxBatchTokens: Int = defaultMaxBatchTokens) -> [[Int]] {
         let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
         var result: [[Int]] = []
         var start = 0

@@ -5,8 +5,9 @@ import Foundation
 /// requests or run Swift tasks, so `/healthz` answers while every compute thread is busy.
 ///
 /// Admission is measured in work units (about one token each): a request is admitted when the
-/// queued work plus its own stays within ``limit`` — or when nothing is queued, so the largest
-/// legal request still runs on an idle server — and refused otherwise (the server answers 429).
+/// queued work plus its own stays within ``limit``, and refused otherwise (the server answers
+/// 429). A request is charged its cost but at most half the limit, so the largest legal request
+/// still runs on an idle server and leaves room for small requests beside it.
 /// Jobs are taken from the requests in turn (round robin), so the chunks of a large request
 /// interleave with small requests instead of running ahead of them all.
 final class ComputePool: Sendable {
@@ -37,9 +38,10 @@ final class ComputePool: Sendable {
     /// Stops the threads once the queue is empty (jobs already queued still run).
     func shutdown() { state.stop() }
 
-    /// Admits a request costing `cost` work units, or returns nil when the queue is full.
+    /// Admits a request costing `cost` work units (charged at most half the limit), or returns
+    /// nil when the queue is full.
     func admit(cost: Int) -> Ticket? {
-        state.admit(cost: max(1, cost), limit: limit)
+        state.admit(cost: min(max(1, cost), max(1, limit / 2)), limit: limit)
     }
 
     /// Work units admitted and not yet finished, and the number of queued (not running) jobs.
@@ -55,7 +57,15 @@ final class ComputePool: Sendable {
     /// already running finishes on its thread and its result is discarded.
     /// - Parameter units: the work this job does, for the throughput estimate behind `Retry-After`.
     func run<T: Sendable>(_ ticket: Ticket, units: Int = 0, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let job = Job(owner: ticket.id, units: units)
+        try await run(ticket, measured: { (try work(), units) })
+    }
+
+    /// Runs `work` on a compute thread for `ticket`'s request; `work` returns its result and
+    /// the work units it did (for the throughput estimate behind `Retry-After`), for jobs whose
+    /// work is known only once they run (a batching turn may find nothing left to do).
+    /// Cancellation as for ``run(_:units:_:)``.
+    func run<T: Sendable>(_ ticket: Ticket, measured work: @escaping @Sendable () throws -> (T, units: Int)) async throws -> T {
+        let job = Job(owner: ticket.id)
         let box = ResultBox<T>()
         let queued = ContinuousClock.now
         let onWait = onWait
@@ -64,7 +74,14 @@ final class ComputePool: Sendable {
                 box.set(continuation)
                 job.body = {
                     onWait(.now - queued)
-                    box.resume(Result { try work() })
+                    do {
+                        let (value, units) = try work()
+                        box.resume(.success(value))
+                        return units
+                    } catch {
+                        box.resume(.failure(error))
+                        return 0
+                    }
                 }
                 if Task.isCancelled {
                     box.resume(.failure(CancellationError()))
@@ -90,16 +107,12 @@ final class ComputePool: Sendable {
     }
 }
 
-/// A queued job: `body` runs it and resumes its caller.
+/// A queued job: `body` runs it, resumes its caller and returns the work units it did.
 private final class Job: @unchecked Sendable {  // body is set before enqueue, then read under the pool's lock only
     let owner: UInt64
-    let units: Int
-    var body: (@Sendable () -> Void)?
+    var body: (@Sendable () -> Int)?
 
-    init(owner: UInt64, units: Int) {
-        self.owner = owner
-        self.units = units
-    }
+    init(owner: UInt64) { self.owner = owner }
 }
 
 /// A continuation resumed exactly once (by the job, or by cancellation, whichever is first).
@@ -152,7 +165,7 @@ private final class Shared: @unchecked Sendable {  // every field is read and wr
     func admit(cost: Int, limit: Int) -> ComputePool.Ticket? {
         condition.lock()
         defer { condition.unlock() }
-        guard admitted == 0 || admitted + cost <= limit else { return nil }
+        guard admitted + cost <= limit else { return nil }
         admitted += cost
         let id = nextTicket
         nextTicket &+= 1
@@ -233,11 +246,11 @@ private final class Shared: @unchecked Sendable {  // every field is read and wr
             condition.unlock()
 
             let start = ContinuousClock.now
-            body?()
+            let units = body?() ?? 0
             let seconds = Double((ContinuousClock.now - start) / .microseconds(1)) / 1e6
-            if job.units > 0, seconds > 0 {
+            if units > 0, seconds > 0 {
                 condition.lock()
-                let observed = Double(job.units) / seconds
+                let observed = Double(units) / seconds
                 rate = rate == 0 ? observed : 0.8 * rate + 0.2 * observed
                 condition.unlock()
             }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import TensorCore
 import WinnowEmbed
 
 /// `POST /v1/embeddings`, as OpenAI's: `{"input": "…" | ["…", …], "model": "…",
@@ -121,29 +120,11 @@ enum EmbeddingsEndpoint {
         let compute = models.compute
         let metrics = models.metrics
         let cost = texts.reduce(0) { $0 + min(embedder.tokenizer.maxLength, ServerModels.cost(bytes: $1.utf8.count)) }
+        let batcher = models.batcher
         let (vectors, tokens) = try await models.admitted(cost: cost, deadline: configuration.requestTimeout) { ticket in
             let encoded = try await compute.run(ticket) { texts.map { embedder.tokenizer.encode($0) } }
             let tokens = encoded.reduce(0) { $0 + $1.count }
-            // Each batch is its own compute job, taken in turn with other requests' jobs, so one
-            // large request neither waits for nor holds back small ones; the batches are
-            // Embedder.embed's, so the vectors are its bits.
-            let batches = Embedder.batches(lengths: encoded.map(\.count))
-            let vectors = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
-                for (b, batch) in batches.enumerated() {
-                    let ids = batch.map { encoded[$0] }
-                    let units = ids.reduce(0) { $0 + $1.count }
-                    group.addTask {
-                        metrics.batch(texts: ids.count)
-                        return (b, try await compute.run(ticket, units: units) { embedder.embed(encoded: ids) })
-                    }
-                }
-                var rows = [[Float]](repeating: [], count: texts.count)
-                for try await (b, matrix) in group {
-                    for (position, index) in batches[b].enumerated() { rows[index] = matrix.row(position) }
-                }
-                return rows
-            }
-            return (vectors, tokens)
+            return (try await batched(encoded, ticket: ticket, compute: compute, batcher: batcher), tokens)
         }
         metrics.tokens(route: "/v1/embeddings", tokens)
         let items = vectors.enumerated().map { index, vector in
@@ -151,6 +132,39 @@ enum EmbeddingsEndpoint {
         }
         return try JSONBody.response(
             EmbeddingsResponse(data: items, model: models.modelName, usage: .init(promptTokens: tokens, totalTokens: tokens)))
+    }
+
+    /// Embeds a request's texts through the shared batcher: submits them, queues one turn per
+    /// batch the request would need alone (compute jobs, taken in turn with other requests'
+    /// jobs), and returns once every vector is back — computed by its own turns or by other
+    /// requests' turns that had room. Its turns still queued then leave the queue; on
+    /// cancellation (deadline) its pending texts are withdrawn.
+    static func batched(
+        _ encoded: [[Int32]], ticket: ComputePool.Ticket, compute: ComputePool, batcher: EmbeddingBatcher
+    ) async throws -> [[Float]] {
+        let owner = ticket.id
+        let result = batcher.submit(owner: owner, encoded: encoded)
+        defer { batcher.withdraw(owner: owner) }
+        @Sendable func turn() async throws -> [[Float]]? {
+            try await compute.run(ticket, measured: { ((), batcher.turn(owner: owner)) })
+            return nil
+        }
+        return try await withThrowingTaskGroup(of: [[Float]]?.self) { group in
+            defer { group.cancelAll() }
+            group.addTask { try await result.wait() }
+            var running = batcher.turns(lengths: encoded.map(\.count))
+            for _ in 0 ..< running { group.addTask(operation: turn) }
+            while let next = try await group.next() {
+                if let vectors = next { return vectors }
+                running -= 1
+                // Not reached when the turns work as documented; never leave texts stranded.
+                if running == 0, batcher.hasPending(owner: owner) {
+                    running += 1
+                    group.addTask(operation: turn)
+                }
+            }
+            throw CancellationError()
+        }
     }
 
     static func tooMany(_ count: Int, _ limit: Int) -> APIError {

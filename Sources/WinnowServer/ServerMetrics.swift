@@ -21,6 +21,7 @@ public final class ServerMetrics: Sendable {
     private let queueJobs: Gauge
     private let queueWait: DurationHistogram
     private let batchTexts: ValueHistogram
+    private let batchRequests: ValueHistogram
 
     /// Creates the metrics (all start at zero).
     public init() {
@@ -40,6 +41,11 @@ public final class ServerMetrics: Sendable {
                 namespace: "winnow", metricName: "embedding_batch", unitName: "texts",
                 helpText: "Texts per embedding forward pass"),
             labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+        batchRequests = registry.makeValueHistogram(
+            descriptor: .init(
+                namespace: "winnow", metricName: "embedding_batch", unitName: "requests",
+                helpText: "Requests whose texts share one embedding forward pass"),
+            labels: [], buckets: [1, 2, 4, 8, 16, 32, 64])
     }
 
     static func route(_ path: String) -> String { routes.contains(path) ? path : "other" }
@@ -81,8 +87,11 @@ public final class ServerMetrics: Sendable {
     /// Records how long an admitted request waited for its first compute job.
     func waited(_ duration: Duration) { queueWait.record(duration) }
 
-    /// Records one embedding forward pass of `texts` texts.
-    func batch(texts: Int) { batchTexts.record(Double(texts)) }
+    /// Records one embedding forward pass of `texts` texts from `requests` requests.
+    func batch(texts: Int, requests: Int) {
+        batchTexts.record(Double(texts))
+        batchRequests.record(Double(requests))
+    }
 
     /// The exposition text.
     public func render() -> [UInt8] { registry.emitToBuffer() }

@@ -21,6 +21,8 @@ public final class ServerModels: Sendable {
     /// counters with a path are only those given at start).
     private let counters: Mutex<[String: any TokenCounter]>
     let compute: ComputePool
+    /// Packs the texts of concurrent `/v1/embeddings` requests into shared forward passes.
+    let batcher: EmbeddingBatcher
     /// The server's Prometheus metrics (`GET /metrics`).
     public let metrics: ServerMetrics
 
@@ -45,6 +47,7 @@ public final class ServerModels: Sendable {
         let metrics = ServerMetrics()
         self.metrics = metrics
         compute = ComputePool(width: computeThreads, limit: maxQueuedWork, onWait: { metrics.waited($0) })
+        batcher = EmbeddingBatcher(embedder: embedder, onBatch: { metrics.batch(texts: $0, requests: $1) })
         BLAS.setThreadCount(1)  // parallelism comes from concurrent requests
     }
 

@@ -97,6 +97,7 @@ struct ComputeIsolationTests {
         let models = try Self.models(threads: 1, maxQueuedWork: 8)
         let gate = Gate()
         let held = models.compute.admit(cost: 8)!
+        let held2 = models.compute.admit(cost: 8)!  // each is charged half the limit
         let holder = Task { _ = try? await models.compute.run(held) { gate.hold() } }
         await gate.waitHolding(1)
         let app = WinnowServer.buildApplication(models: models, configuration: Self.configuration())
@@ -114,6 +115,7 @@ struct ComputeIsolationTests {
         gate.open()
         await holder.value
         models.compute.finish(held)
+        models.compute.finish(held2)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/embeddings", method: .post, body: ByteBuffer(string: Self.embedBody)) { response in
                 #expect(response.status == .ok)
@@ -146,6 +148,20 @@ struct ComputeIsolationTests {
         gate.open()
         await holders.value
         models.compute.finish(ticket)
+    }
+
+    @Test("a request larger than the limit is admitted but charged half of it, so small requests still get in")
+    func largestLeavesRoom() {
+        let pool = ComputePool(width: 1, limit: 1000)
+        defer { pool.shutdown() }
+        let largest = pool.admit(cost: 2048 * 256)
+        #expect(largest?.cost == 500)
+        let small = pool.admit(cost: 4)
+        #expect(small != nil)
+        // A second large one does not fit beside them.
+        #expect(pool.admit(cost: 2048 * 256) == nil)
+        for ticket in [largest, small].compactMap({ $0 }) { pool.finish(ticket) }
+        #expect(pool.load.work == 0)
     }
 
     @Test("jobs are taken from the requests in turn, so a large request does not run ahead of a small one")

@@ -67,6 +67,14 @@ enum ServerFixtures {
     /// index embeds it, which a hundred parameterised cases need not repeat.
     static let shared: Result<ServerModels, any Error> = Result { try models() }
 
+    /// Whether a served vector is `expected` within the tolerance docs/server.md states. The
+    /// shared models serve the tests running at the same time, so a request's texts may share
+    /// forward passes with another test's (cross-request batching), and the last bits may
+    /// differ; a request alone gets the exact bits (`EmbeddingBatchingTests.aloneIsExact`).
+    static func matches(_ vector: [Float], _ expected: [Float]) -> Bool {
+        vector.count == expected.count && EmbeddingBatchingTests.maxDifference(vector, expected) <= EmbeddingBatchingTests.tolerance
+    }
+
     static func json(_ object: Any) -> ByteBuffer {
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
     }
@@ -101,7 +109,7 @@ struct ServerRouterTests {
         }
     }
 
-    @Test("POST /v1/embeddings answers as OpenAI, with the Embedder's vectors bit for bit")
+    @Test("POST /v1/embeddings answers as OpenAI, with the Embedder's vectors (within the batching tolerance)")
     func embeddings() async throws {
         let embedder = try ServerFixtures.embedder.get()
         let texts = ["A man is eating food.", "Ein Mann isst Brot, und das schon seit Stunden.", ""]
@@ -123,7 +131,7 @@ struct ServerRouterTests {
                 for (i, item) in data.enumerated() {
                     #expect(item["object"] as? String == "embedding")
                     #expect(item["index"] as? Int == i)
-                    #expect(ServerFixtures.floats(item["embedding"]) == expected[i])
+                    #expect(ServerFixtures.matches(ServerFixtures.floats(item["embedding"]), expected[i]))
                 }
             }
             // One string in, one vector out: the same as embedding it alone.
@@ -131,7 +139,7 @@ struct ServerRouterTests {
             try await client.execute(uri: "/v1/embeddings", method: .post, body: one) { response in
                 let data = ServerFixtures.object(response)["data"] as? [[String: Any]] ?? []
                 #expect(data.count == 1)
-                #expect(ServerFixtures.floats(data.first?["embedding"]) == embedder.embed([texts[0]])[0])
+                #expect(ServerFixtures.matches(ServerFixtures.floats(data.first?["embedding"]), embedder.embed([texts[0]])[0]))
             }
         }
     }
@@ -152,13 +160,13 @@ struct ServerRouterTests {
                 #expect(data.count == texts.count)
                 for (i, item) in data.enumerated() {
                     #expect(item["index"] as? Int == i)
-                    #expect(ServerFixtures.floats(item["embedding"]) == expected[i])
+                    #expect(ServerFixtures.matches(ServerFixtures.floats(item["embedding"]), expected[i]))
                 }
             }
         }
     }
 
-    @Test("encoding_format base64 carries the same float32 bits, little-endian")
+    @Test("encoding_format base64 carries float32 little-endian (the Embedder's vectors within the batching tolerance)")
     func base64() async throws {
         let embedder = try ServerFixtures.embedder.get()
         let expected = embedder.embed(["base64 please"])[0]
@@ -171,7 +179,7 @@ struct ServerRouterTests {
                 let floats = stride(from: 0, to: bytes.count, by: 4).map { offset in
                     Float(bitPattern: bytes[offset ..< offset + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) })
                 }
-                #expect(floats == expected)
+                #expect(ServerFixtures.matches(floats, expected))
             }
         }
     }
@@ -365,7 +373,7 @@ struct ServerLiveTests {
             try await client.execute(uri: "/v1/embeddings", method: .post, headers: [.contentType: "application/json"], body: body) { response in
                 #expect(response.status == .ok)
                 let data = ServerFixtures.object(response)["data"] as? [[String: Any]] ?? []
-                #expect(ServerFixtures.floats(data.first?["embedding"]) == embedder.embed(["over the wire"])[0])
+                #expect(ServerFixtures.matches(ServerFixtures.floats(data.first?["embedding"]), embedder.embed(["over the wire"])[0]))
             }
             let big = ServerFixtures.json(["input": String(repeating: "a ", count: 4000), "model": "all-MiniLM-L6-v2"])
             try await client.execute(uri: "/v1/embeddings", method: .post, body: big) { response in
