@@ -27,7 +27,19 @@ private let fixtureInputs: [InputFormat: String] = [
     .text: "corpora/fixtures/text",  // a folder: every file under it
     .html: "corpora/fixtures/html",  // a folder with a subfolder
     .mediawiki: "corpora/fixtures/mediawiki/*.xml",  // a glob
+    .warc: "corpora/fixtures/warc/pages.warc.gz",  // one WARC file
 ]
+
+/// Links the files a recipe's stages name by paths relative to the repository (block lists in
+/// `pipelines/lists/`, the benchmark under `corpora/sample/benchmarks/`) into the folder a test
+/// runs it in: `pipelines/` itself, and the committed stand-in benchmark of
+/// corpora/fixtures/benchmarks/ (so the recipes run without corpora/sample/).
+private func linkRecipeFiles(into dir: String) throws {
+    try FileManager.default.createSymbolicLink(atPath: dir + "/pipelines", withDestinationPath: repositoryRoot + "/pipelines")
+    try FileManager.default.createDirectory(atPath: dir + "/corpora/sample", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+        atPath: dir + "/corpora/sample/benchmarks", withDestinationPath: repositoryRoot + "/corpora/fixtures/benchmarks")
+}
 
 /// A recipe's `input.format` and the model files its stages need, read from its YAML without
 /// building the stages (building `language` would load the model).
@@ -75,6 +87,7 @@ struct PipelineRecipesTests {
         }
         let dir = try temporaryFolder("recipe-" + name)
         try FileSystem.writeAll(dir + "/sentinel.txt", Array("not Winnow's\n".utf8))
+        try linkRecipeFiles(into: dir)
         let result = try runWinnow(
             ["run", repositoryRoot + "/pipelines/" + name, "--input", repositoryRoot + "/" + input, "--output", "out", "--workers", "2"],
             in: dir, env: ["WINNOW_MODELS": repositoryRoot + "/models"])
