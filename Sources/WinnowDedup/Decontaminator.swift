@@ -154,7 +154,7 @@ public struct Decontaminator: CorpusStage, RegisteredStage {
         func observe(_ document: Document, index: Int) throws {
             var text = document.text
             let n = stage.index.n
-            try text.withUTF8 { u in
+            text.withUTF8 { u in
                 let matches = stage.index.matches(in: u, words: &words)
                 if matches.isEmpty { return }
                 // Merge the matched windows into word intervals, then byte spans.
