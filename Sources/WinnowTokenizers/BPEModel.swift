@@ -29,6 +29,11 @@ final class BPEModel: Sendable {
     let alphabet: Alphabet
     /// (left id, right id) → the merge.
     let pairs: [UInt64: Merge]
+    /// ``pairs`` as the merge loop reads it (one lookup per adjacent pair: its hottest step).
+    private let table: PairTable
+    /// `charIDs` of ``Alphabet/characters(charIDs:byteFallback:unknownID:fuseUnknown:)`` for the
+    /// scalars below U+10000, flat (``PairTable/absent`` where a scalar is not a token).
+    private let basicCharIDs: [Int32]
     /// A pre-token that is one token as a whole is that token, before any merging (tiktoken;
     /// Hugging Face's `ignore_merges`). Keys are the pre-token's UTF-8 bytes.
     let wholePieces: [[UInt8]: Int32]?
@@ -44,6 +49,14 @@ final class BPEModel: Sendable {
     init(alphabet: Alphabet, pairs: [UInt64: Merge], wholePieces: [[UInt8]: Int32]?) {
         self.alphabet = alphabet
         self.pairs = pairs
+        table = PairTable(pairs)
+        if case .characters(let charIDs, _, _, _) = alphabet {
+            var flat = [Int32](repeating: PairTable.absent, count: 0x10000)
+            for (scalar, id) in charIDs where scalar < 0x10000 { flat[Int(scalar)] = id }
+            basicCharIDs = flat
+        } else {
+            basicCharIDs = []
+        }
         self.wholePieces = wholePieces
         maxWholePieceBytes = wholePieces?.keys.reduce(0) { max($0, $1.count) } ?? 0
     }
@@ -86,8 +99,8 @@ final class BPEModel: Sendable {
         if let wholePieces, piece.utf8.count <= maxWholePieceBytes, let id = wholePieces[Array(piece.utf8)] { return [id] }
         let symbols = firstSymbols(piece)
         if symbols.count <= 1 { return symbols }
-        let pairs = self.pairs
-        return BPEModel.merge(symbols) { left, right in pairs[BPEModel.key(left, right)] }
+        let table = self.table
+        return BPEModel.merge(symbols) { left, right in table[BPEModel.key(left, right)] }
     }
 
     /// The symbols a pre-token starts as, before any merge.
@@ -100,11 +113,13 @@ final class BPEModel: Sendable {
             return out
         case .characters(let charIDs, let byteFallback, let unknownID, let fuseUnknown):
             var out = [Int32]()
-            out.reserveCapacity(piece.unicodeScalars.count)
+            out.reserveCapacity(piece.utf8.count)
             var lastWasUnknown = false
+            let basic = basicCharIDs
             for scalar in piece.unicodeScalars {
-                if let id = charIDs[scalar.value] {
-                    out.append(id)
+                let known = scalar.value < 0x10000 ? basic[Int(scalar.value)] : charIDs[scalar.value] ?? PairTable.absent
+                if known != PairTable.absent {
+                    out.append(known)
                     lastWasUnknown = false
                     continue
                 }
@@ -243,6 +258,59 @@ final class BPEModel: Sendable {
             ids.remove(at: best.at + 1)
         }
         return ids
+    }
+}
+
+/// ``BPEModel/pairs`` as a flat open-addressing table (linear probing, a multiplicative hash
+/// of the pair's 64-bit key): the merge loop looks up every adjacent pair, and this costs a
+/// fraction of `Dictionary`'s SipHash lookup. Built once per model; read-only after.
+struct PairTable: Sendable {
+    /// The value that marks a character that is not a token in ``BPEModel``'s flat table.
+    static let absent = Int32.min
+    /// Keys of the slots; `UInt64.max` marks an empty slot.
+    private let keys: [UInt64]
+    private let values: [BPEModel.Merge]
+    /// The merge of the one key equal to the empty marker (ids −1 and −1), if there is one.
+    private let maxKeyMerge: BPEModel.Merge?
+    private let shift: UInt64
+    private let mask: Int
+
+    init(_ pairs: [UInt64: BPEModel.Merge]) {
+        var bits: UInt64 = 4
+        while (1 << bits) < pairs.count * 2 { bits += 1 }
+        let capacity = 1 << Int(bits)
+        var keys = [UInt64](repeating: .max, count: capacity)
+        var values = [BPEModel.Merge](repeating: BPEModel.Merge(rank: 0, id: 0), count: capacity)
+        shift = 64 - bits
+        mask = capacity - 1
+        var maxKeyMerge: BPEModel.Merge?
+        for (key, merge) in pairs {
+            guard key != .max else {
+                maxKeyMerge = merge
+                continue
+            }
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while keys[slot] != .max { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = merge
+        }
+        self.keys = keys
+        self.values = values
+        self.maxKeyMerge = maxKeyMerge
+    }
+
+    /// The merge of a pair key (``BPEModel/key(_:_:)``), or nil.
+    @inline(__always) subscript(key: UInt64) -> BPEModel.Merge? {
+        guard key != .max else { return maxKeyMerge }
+        return keys.withUnsafeBufferPointer { keys -> BPEModel.Merge? in
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while true {
+                let k = keys[slot]
+                if k == key { return values[slot] }
+                if k == .max { return nil }
+                slot = (slot + 1) & mask
+            }
+        }
     }
 }
 
