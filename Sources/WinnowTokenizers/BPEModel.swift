@@ -139,13 +139,20 @@ final class BPEModel: Sendable {
     // MARK: - Merging
 
     /// One candidate merge: the pieces `start ..< end` (two adjacent ones when it was pushed).
+    /// `order` is (rank, start) as one integer: the rank (sign bit flipped, so a signed rank
+    /// orders as it compares) in the high half, the start in the low half.
     private struct Candidate {
-        var rank: Int32
-        var start: Int32
+        var order: UInt64
         var end: Int32
         var id: Int32
 
-        @inline(__always) func before(_ o: Candidate) -> Bool { rank != o.rank ? rank < o.rank : start < o.start }
+        init(rank: Int32, start: Int32, end: Int32, id: Int32) {
+            order = UInt64(UInt32(bitPattern: rank) ^ 0x8000_0000) << 32 | UInt64(UInt32(bitPattern: start))
+            self.end = end
+            self.id = id
+        }
+
+        var start: Int { Int(UInt32(truncatingIfNeeded: order)) }
     }
 
     /// Merges `symbols` pair by pair, lowest (rank, position) first, as tiktoken and Hugging
@@ -155,52 +162,64 @@ final class BPEModel: Sendable {
     /// The pieces are a linked list and the candidate pairs a binary heap ordered by (rank,
     /// position); a pair made stale by a merge is skipped when it surfaces. Each merge costs
     /// O(log n) and at most two new lookups, so n symbols cost O(n log n) (a rescan of every
-    /// pair after each merge costs O(n²): minutes for a 100 KB word). Adds the steps taken
-    /// (lookups, heap pushes, pops and sift swaps) to ``WorkMeter/current``.
+    /// pair after each merge costs O(n²): minutes for a 100 KB word). The arrays are raw
+    /// buffers sized up front (at most n − 1 first pairs and two per merge enter the heap), so
+    /// the loop pays no bounds or uniqueness checks. Adds the steps taken (lookups, heap pushes,
+    /// pops and sift moves) to ``WorkMeter/current``.
     static func merge(_ symbols: [Int32], lookup: (Int32, Int32) -> Merge?) -> [Int32] {
         let n = symbols.count
+        guard n > 1 else { return symbols }
         // next[i]: start of the piece after the one starting at i (n at the end); -1: i no longer starts a piece.
-        var next = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
-            for i in 0 ..< n { buffer[i] = Int32(i + 1) }
-            count = n
+        let next = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let prev = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let heap = UnsafeMutablePointer<Candidate>.allocate(capacity: 3 * n)
+        defer {
+            next.deallocate()
+            prev.deallocate()
+            ids.deallocate()
+            heap.deallocate()
         }
-        var prev = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
-            for i in 0 ..< n { buffer[i] = Int32(i - 1) }
-            count = n
+        for i in 0 ..< n {
+            next[i] = Int32(i + 1)
+            prev[i] = Int32(i - 1)
         }
-        var ids = symbols
-        var heap: [Candidate] = []
-        heap.reserveCapacity(n)
+        symbols.withUnsafeBufferPointer { s in
+            if let base = s.baseAddress { ids.initialize(from: base, count: n) }
+        }
+        var count = 0
         var steps = 0
 
         func push(_ c: Candidate) {
-            heap.append(c)
-            var k = heap.count - 1
+            var k = count
+            count += 1
             while k > 0 {
-                let parent = (k - 1) / 2
-                guard heap[k].before(heap[parent]) else { break }
-                heap.swapAt(k, parent)
+                let parent = (k - 1) >> 1
+                guard c.order < heap[parent].order else { break }
+                heap[k] = heap[parent]
                 k = parent
                 steps += 1
             }
+            heap[k] = c
             steps += 1
         }
         func pop() -> Candidate {
             let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
+            count -= 1
+            if count > 0 {
+                let last = heap[count]
                 var k = 0
                 while true {
                     let l = 2 * k + 1
-                    if l >= heap.count { break }
+                    if l >= count { break }
                     let r = l + 1
-                    let child = r < heap.count && heap[r].before(heap[l]) ? r : l
-                    guard heap[child].before(heap[k]) else { break }
-                    heap.swapAt(k, child)
+                    let child = r < count && heap[r].order < heap[l].order ? r : l
+                    guard heap[child].order < last.order else { break }
+                    heap[k] = heap[child]
                     k = child
                     steps += 1
                 }
+                heap[k] = last
             }
             steps += 1
             return top
@@ -217,9 +236,9 @@ final class BPEModel: Sendable {
 
         for i in 0 ..< n - 1 { consider(i) }
         var pieces = n
-        while !heap.isEmpty {
+        while count > 0 {
             let c = pop()
-            let start = Int(c.start)
+            let start = c.start
             // Stale: `start` was merged into its left neighbour, or either piece has grown since.
             guard next[start] >= 0 else { continue }
             let mid = Int(next[start])
