@@ -29,6 +29,11 @@ final class BPEModel: Sendable {
     let alphabet: Alphabet
     /// (left id, right id) → the merge.
     let pairs: [UInt64: Merge]
+    /// ``pairs`` as the merge loop reads it (one lookup per adjacent pair: its hottest step).
+    private let table: PairTable
+    /// `charIDs` of ``Alphabet/characters(charIDs:byteFallback:unknownID:fuseUnknown:)`` for the
+    /// scalars below U+10000, flat (``PairTable/absent`` where a scalar is not a token).
+    private let basicCharIDs: [Int32]
     /// A pre-token that is one token as a whole is that token, before any merging (tiktoken;
     /// Hugging Face's `ignore_merges`). Keys are the pre-token's UTF-8 bytes.
     let wholePieces: [[UInt8]: Int32]?
@@ -44,6 +49,14 @@ final class BPEModel: Sendable {
     init(alphabet: Alphabet, pairs: [UInt64: Merge], wholePieces: [[UInt8]: Int32]?) {
         self.alphabet = alphabet
         self.pairs = pairs
+        table = PairTable(pairs)
+        if case .characters(let charIDs, _, _, _) = alphabet {
+            var flat = [Int32](repeating: PairTable.absent, count: 0x10000)
+            for (scalar, id) in charIDs where scalar < 0x10000 { flat[Int(scalar)] = id }
+            basicCharIDs = flat
+        } else {
+            basicCharIDs = []
+        }
         self.wholePieces = wholePieces
         maxWholePieceBytes = wholePieces?.keys.reduce(0) { max($0, $1.count) } ?? 0
     }
@@ -86,8 +99,8 @@ final class BPEModel: Sendable {
         if let wholePieces, piece.utf8.count <= maxWholePieceBytes, let id = wholePieces[Array(piece.utf8)] { return [id] }
         let symbols = firstSymbols(piece)
         if symbols.count <= 1 { return symbols }
-        let pairs = self.pairs
-        return BPEModel.merge(symbols) { left, right in pairs[BPEModel.key(left, right)] }
+        let table = self.table
+        return BPEModel.merge(symbols) { left, right in table[BPEModel.key(left, right)] }
     }
 
     /// The symbols a pre-token starts as, before any merge.
@@ -100,11 +113,13 @@ final class BPEModel: Sendable {
             return out
         case .characters(let charIDs, let byteFallback, let unknownID, let fuseUnknown):
             var out = [Int32]()
-            out.reserveCapacity(piece.unicodeScalars.count)
+            out.reserveCapacity(piece.utf8.count)
             var lastWasUnknown = false
+            let basic = basicCharIDs
             for scalar in piece.unicodeScalars {
-                if let id = charIDs[scalar.value] {
-                    out.append(id)
+                let known = scalar.value < 0x10000 ? basic[Int(scalar.value)] : charIDs[scalar.value] ?? PairTable.absent
+                if known != PairTable.absent {
+                    out.append(known)
                     lastWasUnknown = false
                     continue
                 }
@@ -124,13 +139,20 @@ final class BPEModel: Sendable {
     // MARK: - Merging
 
     /// One candidate merge: the pieces `start ..< end` (two adjacent ones when it was pushed).
+    /// `order` is (rank, start) as one integer: the rank (sign bit flipped, so a signed rank
+    /// orders as it compares) in the high half, the start in the low half.
     private struct Candidate {
-        var rank: Int32
-        var start: Int32
+        var order: UInt64
         var end: Int32
         var id: Int32
 
-        @inline(__always) func before(_ o: Candidate) -> Bool { rank != o.rank ? rank < o.rank : start < o.start }
+        init(rank: Int32, start: Int32, end: Int32, id: Int32) {
+            order = UInt64(UInt32(bitPattern: rank) ^ 0x8000_0000) << 32 | UInt64(UInt32(bitPattern: start))
+            self.end = end
+            self.id = id
+        }
+
+        var start: Int { Int(UInt32(truncatingIfNeeded: order)) }
     }
 
     /// Merges `symbols` pair by pair, lowest (rank, position) first, as tiktoken and Hugging
@@ -140,52 +162,64 @@ final class BPEModel: Sendable {
     /// The pieces are a linked list and the candidate pairs a binary heap ordered by (rank,
     /// position); a pair made stale by a merge is skipped when it surfaces. Each merge costs
     /// O(log n) and at most two new lookups, so n symbols cost O(n log n) (a rescan of every
-    /// pair after each merge costs O(n²): minutes for a 100 KB word). Adds the steps taken
-    /// (lookups, heap pushes, pops and sift swaps) to ``WorkMeter/current``.
+    /// pair after each merge costs O(n²): minutes for a 100 KB word). The arrays are raw
+    /// buffers sized up front (at most n − 1 first pairs and two per merge enter the heap), so
+    /// the loop pays no bounds or uniqueness checks. Adds the steps taken (lookups, heap pushes,
+    /// pops and sift moves) to ``WorkMeter/current``.
     static func merge(_ symbols: [Int32], lookup: (Int32, Int32) -> Merge?) -> [Int32] {
         let n = symbols.count
+        guard n > 1 else { return symbols }
         // next[i]: start of the piece after the one starting at i (n at the end); -1: i no longer starts a piece.
-        var next = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
-            for i in 0 ..< n { buffer[i] = Int32(i + 1) }
-            count = n
+        let next = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let prev = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let heap = UnsafeMutablePointer<Candidate>.allocate(capacity: 3 * n)
+        defer {
+            next.deallocate()
+            prev.deallocate()
+            ids.deallocate()
+            heap.deallocate()
         }
-        var prev = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
-            for i in 0 ..< n { buffer[i] = Int32(i - 1) }
-            count = n
+        for i in 0 ..< n {
+            next[i] = Int32(i + 1)
+            prev[i] = Int32(i - 1)
         }
-        var ids = symbols
-        var heap: [Candidate] = []
-        heap.reserveCapacity(n)
+        symbols.withUnsafeBufferPointer { s in
+            if let base = s.baseAddress { ids.initialize(from: base, count: n) }
+        }
+        var count = 0
         var steps = 0
 
         func push(_ c: Candidate) {
-            heap.append(c)
-            var k = heap.count - 1
+            var k = count
+            count += 1
             while k > 0 {
-                let parent = (k - 1) / 2
-                guard heap[k].before(heap[parent]) else { break }
-                heap.swapAt(k, parent)
+                let parent = (k - 1) >> 1
+                guard c.order < heap[parent].order else { break }
+                heap[k] = heap[parent]
                 k = parent
                 steps += 1
             }
+            heap[k] = c
             steps += 1
         }
         func pop() -> Candidate {
             let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
+            count -= 1
+            if count > 0 {
+                let last = heap[count]
                 var k = 0
                 while true {
                     let l = 2 * k + 1
-                    if l >= heap.count { break }
+                    if l >= count { break }
                     let r = l + 1
-                    let child = r < heap.count && heap[r].before(heap[l]) ? r : l
-                    guard heap[child].before(heap[k]) else { break }
-                    heap.swapAt(k, child)
+                    let child = r < count && heap[r].order < heap[l].order ? r : l
+                    guard heap[child].order < last.order else { break }
+                    heap[k] = heap[child]
                     k = child
                     steps += 1
                 }
+                heap[k] = last
             }
             steps += 1
             return top
@@ -202,9 +236,9 @@ final class BPEModel: Sendable {
 
         for i in 0 ..< n - 1 { consider(i) }
         var pieces = n
-        while !heap.isEmpty {
+        while count > 0 {
             let c = pop()
-            let start = Int(c.start)
+            let start = c.start
             // Stale: `start` was merged into its left neighbour, or either piece has grown since.
             guard next[start] >= 0 else { continue }
             let mid = Int(next[start])
@@ -243,6 +277,59 @@ final class BPEModel: Sendable {
             ids.remove(at: best.at + 1)
         }
         return ids
+    }
+}
+
+/// ``BPEModel/pairs`` as a flat open-addressing table (linear probing, a multiplicative hash
+/// of the pair's 64-bit key): the merge loop looks up every adjacent pair, and this costs a
+/// fraction of `Dictionary`'s SipHash lookup. Built once per model; read-only after.
+struct PairTable: Sendable {
+    /// The value that marks a character that is not a token in ``BPEModel``'s flat table.
+    static let absent = Int32.min
+    /// Keys of the slots; `UInt64.max` marks an empty slot.
+    private let keys: [UInt64]
+    private let values: [BPEModel.Merge]
+    /// The merge of the one key equal to the empty marker (ids −1 and −1), if there is one.
+    private let maxKeyMerge: BPEModel.Merge?
+    private let shift: UInt64
+    private let mask: Int
+
+    init(_ pairs: [UInt64: BPEModel.Merge]) {
+        var bits: UInt64 = 4
+        while (1 << bits) < pairs.count * 2 { bits += 1 }
+        let capacity = 1 << Int(bits)
+        var keys = [UInt64](repeating: .max, count: capacity)
+        var values = [BPEModel.Merge](repeating: BPEModel.Merge(rank: 0, id: 0), count: capacity)
+        shift = 64 - bits
+        mask = capacity - 1
+        var maxKeyMerge: BPEModel.Merge?
+        for (key, merge) in pairs {
+            guard key != .max else {
+                maxKeyMerge = merge
+                continue
+            }
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while keys[slot] != .max { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = merge
+        }
+        self.keys = keys
+        self.values = values
+        self.maxKeyMerge = maxKeyMerge
+    }
+
+    /// The merge of a pair key (``BPEModel/key(_:_:)``), or nil.
+    @inline(__always) subscript(key: UInt64) -> BPEModel.Merge? {
+        guard key != .max else { return maxKeyMerge }
+        return keys.withUnsafeBufferPointer { keys -> BPEModel.Merge? in
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while true {
+                let k = keys[slot]
+                if k == key { return values[slot] }
+                if k == .max { return nil }
+                slot = (slot + 1) & mask
+            }
+        }
     }
 }
 

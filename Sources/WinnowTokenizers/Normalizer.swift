@@ -57,20 +57,7 @@ indirect enum Normalizer: @unchecked Sendable {
             }
             return String(out)
         case .replaceLiteral(let literal, let replacement):
-            // On UTF-8 bytes, not Characters: " " before a combining mark is one grapheme with it,
-            // and `tokenizers` still replaces the space.
-            let ranges = PreTokenizer.literalRanges(of: literal, in: text[...])
-            guard !ranges.isEmpty else { return text }
-            var out = String()
-            out.reserveCapacity(text.utf8.count + ranges.count * replacement.utf8.count)
-            var rest = text.startIndex
-            for r in ranges {
-                out += text[rest ..< r.lowerBound]
-                out += replacement
-                rest = r.upperBound
-            }
-            out += text[rest...]
-            return out
+            return Normalizer.replacing(literal, with: replacement, in: text)
         case .replaceRegex(let regex, let replacement):
             return text.replacing(regex, with: replacement)
         case .prepend(let prefix):
@@ -79,6 +66,42 @@ indirect enum Normalizer: @unchecked Sendable {
             var t = text
             for step in steps { t = step.apply(t) }
             return t
+        }
+    }
+
+    /// `text` with each occurrence of `literal` replaced, left to right, without overlaps. On
+    /// UTF-8 bytes, not Characters: " " before a combining mark is one grapheme with it, and
+    /// `tokenizers` still replaces the space. (The matches are ``PreTokenizer/literalRanges(of:in:)``'s.)
+    static func replacing(_ literal: String, with replacement: String, in text: String) -> String {
+        let needle = Array(literal.utf8)
+        guard let first = needle.first else { return text }
+        let with = Array(replacement.utf8)
+        var copy = text
+        return copy.withUTF8 { src -> String in
+            let n = src.count
+            var out = [UInt8]()
+            out.reserveCapacity(with.count > needle.count ? n + n / 2 : n)
+            var replaced = false
+            var i = 0
+            outer: while i < n {
+                let b = src[i]
+                if b == first, i + needle.count <= n {
+                    var k = 1
+                    while k < needle.count {
+                        if src[i + k] != needle[k] { break }
+                        k += 1
+                    }
+                    if k == needle.count {
+                        out.append(contentsOf: with)
+                        i += needle.count
+                        replaced = true
+                        continue outer
+                    }
+                }
+                out.append(b)
+                i += 1
+            }
+            return replaced ? String(decoding: out, as: UTF8.self) : text
         }
     }
 
