@@ -150,6 +150,18 @@ struct PageTreeTests {
         #expect(ok, "libxml2:\n\(expected)\nPageTree:\n\(got)")
     }
 
+    @Test("benchmark floors stop where they say: nothing, libxml2 alone, the page index")
+    func floors() {
+        let page = Array("<html><head><title>t</title></head><body><div class=a><p>One, two.</p><p>Three</p></div></body></html>".utf8)
+        let extractor = HTMLExtractor()
+        #expect(extractor.run(bytes: page, upTo: .read) == 0)
+        #expect(extractor.run(bytes: page, upTo: .tokenize) == 1)
+        // body, div, p, text, p, text
+        #expect(extractor.run(bytes: page, upTo: .tree) == 6)
+        #expect(extractor.run(bytes: [], upTo: .tree) == 0)
+        #expect(extractor.extract(bytes: page).title == "t")
+    }
+
     @Test("the real benchmark pages give the same tree")
     func realPages() throws {
         guard RealPagesTests.hasData else {
