@@ -231,9 +231,16 @@ private struct Builder {
 
     mutating func startElement(_ name: UnsafePointer<UInt8>?, _ atts: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
         // libxml2's limit: a push beyond 256 open nodes halts the parser, the element not added.
-        if open.count > 256 {
-            halted = true
-            if let c = context { xmlStopParser(c) }
+        var size = 0
+        if let atts {
+            var k = 0
+            while let n = atts[k] {
+                size += Self.length(n) * 2 + 3 + (atts[k + 1].map(Self.length) ?? 0)
+                k += 2
+            }
+        }
+        if open.count > 256 || !room(for: size) {
+            halt()
             return
         }
         let (tag, allowsText) = HTMLTag.lookupWithTextFlag(name)
@@ -288,6 +295,10 @@ private struct Builder {
 
     mutating func characters(_ ch: UnsafePointer<UInt8>?, _ len: Int) {
         guard let ch, len > 0, !open.isEmpty else { return }
+        guard room(for: len) else {
+            halt()
+            return
+        }
         if blankIsIgnorable(ch, len) { return }
         let top = open.count - 1
         if open[top].lastIsText {
@@ -355,6 +366,22 @@ private struct Builder {
         }
         open[open.count - 1].lastIsText = false
         open[open.count - 1].last = keepsBlank ? .keepsBlank : .dropsBlank
+    }
+
+    /// Whether `count` more bytes keep every offset within `Int32` (a page of text and attributes
+    /// over 2 GB is cut there).
+    func room(for count: Int) -> Bool {
+        used + count + 1 < Int(Int32.max) && nodes.count < Int(Int32.max) - 1
+    }
+
+    static func length(_ p: UnsafePointer<UInt8>) -> Int {
+        strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))
+    }
+
+    /// Stops the parse here, as libxml2 does at its depth limit.
+    mutating func halt() {
+        halted = true
+        if let c = context { xmlStopParser(c) }
     }
 
     /// Closes what the parse left open.
