@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "WinnowDedupTests", dependencies: ["WinnowDedup", "WinnowIO"]),
         .testTarget(name: "WinnowStoreTests", dependencies: ["WinnowStore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "WinnowHTMLTests", dependencies: ["WinnowHTML", "WinnowCore", "WinnowIO", "CLibXML2"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowEmbedTests", dependencies: ["WinnowEmbed", "TensorCore", "WinnowTokenizers"]),
         .testTarget(name: "WinnowTokenizersTests", dependencies: ["WinnowTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "WinnowLMTests", dependencies: ["WinnowLM", "WinnowText"]),

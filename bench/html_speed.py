@@ -15,6 +15,13 @@ is reported. Two figures per tool:
   they need); pages/s and MB/s (uncompressed HTML bytes) come from this figure.
 * wall: the whole command, including process start-up, imports, reading and gunzip.
 
+Floor rows (Winnow's own limits, same pages, same process shape; `winnow extract --floor`):
+`floor:tree` parses into Winnow's page index and stops (UTF-8 check, pre-cut, libxml2 SAX pass,
+flat tree, index: extraction without scoring and rendering); `floor:tokenize` runs the pre-cut
+and libxml2's HTML parser with no handler at all (what any extraction on libxml2 costs here);
+`floor:read` reads and gunzips the pages and does nothing (its wall time is the read -> write
+floor). Leave them out with --no-floors.
+
 One thread per tool (Winnow's `extract` is single-threaded; the peers are called in one Python
 thread). Peers: trafilatura.extract(html, include_comments=False), resiliparse
 extract_plain_text(html, main_content=True) -- as bench/html_quality.py runs them.
@@ -85,6 +92,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--winnow", default=str(ROOT / ".build" / "release" / "winnow"))
     ap.add_argument("--tools", default="winnow,trafilatura,resiliparse")
+    ap.add_argument("--no-floors", action="store_true", help="leave out Winnow's floor rows")
+    ap.add_argument("--before", help="another winnow binary (e.g. an older commit's) timed as the row 'before'")
     ap.add_argument("--peer", nargs=2, metavar=("TOOL", "LISTFILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.peer:
@@ -97,8 +106,16 @@ def main() -> int:
     for f in files:  # warm the page cache
         Path(f).read_bytes()
     tools = [t for t in args.tools.split(",") if t]
+    if "winnow" in tools and not args.no_floors:
+        tools += ["floor:tree", "floor:tokenize", "floor:read"]
+    if args.before:
+        tools.insert(1, "before")
     cmds = {
         "winnow": [args.winnow, "extract", "--time", *files],
+        "floor:tree": [args.winnow, "extract", "--time", "--floor", "tree", *files],
+        "floor:tokenize": [args.winnow, "extract", "--time", "--floor", "tokenize", *files],
+        "floor:read": [args.winnow, "extract", "--time", "--floor", "read", *files],
+        "before": [args.before or "", "extract", "--time", *files],
         "trafilatura": [sys.executable, __file__, "--peer", "trafilatura", str(listfile)],
         "resiliparse": [sys.executable, __file__, "--peer", "resiliparse", str(listfile)],
     }
@@ -107,7 +124,7 @@ def main() -> int:
         for t in tools:
             s = run_one(cmds[t])
             runs[t].append(s)
-            print(f"run {r + 1} {t:<12} extract {s['seconds']:7.2f} s  wall {s['wall']:7.2f} s", file=sys.stderr)
+            print(f"run {r + 1} {t:<15} extract {s['seconds']:7.3f} s  wall {s['wall']:7.2f} s", file=sys.stderr)
 
     pages = runs[tools[0]][0]["pages"]
     mb = runs[tools[0]][0]["bytes"] / 1e6
@@ -116,10 +133,11 @@ def main() -> int:
     base = med.get("winnow")
     print(f"\n{pages} pages, {mb:.1f} MB of HTML; median of {args.runs} runs; one thread each; "
           f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"{'tool':<12} {'extract s':>9} {'pages/s':>8} {'MB/s':>7} {'wall s':>7} {'extract time vs winnow':>23}")
+    print(f"{'tool':<15} {'extract s':>9} {'pages/s':>8} {'MB/s':>7} {'wall s':>7} {'extract time vs winnow':>23}")
     for t in tools:
-        ratio = f"{med[t] / base:.1f}x" if base else "-"
-        print(f"{t:<12} {med[t]:9.2f} {pages / med[t]:8.1f} {mb / med[t]:7.2f} {wall[t]:7.2f} {ratio:>23}")
+        ratio = f"{med[t] / base:.2f}x" if base else "-"
+        rate = f"{pages / med[t]:8.1f} {mb / med[t]:7.2f}" if med[t] > 0.001 else f"{'-':>8} {'-':>7}"
+        print(f"{t:<15} {med[t]:9.3f} {rate} {wall[t]:7.2f} {ratio:>23}")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     (OUT / f"speed-{stamp}.json").write_text(json.dumps({"pages": pages, "mb": mb, "runs": runs}, indent=1))
     return 0

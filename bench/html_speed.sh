@@ -6,6 +6,7 @@
 #   swift build -c release --product winnow
 #   RUNS=3 bash bench/html_speed.sh
 #   WINNOW=path/to/winnow TOOLS=winnow,resiliparse bash bench/html_speed.sh
+#   BEFORE=path/to/older/winnow RUNS=3 bash bench/html_speed.sh      (adds a row 'before')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WINNOW=${WINNOW:-.build/release/winnow}
@@ -18,4 +19,4 @@ if [[ ! -x "$WINNOW" ]]; then
 fi
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $(date -u +%FT%TZ)"
 "$PY" -c 'import trafilatura, importlib.metadata as m; print("trafilatura", trafilatura.__version__, "resiliparse", m.version("resiliparse"))'
-exec "$PY" bench/html_speed.py --runs "$RUNS" --winnow "$WINNOW" --tools "$TOOLS"
+exec "$PY" bench/html_speed.py --runs "$RUNS" --winnow "$WINNOW" --tools "$TOOLS" ${BEFORE:+--before "$BEFORE"}

@@ -1,5 +1,3 @@
-internal import CLibXML2
-
 /// How hard a pass prunes page furniture before it scores.
 enum PruneLevel: Int, Comparable {
     /// Prune nothing beyond the skipped elements.
@@ -403,15 +401,20 @@ struct ContentScorer {
     private func besideImage(_ i: Int) -> Bool {
         let p = Int(index.nodes[i].parent)
         guard p >= 0 else { return false }
-        var c = index.nodes[p].pointer.pointee.children
+        // (All the parent's element children, also those the index leaves out, such as `img`.)
+        let tree = index.tree.nodes
+        let source = Int(index.nodes[p].source)
+        var c = source + 1
+        let end = Int(tree[source].end)
         var image = false
-        while let node = c {
-            if node.pointee.type == XML_ELEMENT_NODE {
-                let t = HTMLTag.lookup(node.pointee.name)
+        while c < end {
+            let node = tree[c]
+            if !node.isText {
+                let t = node.tag
                 if t == .img || t == .picture || t == .figure || t == .video { image = true }
                 if t.isHeading || t == .hgroup { return false }  // a header: title, picture, lede
             }
-            c = node.pointee.next
+            c = Int(node.end)
         }
         return image
     }
@@ -439,7 +442,7 @@ struct ContentScorer {
         let end = Int(index.nodes[i].end)
         while j < end {
             let n = index.nodes[j]
-            if n.isText, let c = n.pointer.pointee.content {
+            if n.isText, let c = n.text {
                 var k = 0
                 while c[k] != 0 {
                     if (c[k] == 0x2E || c[k] == 0x21 || c[k] == 0x3F) && (c[k + 1] == 0x20 || c[k + 1] == 0) {

@@ -1,5 +1,3 @@
-internal import CLibXML2
-
 /// What an element's attributes say about it: boilerplate or content by `class`/`id`/`role`,
 /// `itemprop="articleBody"`, hidden by `hidden` or an inline `display:none`.
 ///
@@ -21,7 +19,7 @@ struct ElementSignals {
     var furnitureRole = false
     /// `hidden`, `aria-hidden="true"` on a block, or an inline style hiding it.
     var hidden = false
-    /// The `class` attribute's bytes (NUL-terminated, owned by the document), for comparing siblings.
+    /// The `class` attribute's bytes (NUL-terminated, owned by the ``PageTree``), for comparing siblings.
     var classValue: UnsafePointer<UInt8>? = nil
 
     /// The readability-style class weight: +25 content, −25 boilerplate, both cancel.
@@ -35,21 +33,29 @@ struct ElementSignals {
     /// Bytes read per attribute value.
     static let scanLimit = 256
 
-    /// Reads the attributes of one element node.
-    init(element: UnsafeMutablePointer<xmlNode>, scratch: inout [UInt8], cache: inout [UInt64: UInt8]) {
-        var attr = element.pointee.properties
-        scratch.removeAll(keepingCapacity: true)
-        while let a = attr {
-            attr = a.pointee.next
-            guard let name = a.pointee.name, let value = a.pointee.children?.pointee.content else {
-                if let name = a.pointee.name, Self.equals(name, "hidden") { hidden = true }
+    /// Reads the attributes of one element of a parsed page.
+    ///
+    /// The class list and the id are classified each on its own (a name's verdict never
+    /// depends on the other names), and each distinct value once per page: pages repeat the same
+    /// class lists many times.
+    init(tree: PageTree, element: Int, scratch: inout [UInt8], cache: inout ClassCache) {
+        var classBits: UInt8 = 0
+        var idBits: UInt8 = 0
+        var idValue: UnsafePointer<UInt8>? = nil
+        for a in tree.attributeRange(element) {
+            let attribute = tree.attributes[a]
+            let name = tree.bytes(at: attribute.name)
+            guard attribute.value >= 0 else {
+                if Self.equals(name, "hidden") { hidden = true }
                 continue
             }
+            let value = tree.bytes(at: attribute.value)
             if Self.equals(name, "class") {
-                classValue = UnsafePointer(value)
-                Self.appendLowercased(value, to: &scratch)
+                classValue = value
+                classBits |= Self.classBits(value, scratch: &scratch, cache: &cache)
             } else if Self.equals(name, "id") {
-                Self.appendLowercased(value, to: &scratch)
+                idValue = value
+                idBits |= Self.classBits(value, scratch: &scratch, cache: &cache)
             } else if Self.equals(name, "role") {
                 var role: [UInt8] = []
                 Self.appendLowercased(value, to: &role)
@@ -69,24 +75,40 @@ struct ElementSignals {
                 if Self.contains(style, "display:none") || Self.contains(style, "visibility:hidden") { hidden = true }
             }
         }
-        if !scratch.isEmpty {
-            // Pages repeat the same class lists many times: classify each distinct one once.
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for c in scratch { hash = (hash ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
-            if let bits = cache[hash] {
-                negative = bits & 1 != 0
-                positive = bits & 2 != 0
-                strongPositive = bits & 4 != 0
-                hardNegative = bits & 8 != 0
-            } else {
-                classify(scratch)
-                cache[hash] = (negative ? 1 : 0) | (positive ? 2 : 0) | (strongPositive ? 4 : 0) | (hardNegative ? 8 : 0)
-            }
-            if negative && Self.isHeadingAnchor(element) {
-                negative = false
-                hardNegative = false
-            }
+        let bits = classBits | idBits
+        negative = bits & 1 != 0
+        positive = bits & 2 != 0
+        strongPositive = bits & 4 != 0
+        hardNegative = bits & 8 != 0
+        // (A boilerplate class keeps the element boilerplate whatever its id says.)
+        if negative && classBits & 1 == 0, let idValue, Self.isHeadingAnchor(tree: tree, element: element, id: idValue) {
+            negative = false
+            hardNegative = false
         }
+    }
+
+    /// The classification bits of one class or id value (1 negative, 2 positive, 4 strong
+    /// positive, 8 hard negative), cached per page by an FNV-1a hash of its first
+    /// ``scanLimit`` bytes, lower-cased.
+    private static func classBits(_ value: UnsafePointer<UInt8>, scratch: inout [UInt8], cache: inout ClassCache)
+        -> UInt8
+    {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var k = 0
+        while k < scanLimit {
+            let c = value[k]
+            if c == 0 { break }
+            hash = (hash ^ UInt64((c >= 0x41 && c <= 0x5A) ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
+            k += 1
+        }
+        if let bits = cache[hash] { return bits }
+        scratch.removeAll(keepingCapacity: true)
+        appendLowercased(value, to: &scratch)
+        var s = ElementSignals()
+        s.classify(scratch)
+        let bits: UInt8 = (s.negative ? 1 : 0) | (s.positive ? 2 : 0) | (s.strongPositive ? 4 : 0) | (s.hardNegative ? 8 : 0)
+        cache[hash] = bits
+        return bits
     }
 
     // MARK: - Heading anchors
@@ -96,59 +118,49 @@ struct ElementSignals {
     /// Interface</h2>` (Sphinx, docutils, asciidoctor and many Markdown tools name sections after
     /// their titles, so such an id says what the section is about, not what it is for). Only ids
     /// of three or more words count, so `comments` or `related-posts` over a "Related posts"
-    /// heading stay boilerplate; a class naming boilerplate keeps the element boilerplate.
-    static func isHeadingAnchor(_ element: UnsafeMutablePointer<xmlNode>) -> Bool {
+    /// heading stay boilerplate. (The caller checks that its class names no boilerplate.)
+    static func isHeadingAnchor(tree: PageTree, element: Int, id value: UnsafePointer<UInt8>) -> Bool {
         var idKey: [UInt8] = []
         var words = 0
-        var classBytes: [UInt8] = []
-        var attr = element.pointee.properties
-        while let a = attr {
-            attr = a.pointee.next
-            guard let name = a.pointee.name, let value = a.pointee.children?.pointee.content else { continue }
-            if equals(name, "id") {
-                var k = 0
-                var inWord = false
-                while k < scanLimit && value[k] != 0 {
-                    let c = (value[k] >= 0x41 && value[k] <= 0x5A) ? value[k] | 0x20 : value[k]
-                    if isAlphanumeric(c) {
-                        idKey.append(c)
-                        if !inWord { words += 1 }
-                        inWord = true
-                    } else {
-                        inWord = false
-                    }
-                    k += 1
-                }
-            } else if equals(name, "class") {
-                appendLowercased(value, to: &classBytes)
+        var k = 0
+        var inWord = false
+        while k < scanLimit && value[k] != 0 {
+            let c = (value[k] >= 0x41 && value[k] <= 0x5A) ? value[k] | 0x20 : value[k]
+            if isAlphanumeric(c) {
+                idKey.append(c)
+                if !inWord { words += 1 }
+                inWord = true
+            } else {
+                inWord = false
             }
+            k += 1
         }
         guard words >= 3 else { return false }
-        if !classBytes.isEmpty {
-            var byClass = ElementSignals()
-            byClass.classify(classBytes)
-            if byClass.negative { return false }
-        }
         // The heading: one of the first two element children.
-        var child = element.pointee.children
+        let nodes = tree.nodes
+        let end = Int(nodes[element].end)
+        var child = element + 1
         var seen = 0
-        var heading: UnsafeMutablePointer<xmlNode>? = nil
-        while let c = child, seen < 2 {
-            child = c.pointee.next
-            guard c.pointee.type == XML_ELEMENT_NODE else { continue }
-            seen += 1
-            if HTMLTag.lookup(c.pointee.name).isHeading {
-                heading = c
-                break
+        var heading = -1
+        while child < end && seen < 2 {
+            let c = nodes[child]
+            if !c.isText {
+                seen += 1
+                if c.tag.isHeading {
+                    heading = child
+                    break
+                }
             }
+            child = Int(c.end)
         }
-        guard let heading else { return false }
+        guard heading >= 0 else { return false }
         // The heading's letters and digits, lower-cased (a short walk: headings are small).
         var text: [UInt8] = []
-        var node = heading.pointee.children
-        var open: [UnsafeMutablePointer<xmlNode>] = []
-        while let cur = node, text.count < 1024 {
-            if cur.pointee.type == XML_TEXT_NODE, let content = cur.pointee.content {
+        var j = heading + 1
+        let headingEnd = Int(nodes[heading].end)
+        while j < headingEnd && text.count < 1024 {
+            if nodes[j].isText {
+                let content = tree.text(j)
                 var k = 0
                 while content[k] != 0 {
                     let c = (content[k] >= 0x41 && content[k] <= 0x5A) ? content[k] | 0x20 : content[k]
@@ -156,14 +168,7 @@ struct ElementSignals {
                     k += 1
                 }
             }
-            if cur.pointee.type == XML_ELEMENT_NODE, let first = cur.pointee.children {
-                open.append(cur)
-                node = first
-                continue
-            }
-            var next = cur.pointee.next
-            while next == nil, let up = open.popLast() { next = up.pointee.next }
-            node = next
+            j += 1
         }
         return contains(text[...], idKey)
     }
@@ -319,6 +324,51 @@ struct ElementSignals {
 
     static func contains(_ hay: [UInt8], _ needle: StaticString) -> Bool {
         contains(hay[...], Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)))
+    }
+}
+
+/// The classification bits of the class and id values seen on one page, by a 64-bit hash of
+/// the value: open addressing over a power-of-two table (no per-lookup hashing of the hash).
+struct ClassCache {
+    private var keys = [UInt64](repeating: 0, count: 256)
+    private var values = [UInt8](repeating: 0, count: 256)
+    private var count = 0
+
+    /// The bits stored for a hash, or nil.
+    subscript(hash: UInt64) -> UInt8? {
+        get {
+            let key = hash | 1  // (0 marks an empty slot)
+            let mask = keys.count - 1
+            var i = Int(truncatingIfNeeded: key >> 7) & mask
+            while true {
+                let k = keys[i]
+                if k == key { return values[i] }
+                if k == 0 { return nil }
+                i = (i + 1) & mask
+            }
+        }
+        set {
+            guard let v = newValue else { return }
+            if (count + 1) * 2 > keys.count { grow() }
+            insert(hash | 1, v)
+        }
+    }
+
+    private mutating func insert(_ key: UInt64, _ v: UInt8) {
+        let mask = keys.count - 1
+        var i = Int(truncatingIfNeeded: key >> 7) & mask
+        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
+        if keys[i] == 0 { count += 1 }
+        keys[i] = key
+        values[i] = v
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [UInt8](repeating: 0, count: oldKeys.count * 2)
+        count = 0
+        for i in 0..<oldKeys.count where oldKeys[i] != 0 { insert(oldKeys[i], oldValues[i]) }
     }
 }
 

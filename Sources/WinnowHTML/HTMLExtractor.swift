@@ -95,6 +95,42 @@ public struct HTMLExtractor: Sendable {
         return extract(html: String(decoding: bytes, as: UTF8.self))
     }
 
+    // MARK: - Floors (benchmarks)
+
+    /// How much of extraction a benchmark floor runs (`winnow extract --floor`).
+    public enum Floor: String, Sendable, CaseIterable {
+        /// Nothing: the page is only read (the benchmark's read → write floor).
+        case read
+        /// The UTF-8 check, the pre-cut and libxml2's HTML parser with no handler at all (its
+        /// tokenizer and tree-construction rules): what any extraction on libxml2 costs here.
+        case tokenize
+        /// Up to Winnow's flat tree and page index (the parse as extraction runs it), without
+        /// scoring and rendering.
+        case tree
+    }
+
+    /// Runs extraction only up to a floor, for benchmarks.
+    ///
+    /// - Returns: the number of nodes in the page index for ``Floor/tree``, 1 when the page
+    ///   parsed for ``Floor/tokenize``, 0 otherwise.
+    public func run(bytes: [UInt8], upTo floor: Floor) -> Int {
+        _ = Self.parserReady
+        if floor == .read { return 0 }
+        func body(_ buffer: UnsafeRawBufferPointer) -> Int {
+            if floor == .tokenize { return PageTree.tokenizeOnly(buffer, options: Self.parseOptions) ? 1 : 0 }
+            guard let tree = PageTree.parse(buffer, options: Self.parseOptions), tree.root >= 0 else { return 0 }
+            let root = Int(tree.root)
+            return PageIndex(tree: tree, root: Self.findBody(tree, root) ?? root).nodes.count
+        }
+        func stripped(_ buffer: UnsafeRawBufferPointer) -> Int {
+            if let s = RawElementStripper.strip(buffer) { return s.withUnsafeBytes { body($0) } }
+            return body(buffer)
+        }
+        if validUTF8(bytes) { return bytes.withUnsafeBytes { stripped($0) } }
+        var html = String(decoding: bytes, as: UTF8.self)
+        return html.withUTF8 { stripped(UnsafeRawBufferPointer($0)) }
+    }
+
     // MARK: - Parsing
 
     private static let parserReady: Bool = {
@@ -102,7 +138,7 @@ public struct HTMLExtractor: Sendable {
         return true
     }()
 
-    private static let parseOptions = Int32(
+    static let parseOptions = Int32(
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue
             | HTML_PARSE_NOBLANKS.rawValue | HTML_PARSE_NODEFDTD.rawValue)
@@ -117,27 +153,25 @@ public struct HTMLExtractor: Sendable {
 
     private func parseAndExtract(_ buffer: UnsafeRawBufferPointer) -> Extraction {
         _ = Self.parserReady
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return Extraction(text: "") }
-        let size = Int32(clamping: buffer.count)
-        guard let doc = htmlReadMemory(base.assumingMemoryBound(to: CChar.self), size, "about:blank", "UTF-8",
-                                       Self.parseOptions)
-        else { return Extraction(text: "") }
-        defer { xmlFreeDoc(doc) }
-        guard let root = xmlDocGetRootElement(doc) else { return Extraction(text: "") }
-
+        guard let tree = PageTree.parse(buffer, options: Self.parseOptions), tree.root >= 0 else {
+            return Extraction(text: "")
+        }
+        let root = Int(tree.root)
         var meta = PageMetadata()
-        meta.read(root: root)
-        let body = Self.findBody(root) ?? root
-        let index = PageIndex(root: body)
+        meta.read(tree: tree, root: root)
+        let index = PageIndex(tree: tree, root: Self.findBody(tree, root) ?? root)
         let text = mainText(index)
         return Extraction(text: text, title: meta.title, language: meta.language)
     }
 
-    private static func findBody(_ root: UnsafeMutablePointer<xmlNode>) -> UnsafeMutablePointer<xmlNode>? {
-        var child = root.pointee.children
-        while let c = child {
-            if c.pointee.type == XML_ELEMENT_NODE && HTMLTag.lookup(c.pointee.name) == .body { return c }
-            child = c.pointee.next
+    /// The root's first `body` child.
+    private static func findBody(_ tree: PageTree, _ root: Int) -> Int? {
+        let nodes = tree.nodes
+        var child = root + 1
+        let end = Int(nodes[root].end)
+        while child < end {
+            if !nodes[child].isText && nodes[child].tag == .body { return child }
+            child = Int(nodes[child].end)
         }
         return nil
     }

@@ -66,7 +66,15 @@ enum HTMLTag: UInt8, CaseIterable {
 
     /// The tag for an element name (NUL-terminated bytes as libxml2 gives them).
     static func lookup(_ name: UnsafePointer<UInt8>?) -> HTMLTag {
-        guard let name else { return .other }
+        lookupWithTextFlag(name).tag
+    }
+
+    /// The tag for an element name, and whether libxml2 keeps white space after such an element
+    /// under `HTML_PARSE_NOBLANKS` (its `allowPCData` list, which also names elements that are
+    /// `.other` here: `acronym`, `bdo`, `big`, `del`, `dfn`, `ins`, `kbd`, `samp`, `strike`,
+    /// `tt`, `var`).
+    static func lookupWithTextFlag(_ name: UnsafePointer<UInt8>?) -> (tag: HTMLTag, allowsText: Bool) {
+        guard let name else { return (.other, false) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var n = 0
         while n < 16 {
@@ -77,19 +85,33 @@ enum HTMLTag: UInt8, CaseIterable {
             hash = (hash ^ UInt64(l)) &* 0x0000_0100_0000_01B3
             n += 1
         }
-        if n == 16 { return .other }
-        return lookupTable[hash] ?? .other
+        if n == 16 { return (.other, false) }
+        guard let v = lookupTable[hash] else { return (.other, false) }
+        return (HTMLTag(rawValue: UInt8(truncatingIfNeeded: v)) ?? .other, v & 0x100 != 0)
     }
 
-    private static let lookupTable: [UInt64: HTMLTag] = {
-        var t: [UInt64: HTMLTag] = [:]
-        for tag in HTMLTag.allCases where tag != .other {
+    /// libxml2 2.9's `allowPCData`: elements after which (or first inside which) white space
+    /// before a tag is kept.
+    private static let keepsWhiteSpace: Set<String> = [
+        "a", "abbr", "acronym", "address", "applet", "b", "bdo", "big", "blockquote", "body", "button", "caption",
+        "center", "cite", "code", "dd", "del", "dfn", "div", "dt", "em", "font", "form", "h1", "h2", "h3", "h4", "h5",
+        "h6", "i", "iframe", "ins", "kbd", "label", "legend", "li", "noframes", "noscript", "object", "p", "pre", "q",
+        "s", "samp", "small", "span", "strike", "strong", "td", "th", "tt", "u", "var",
+    ]
+
+    /// FNV-1a hash of a name → tag raw value, plus 0x100 when it keeps white space.
+    private static let lookupTable: [UInt64: UInt16] = {
+        func hash(_ s: String) -> UInt64 {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for c in String(describing: tag).utf8 {
-                hash = (hash ^ UInt64(c)) &* 0x0000_0100_0000_01B3
-            }
-            t[hash] = tag
+            for c in s.utf8 { hash = (hash ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+            return hash
         }
+        var t: [UInt64: UInt16] = [:]
+        for tag in HTMLTag.allCases where tag != .other {
+            let name = String(describing: tag)
+            t[hash(name)] = UInt16(tag.rawValue) | (keepsWhiteSpace.contains(name) ? 0x100 : 0)
+        }
+        for name in keepsWhiteSpace where t[hash(name)] == nil { t[hash(name)] = UInt16(HTMLTag.other.rawValue) | 0x100 }
         return t
     }()
 }

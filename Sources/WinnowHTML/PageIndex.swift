@@ -1,13 +1,11 @@
-internal import CLibXML2
-
 /// One element or text node of the page body, flattened in document order (pre-order).
 ///
 /// A node's subtree is the index range `index..<end`, so sums over subtrees are one backward
-/// pass and skipping a subtree is `i = end`. The pointer belongs to the libxml2 document, which
+/// pass and skipping a subtree is `i = end`. Text pointers point into the ``PageTree``, which
 /// outlives the index.
 struct PageNode {
-    /// The libxml2 node (element, or text/CDATA).
-    var pointer: UnsafeMutablePointer<xmlNode>
+    /// The node's index in the ``PageTree``.
+    var source: Int32
     /// Index of the parent element, -1 for the root.
     var parent: Int32
     /// One past the last descendant.
@@ -18,6 +16,8 @@ struct PageNode {
     var isText: Bool
     /// Attribute signals (elements only).
     var signals: ElementSignals
+    /// Text nodes: the NUL-terminated text.
+    var text: UnsafePointer<UInt8>? = nil
     /// Block children that are elements (not `br`/`hr`).
     var blockChildren: Int32 = 0
     /// Text nodes: characters that are not white space; elements: filled per pass.
@@ -67,57 +67,56 @@ struct SubtreeStats {
 
 /// The flattened body of a parsed page.
 struct PageIndex {
+    /// The parsed page.
+    let tree: PageTree
     /// Nodes in document order; index 0 is the root (usually `body`).
     var nodes: [PageNode] = []
 
-    /// Flattens the subtree under `root` without recursion (depth is unbounded in hostile input).
-    /// Skipped elements (`script`, `style`, forms controls, media…) and comments are left out.
-    init(root: UnsafeMutablePointer<xmlNode>) {
-        nodes.reserveCapacity(1024)
+    /// Flattens the subtree under the tree's node `root`. Skipped elements (`script`, `style`,
+    /// forms controls, media…) are left out with their subtrees.
+    init(tree: PageTree, root: Int) {
+        self.tree = tree
+        let source = tree.nodes
+        nodes.reserveCapacity(source.count)
         var scratch: [UInt8] = []
         scratch.reserveCapacity(2 * ElementSignals.scanLimit + 2)
-        var open: [Int32] = []  // indices of the open elements, innermost last
-        var cache: [UInt64: UInt8] = [:]
+        var cache = ClassCache()
+        var open: [(end: Int32, index: Int32)] = []  // open elements: their tree end and index here
 
         nodes.append(PageNode(
-            pointer: root, parent: -1, end: 0, tag: HTMLTag.lookup(root.pointee.name), isText: false,
-            signals: ElementSignals(element: root, scratch: &scratch, cache: &cache)))
-        open.append(0)
-        var next: UnsafeMutablePointer<xmlNode>? = root.pointee.children
-        if next == nil { nodes[0].end = 1 }
-
+            source: Int32(root), parent: -1, end: 0, tag: source[root].tag, isText: false,
+            signals: ElementSignals(tree: tree, element: root, scratch: &scratch, cache: &cache)))
+        open.append((source[root].end, 0))
+        var i = root + 1
         while !open.isEmpty {
-            guard let node = next else {
-                // Children exhausted: close the innermost element and continue after it.
-                let closed = Int(open.removeLast())
-                nodes[closed].end = Int32(nodes.count)
-                next = closed == 0 ? nil : nodes[closed].pointer.pointee.next
+            // Close the elements whose subtree ends here.
+            while let last = open.last, Int32(i) >= last.end {
+                nodes[Int(last.index)].end = Int32(nodes.count)
+                open.removeLast()
+            }
+            guard let parent = open.last?.index else { break }
+            let node = source[i]
+            if node.isText {
+                let text = tree.text(i)
+                let (chars, commas) = Self.measure(text)
+                nodes.append(PageNode(
+                    source: Int32(i), parent: parent, end: Int32(nodes.count + 1), tag: .other, isText: true,
+                    signals: ElementSignals(), text: text, ownCharacters: chars, ownCommas: commas))
+                i += 1
                 continue
             }
-            next = node.pointee.next
-            let parent = open[open.count - 1]
-            switch node.pointee.type {
-            case XML_ELEMENT_NODE:
-                let tag = HTMLTag.lookup(node.pointee.name)
-                if tag.isSkipped { continue }
-                let index = Int32(nodes.count)
-                nodes.append(PageNode(
-                    pointer: node, parent: parent, end: index + 1, tag: tag, isText: false,
-                    signals: ElementSignals(element: node, scratch: &scratch, cache: &cache)))
-                if tag.isBlock && tag != .br && tag != .hr { nodes[Int(parent)].blockChildren += 1 }
-                if let child = node.pointee.children {
-                    open.append(index)
-                    next = child
-                }
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                guard let content = node.pointee.content else { continue }
-                let (chars, commas) = Self.measure(UnsafePointer(content))
-                nodes.append(PageNode(
-                    pointer: node, parent: parent, end: Int32(nodes.count + 1), tag: .other, isText: true,
-                    signals: ElementSignals(), ownCharacters: chars, ownCommas: commas))
-            default:
-                continue  // comments, processing instructions, entity references
+            let tag = node.tag
+            if tag.isSkipped {
+                i = Int(node.end)
+                continue
             }
+            let index = Int32(nodes.count)
+            nodes.append(PageNode(
+                source: Int32(i), parent: parent, end: index + 1, tag: tag, isText: false,
+                signals: ElementSignals(tree: tree, element: i, scratch: &scratch, cache: &cache)))
+            if tag.isBlock && tag != .br && tag != .hr { nodes[Int(parent)].blockChildren += 1 }
+            open.append((node.end, index))
+            i += 1
         }
     }
 

@@ -1,5 +1,3 @@
-internal import CLibXML2
-
 /// The title and declared language of a page, read from `<html lang>` and the `head`.
 struct PageMetadata {
     /// `og:title`, else `<title>`.
@@ -11,33 +9,36 @@ struct PageMetadata {
     static let maxLength = 1024
 
     /// Reads the root element and its `head`.
-    mutating func read(root: UnsafeMutablePointer<xmlNode>) {
-        var htmlLang: String?
+    mutating func read(tree: PageTree, root: Int) {
         var metaLang: String?
         var ogLocale: String?
         var ogTitle: String?
         var titleText: String?
-        htmlLang = Self.attribute(root, "lang") ?? Self.attribute(root, "xml:lang")
+        let htmlLang = Self.attribute(tree, root, "lang") ?? Self.attribute(tree, root, "xml:lang")
 
-        var child = root.pointee.children
-        while let c = child {
-            child = c.pointee.next
-            guard c.pointee.type == XML_ELEMENT_NODE, HTMLTag.lookup(c.pointee.name) == .head else { continue }
-            var h = c.pointee.children
-            while let e = h {
-                h = e.pointee.next
-                guard e.pointee.type == XML_ELEMENT_NODE else { continue }
-                switch HTMLTag.lookup(e.pointee.name) {
+        let nodes = tree.nodes
+        var child = root + 1
+        let end = Int(nodes[root].end)
+        while child < end {
+            let c = nodes[child]
+            defer { child = Int(c.end) }
+            guard !c.isText, c.tag == .head else { continue }
+            var h = child + 1
+            while h < Int(c.end) {
+                let e = nodes[h]
+                defer { h = Int(e.end) }
+                guard !e.isText else { continue }
+                switch e.tag {
                 case .title where titleText == nil:
-                    titleText = Self.text(of: e)
+                    titleText = Self.text(tree, h)
                 case .meta:
-                    guard let content = Self.attribute(e, "content") else { continue }
-                    if let p = Self.attribute(e, "property") ?? Self.attribute(e, "name") {
+                    guard let content = Self.attribute(tree, h, "content") else { continue }
+                    if let p = Self.attribute(tree, h, "property") ?? Self.attribute(tree, h, "name") {
                         let key = p.lowercased()
                         if key == "og:title" && ogTitle == nil { ogTitle = content }
                         if key == "og:locale" && ogLocale == nil { ogLocale = content }
                     }
-                    if let h = Self.attribute(e, "http-equiv"), h.lowercased() == "content-language", metaLang == nil {
+                    if let h = Self.attribute(tree, h, "http-equiv"), h.lowercased() == "content-language", metaLang == nil {
                         metaLang = content
                     }
                 default:
@@ -58,24 +59,20 @@ struct PageMetadata {
     }
 
     /// An attribute's value (at most ``maxLength`` bytes), without a Swift string per other attribute.
-    static func attribute(_ e: UnsafeMutablePointer<xmlNode>, _ name: StaticString) -> String? {
-        var attr = e.pointee.properties
-        while let a = attr {
-            attr = a.pointee.next
-            guard let n = a.pointee.name, ElementSignals.equals(n, name) else { continue }
-            guard let v = a.pointee.children?.pointee.content else { return nil }
-            return bounded(UnsafePointer(v))
-        }
-        return nil
+    static func attribute(_ tree: PageTree, _ e: Int, _ name: StaticString) -> String? {
+        tree.attribute(e, name).map(bounded)
     }
 
     /// The text directly inside an element (its text children), bounded.
-    static func text(of e: UnsafeMutablePointer<xmlNode>) -> String? {
+    static func text(_ tree: PageTree, _ e: Int) -> String? {
         var bytes: [UInt8] = []
-        var c = e.pointee.children
-        while let t = c, bytes.count < maxLength {
-            c = t.pointee.next
-            guard t.pointee.type == XML_TEXT_NODE, let p = t.pointee.content else { continue }
+        let nodes = tree.nodes
+        var c = e + 1
+        while c < Int(nodes[e].end) && bytes.count < maxLength {
+            let t = nodes[c]
+            c = Int(t.end)
+            guard t.isText else { continue }
+            let p = tree.text(c - 1)
             var k = 0
             while p[k] != 0 && bytes.count < maxLength {
                 bytes.append(p[k])

@@ -1,5 +1,3 @@
-internal import CLibXML2
-
 /// Writes the chosen subtrees as plain text: one line per paragraph, heading, list item
 /// (`- ` first) and table row (cells joined by ` | `); `br` breaks the line; white space is
 /// collapsed except inside `pre`. Inside the content it leaves out what the cleaning rules call
@@ -148,7 +146,7 @@ struct TextRenderer {
         let nodes = scorer.index.nodes
         open(nodes[root].tag)
         for i in root..<Int(nodes[root].end) where nodes[i].isText {
-            if let content = nodes[i].pointer.pointee.content { text(UnsafePointer(content)) }
+            if let content = nodes[i].text { text(content) }
         }
         close(nodes[root].tag)
     }
@@ -166,7 +164,7 @@ struct TextRenderer {
             }
             let n = nodes[i]
             if n.isText {
-                if let content = n.pointer.pointee.content { text(UnsafePointer(content)) }
+                if let content = n.text { text(content) }
                 i += 1
                 continue
             }
@@ -318,8 +316,18 @@ struct TextRenderer {
                 out.append(0x20)
                 pendingSpace = false
             }
-            out.append(c)
+            // The run of ordinary bytes from here is written as it is, in one copy.
+            let start = k - 1
+            while Self.isOrdinary(p[k]) { k += 1 }
+            out.append(contentsOf: UnsafeBufferPointer(start: p + start, count: k - start))
             lineHasText = true
         }
+    }
+
+    /// Whether a byte is written as it is wherever it stands: not white space or a control
+    /// character, not NUL, and not the lead byte of a character ``special(_:)`` may change.
+    @inline(__always)
+    private static func isOrdinary(_ c: UInt8) -> Bool {
+        c > 0x20 && c != 0xC2 && c != 0xE2 && c != 0xE3 && c != 0xEF
     }
 }

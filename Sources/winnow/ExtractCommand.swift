@@ -27,11 +27,17 @@ struct ExtractCommand: ParsableCommand {
     @Flag(help: "Print to stderr the pages, input bytes and seconds spent extracting (reading excluded).")
     var time = false
 
+    @Option(help: "For benchmarks: run only up to a floor and print no text: read (nothing), tokenize (pre-cut + libxml2 with no handler), tree (the parse into Winnow's page index).")
+    var floor: String?
+
     func validate() throws {
         guard HTMLExtractor.Favor(rawValue: favor) != nil else {
             throw ValidationError("--favor must be balanced, precision or recall")
         }
         guard repeats >= 1 else { throw ValidationError("--repeat must be ≥ 1") }
+        if let floor, HTMLExtractor.Floor(rawValue: floor) == nil {
+            throw ValidationError("--floor must be read, tokenize or tree")
+        }
     }
 
     func run() throws {
@@ -42,6 +48,18 @@ struct ExtractCommand: ParsableCommand {
         var inputBytes = 0
         for path in files {
             let bytes = try Self.read(path)
+            if let floor = floor.flatMap(HTMLExtractor.Floor.init(rawValue:)) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                var nodes = 0
+                for _ in 0..<repeats { nodes = extractor.run(bytes: bytes, upTo: floor) }
+                seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                inputBytes += bytes.count * repeats
+                out.append(contentsOf: #"{"file":"#.utf8)
+                JSONLCodec.appendString(path, to: &out)
+                out.append(contentsOf: #","nodes":\#(nodes)}"#.utf8)
+                out.append(0x0A)
+                continue
+            }
             let start = DispatchTime.now().uptimeNanoseconds
             var page = extractor.extract(bytes: bytes)
             for _ in 1..<repeats { page = extractor.extract(bytes: bytes) }
