@@ -184,10 +184,11 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
                     if !endsOK || PythonText.hasSuffix(l, all, Self.ellipsis) { return .keep }  // .keep = skip line
                 }
                 if s.words.count < minWordsPerLine { return .keep }
-                if filterLoremIpsum && PythonText.containsLowercased(l, all, Self.lorem) { return .drop(reason: "lorem_ipsum") }
-                if filterJavascript && PythonText.containsLowercased(l, all, Self.javascript) { return .keep }
+                let found = filterLoremIpsum || filterJavascript || filterPolicy ? Self.phrases(l) : 0
+                if filterLoremIpsum && found & Self.foundLorem != 0 { return .drop(reason: "lorem_ipsum") }
+                if filterJavascript && found & Self.foundJavascript != 0 { return .keep }
                 if filterCurlyBracket && l.contains(0x7B) { return .drop(reason: "curly_bracket") }
-                if filterPolicy && Self.policy.contains(where: { PythonText.containsLowercased(l, all, $0) }) { return .keep }
+                if filterPolicy && found & Self.foundPolicy != 0 { return .keep }
                 if countSentences && numSentences < minNumSentences {
                     if splitParagraph {
                         sentenceStarts(l, all, s, into: &starts)
@@ -251,6 +252,60 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
         }
         let r = out.withUnsafeBufferPointer { PythonText.strip($0, 0..<$0.count) }
         return (.keep, .bytes(r))
+    }
+
+    static let foundLorem: UInt8 = 1
+    static let foundJavascript: UInt8 = 2
+    static let foundPolicy: UInt8 = 4
+
+    /// Which of C4's phrases ("lorem ipsum", "javascript", a policy phrase) `l.lower()` contains,
+    /// as ``foundLorem`` | ``foundJavascript`` | ``foundPolicy``: one pass that tries a phrase only
+    /// where its first letter is (`PythonText.containsLowercased` per phrase made eight passes).
+    static func phrases(_ l: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        let all = 0..<l.count
+        // The Kelvin sign lowercases to "k": leave such rare lines to the general search.
+        if Self.hasKelvin(l) {
+            var f: UInt8 = 0
+            if PythonText.containsLowercased(l, all, lorem) { f |= foundLorem }
+            if PythonText.containsLowercased(l, all, javascript) { f |= foundJavascript }
+            if policy.contains(where: { PythonText.containsLowercased(l, all, $0) }) { f |= foundPolicy }
+            return f
+        }
+        var f: UInt8 = 0
+        @inline(__always) func at(_ i: Int, _ needle: [UInt8]) -> Bool {
+            guard i + needle.count <= l.count else { return false }
+            for k in 1..<needle.count {
+                var c = l[i + k]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                if c != needle[k] { return false }
+            }
+            return true
+        }
+        for i in all {
+            var c = l[i]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            switch c {
+            case 0x6C: if at(i, lorem) { f |= foundLorem }  // l
+            case 0x6A: if at(i, javascript) { f |= foundJavascript }  // j
+            case 0x74, 0x70, 0x63, 0x75:  // t, p, c, u
+                for p in policy where p[0] == c && at(i, p) { f |= foundPolicy; break }
+            default: break
+            }
+        }
+        return f
+    }
+
+    /// Whether `l` contains U+212A KELVIN SIGN (E2 84 AA).
+    static func hasKelvin(_ l: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard l.count >= 3 else { return false }
+        var i = 0
+        while i + 2 < l.count {
+            guard let p = memchr(l.baseAddress! + i, 0xE2, l.count - 2 - i) else { return false }
+            let k = l.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            if l[k + 1] == 0x84 && l[k + 2] == 0xAA { return true }
+            i = k + 1
+        }
+        return false
     }
 
     /// Calls `body` with the line: `changed` if given, else `u[r]`.

@@ -274,7 +274,10 @@ struct RuleEarlyExitTests {
         var lines: [String] = []
         let n = Bool.random(using: &g) ? Int.random(in: 1...8, using: &g) : Int.random(in: 5...400, using: &g)
         let late = ["Some lorem ipsum dolor text.", "The code { is here } now.", "We use cookies on this site.",
-                    "Please enable javascript to go.", "Cited here [1] and [edit] too."]
+                    "Please enable javascript to go.", "Cited here [1] and [edit] too.", "Some LOREM Ipsum text here.",
+                    "Enable JavaScript for this.", "Read our Terms Of Use now.", "Our Privacy Policy applies.",
+                    "See the cookie policy here.", "This site Uses Cookies a lot.", "We limit use of cookies here.",
+                    "The lorem ipsu text stays.", "Java script is not one word."]
         for i in 0..<n {
             let w = words(Int.random(in: 1...14, using: &g), vocabulary: 1_000_000, &g).joined(separator: " ")
             var l = w + [".", ". Next one here.", "!", "", "...", "?", " [2].", " [citation needed]."].randomElement(using: &g)!
@@ -331,5 +334,18 @@ struct RuleEarlyExitTests {
         var h = Document(id: "t", text: framed)
         #expect(f.transform(&h, context: StageContext()) == .keep)
         #expect(h.text == lines.joined(separator: "\n"))
+    }
+
+    @Test("c4_quality's one-pass phrase search: case-insensitive, and the Kelvin sign lowercases to k")
+    func c4Phrases() {
+        let good = (0..<5).map { "This is good sentence number \($0) of the page." }
+        for (line, dropped) in [("We have a coo\u{212A}ie policy here.", true), ("We have a COOKIE Policy here.", true),
+                                ("We have a cookie, policy here.", false), ("Turn on JAVASCRIPT to see.", true)] {
+            let text = (good + [line]).joined(separator: "\n")
+            var d = Document(id: "t", text: text)
+            #expect(C4QualityFilter().transform(&d, context: StageContext()) == .keep)
+            #expect(d.text == (dropped ? good.joined(separator: "\n") : text), "\(line)")
+            #expect(d.text == RuleOracle.c4(text, C4QualityFilter()).1 || line.contains("\u{212A}"))
+        }
     }
 }
