@@ -92,6 +92,21 @@ w, d = kept("bench/out/winnow-quality-rules/data/*.jsonl"), kept("bench/out/data
 same = sum(1 for k, t in w.items() if d.get(k) == t)
 print(f"kept documents: winnow {len(w)}, datatrove {len(d)}, same id and text {same}"
       + ("  (identical)" if same == len(w) == len(d) else "  (DIFFERENT)"))
+# drop reasons: datatrove's per-filter dropped_<reason> totals against Winnow's per-stage counts
+names = {"Gopher Repetition": "gopher_repetition", "Gopher Quality": "gopher_quality",
+         "C4 Quality": "c4_quality", "FineWeb Quality": "fineweb_quality"}
+dt = {}
+for step in json.load(open("bench/out/datatrove-quality-rules/logs/stats.json")):
+    stage = next((v for k, v in names.items() if k in step["name"]), step["name"])
+    for k, v in step["stats"].items():
+        if k.startswith("dropped_"):
+            dt[(stage, k[len("dropped_"):])] = v["total"] if isinstance(v, dict) else v
+wn = {(st["stage"], r): n for st in json.load(open("bench/out/winnow-quality-rules/stats.json"))["stages"]
+      for r, n in st["dropped"].items()}
+print(f"drop reasons (stage, reason: count): {'identical' if dt == wn else 'DIFFERENT'} — "
+      + ", ".join(f"{s}.{r} {n}" for (s, r), n in sorted(wn.items())))
+if dt != wn:
+    print(f"  datatrove: {sorted(dt.items())}")
 PY
   fi
 } | tee "$RESULTS/rules-speed-$STAMP.txt"
