@@ -14,8 +14,11 @@ Sources, in this order (each sorted, so the output is deterministic for the same
                        ABC news in chunks of 40 lines (forum chat, ads, film scripts, news)
   * gutenberg          3 Project Gutenberg books in chunks of 120 lines (PG boilerplate included)
   * ccnet              30 cc_net/dolma Common Crawl documents
-  * debian-copyright   /usr/share/doc/*/copyright (machine-dependent: the installed packages;
-                       --no-debian-docs leaves them out)
+
+Everything comes from ../shared/data: nothing depends on what is installed on the machine (the
+Debian copyright files of /usr/share/doc that an earlier version added made the corpus differ
+between machines). Long documents (0.2–3 MB each) are a separate corpus, built from the same
+data with a seed: bench/make_long_corpus.py.
 
 Pages where trafilatura finds nothing are kept with empty text: empty documents are a case the
 rule stages must handle too. The script prints the per-source counts and a sha256 of the output.
@@ -122,22 +125,11 @@ def ccnet_docs(folder: str):
                 yield {"id": f"ccnet/{os.path.basename(path)}/{n}", "text": text, "metadata": {"source": "ccnet"}}
 
 
-def debian_docs():
-    for path in sorted(glob.glob("/usr/share/doc/*/copyright")):
-        try:
-            text = open(path, encoding="utf-8", errors="replace").read()
-        except OSError:
-            continue
-        pkg = path.split("/")[-2]
-        yield {"id": f"debian-copyright/{pkg}", "text": text, "metadata": {"source": "debian-copyright"}}
-
-
 def main() -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.path.join(here, "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(here, "data", "text-corpus.jsonl"))
-    ap.add_argument("--no-debian-docs", action="store_true")
     args = ap.parse_args()
     data = os.path.normpath(args.data)
     if not os.path.isdir(data):
@@ -152,8 +144,6 @@ def main() -> int:
         gutenberg_docs(os.path.join(data, "text", "gutenberg-gitenberg")),
         ccnet_docs(os.path.join(data, "web", "ccnet-docs")),
     ]
-    if not args.no_debian_docs:
-        generators.append(debian_docs())
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     counts: dict[str, int] = {}

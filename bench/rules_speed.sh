@@ -3,14 +3,20 @@
 # (bench/recipes/quality-rules.yaml, release build) vs datatrove's pipeline of the same four
 # filters (bench/rules_speed_datatrove.py), same input files, same worker count, same machine.
 # Winnow: median of RUNS runs; datatrove: median of DT_RUNS runs (it takes minutes per run).
+# The floor row is Winnow's own read → keep-all `length` stage → write of the same files
+# (bench/recipes/rules-floor.yaml), median of RUNS runs: the rules' figure over it says how far
+# the rule stages are from the cost of I/O alone.
 #
 #   bash bench/rules_speed.sh                       # text corpus, 2 workers, RUNS=3, DT_RUNS=1
 #   RUNS=5 DT_RUNS=3 WORKERS=2 bash bench/rules_speed.sh
 #   DT_RUNS=0 bash bench/rules_speed.sh             # winnow only
+#   CORPUS=bench/data/long-corpus.jsonl bash bench/rules_speed.sh   # long documents
 #   CORPUS=/path/to/text-corpus.jsonl PARTS=8 bash bench/rules_speed.sh
 #
-# Input: CORPUS (default bench/data/text-corpus.jsonl, from bench/make_text_corpus.py) is split
+# Input: CORPUS (default bench/data/text-corpus.jsonl, from bench/make_text_corpus.py; the long
+# documents come from bench/make_long_corpus.py, both built from ../shared/data only) is split
 # round-robin into PARTS files under bench/data/rules-speed/ so both tools get PARTS tasks.
+# When datatrove runs, the kept documents are compared by id and text (they must be identical).
 # Results: a table on stdout and bench/out/results/rules-speed-<UTC time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +31,7 @@ VENV_PY=bench/.venv/bin/python
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RESULTS=bench/out/results
 mkdir -p "$RESULTS" bench/data/rules-speed
-[[ -f "$CORPUS" ]] || { echo "error: $CORPUS not found (python3 bench/make_text_corpus.py)" >&2; exit 1; }
+[[ -f "$CORPUS" ]] || { echo "error: $CORPUS not found (bench/.venv/bin/python bench/make_text_corpus.py, or python3 bench/make_long_corpus.py)" >&2; exit 1; }
 [[ -x "$WINNOW" ]] || { echo "error: $WINNOW not found (swift build -c release)" >&2; exit 1; }
 
 rm -f bench/data/rules-speed/*.jsonl
@@ -45,10 +51,13 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 now() { date +%s.%N; }
 
 w_times=()
-for ((i = 1; i <= RUNS; i++)); do
-  rm -rf bench/out/winnow-quality-rules
+f_times=()
+for ((i = 1; i <= RUNS; i++)); do   # rules and floor interleaved: both see the same load
+  rm -rf bench/out/winnow-quality-rules bench/out/winnow-rules-floor
   t0=$(now); "$WINNOW" run bench/recipes/quality-rules.yaml --workers "$WORKERS" >/dev/null 2>&1; t1=$(now)
   w_times+=("$(echo "$t1 - $t0" | bc -l)")
+  t0=$(now); "$WINNOW" run bench/recipes/rules-floor.yaml --workers "$WORKERS" >/dev/null 2>&1; t1=$(now)
+  f_times+=("$(echo "$t1 - $t0" | bc -l)")
 done
 d_times=()
 for ((i = 1; i <= DT_RUNS; i++)); do
@@ -57,16 +66,47 @@ for ((i = 1; i <= DT_RUNS; i++)); do
   d_times+=("$(echo "$t1 - $t0" | bc -l)")
 done
 w_kept=$(cat bench/out/winnow-quality-rules/data/*.jsonl | wc -l)
+f_kept=$(cat bench/out/winnow-rules-floor/data/*.jsonl | wc -l)
 wm=$(printf '%s\n' "${w_times[@]}" | median)
-if (( DT_RUNS == 0 )); then   # winnow only
-  printf "winnow median of %d: %.2f s (runs: %s) kept %s\n" "$RUNS" "$wm" "${w_times[*]}" "$w_kept" | tee "$RESULTS/rules-speed-$STAMP.txt"
-  exit 0
-fi
-d_kept=$(cat bench/out/datatrove-quality-rules/data/*.jsonl | wc -l)
-dm=$(printf '%s\n' "${d_times[@]}" | median)
+fm=$(printf '%s\n' "${f_times[@]}" | median)
 {
-  echo "quality rules speed, $STAMP: $docs documents, $bytes bytes in $PARTS files, $WORKERS workers"
+  echo "quality rules speed, $STAMP: $docs documents, $bytes bytes in $PARTS files, $WORKERS workers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   printf "winnow    median of %d: %8.2f s  (runs: %s)  kept %s\n" "$RUNS" "$wm" "${w_times[*]}" "$w_kept"
-  printf "datatrove median of %d: %8.2f s  (runs: %s)  kept %s\n" "$DT_RUNS" "$dm" "${d_times[*]}" "$d_kept"
-  printf "ratio datatrove / winnow: %.1fx\n" "$(echo "$dm / $wm" | bc -l)"
+  printf "floor     median of %d: %8.2f s  (runs: %s)  kept %s  (read → length: keep all → write)\n" "$RUNS" "$fm" "${f_times[*]}" "$f_kept"
+  printf "ratio winnow / floor: %.1fx\n" "$(echo "$wm / $fm" | bc -l)"
+  if (( DT_RUNS > 0 )); then
+    d_kept=$(cat bench/out/datatrove-quality-rules/data/*.jsonl | wc -l)
+    dm=$(printf '%s\n' "${d_times[@]}" | median)
+    printf "datatrove median of %d: %8.2f s  (runs: %s)  kept %s\n" "$DT_RUNS" "$dm" "${d_times[*]}" "$d_kept"
+    printf "ratio datatrove / winnow: %.1fx\n" "$(echo "$dm / $wm" | bc -l)"
+    python3 - <<'PY'
+import glob, json
+def kept(pattern):
+    out = {}
+    for p in sorted(glob.glob(pattern)):
+        for line in open(p, encoding="utf-8"):
+            d = json.loads(line)
+            out[d["id"]] = d["text"]
+    return out
+w, d = kept("bench/out/winnow-quality-rules/data/*.jsonl"), kept("bench/out/datatrove-quality-rules/data/*.jsonl")
+same = sum(1 for k, t in w.items() if d.get(k) == t)
+print(f"kept documents: winnow {len(w)}, datatrove {len(d)}, same id and text {same}"
+      + ("  (identical)" if same == len(w) == len(d) else "  (DIFFERENT)"))
+# drop reasons: datatrove's per-filter dropped_<reason> totals against Winnow's per-stage counts
+names = {"Gopher Repetition": "gopher_repetition", "Gopher Quality": "gopher_quality",
+         "C4 Quality": "c4_quality", "FineWeb Quality": "fineweb_quality"}
+dt = {}
+for step in json.load(open("bench/out/datatrove-quality-rules/logs/stats.json")):
+    stage = next((v for k, v in names.items() if k in step["name"]), step["name"])
+    for k, v in step["stats"].items():
+        if k.startswith("dropped_"):
+            dt[(stage, k[len("dropped_"):])] = v["total"] if isinstance(v, dict) else v
+wn = {(st["stage"], r): n for st in json.load(open("bench/out/winnow-quality-rules/stats.json"))["stages"]
+      for r, n in st["dropped"].items()}
+print(f"drop reasons (stage, reason: count): {'identical' if dt == wn else 'DIFFERENT'} — "
+      + ", ".join(f"{s}.{r} {n}" for (s, r), n in sorted(wn.items())))
+if dt != wn:
+    print(f"  datatrove: {sorted(dt.items())}")
+PY
+  fi
 } | tee "$RESULTS/rules-speed-$STAMP.txt"

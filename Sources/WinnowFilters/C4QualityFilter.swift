@@ -1,5 +1,10 @@
 import WinnowCore
 import WinnowText
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// C4's line and page rules (Raffel et al. 2020), as datatrove's `C4QualityFilter`: a transformer
 /// that keeps only good lines and drops pages with too few sentences, "lorem ipsum" or `{`.
@@ -83,13 +88,34 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
     static let javascript = Array("javascript".utf8)
     static let ellipsis = Array("...".utf8)
 
-    /// Rewrites the text to its kept lines, or drops the page.
+    /// Rewrites the text to its kept lines, or drops the page. A page whose kept lines are the
+    /// whole text, unchanged, keeps its String (no copy, and the next stage's token cache still
+    /// matches it).
     public func transform(_ document: inout Document, context: StageContext) -> Verdict {
         let s = context.local("c4_quality.scratch") { RuleScratch() }
-        var out: [UInt8] = []
-        let v = document.text.withBytes { apply(utf8: $0, scratch: s, out: &out) }
-        if v == .keep { document.text = String(decoding: out, as: UTF8.self) }
+        var out = s.bytes
+        s.bytes = []
+        defer { s.bytes = out }
+        let (v, rewrite) = document.text.withBytes { apply(utf8: $0, scratch: s, out: &out) }
+        guard v == .keep else { return v }
+        switch rewrite {
+        case .same: break
+        case .slice(let r):
+            document.text = document.text.withBytes { String(decoding: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }
+        case .bytes(let r):
+            document.text = out.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }
+        }
         return v
+    }
+
+    /// The rewritten text of a kept page.
+    enum Rewrite: Equatable {
+        /// The input text itself.
+        case same
+        /// A byte range of the input.
+        case slice(Range<Int>)
+        /// A byte range of the output buffer.
+        case bytes(Range<Int>)
     }
 
     /// The units the page is split into: lines, or sentences.
@@ -121,22 +147,36 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
         }
     }
 
-    func apply(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, out: inout [UInt8]) -> Verdict {
+    /// The page's verdict and, when kept, its text: datatrove's line loop, with the sentences
+    /// counted only until `min_num_sentences` is reached (the page-level check needs no more)
+    /// and the output written only from the first kept line that does not continue the input
+    /// verbatim (`out` is untouched while the kept lines reproduce the input).
+    func apply(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, out: inout [UInt8]) -> (Verdict, Rewrite) {
         var numSentences = 0
-        var kept: [[UInt8]] = []
         var line: [UInt8] = []
         var starts: [Int] = []
+        let sep: UInt8 = splitParagraph ? 0x0A : 0x20
+        out.removeAll(keepingCapacity: true)
+        var identical = true  // the output so far is u[begin..<cursor]
+        var begin = 0
+        var cursor = 0
+        var kept = 0
+        let countSentences = minNumSentences != -1
         for unit in units(u, s) {
             let r = PythonText.strip(u, unit)
             PythonText.splitWhitespace(u, r, into: &s.words)
-            if maxWordLength != -1 && s.words.contains(where: { PythonText.scalarCount(u, $0) > maxWordLength }) { continue }
-            line.removeAll(keepingCapacity: true)
-            if removeCitations {
-                Self.removeCitations(u, r, into: &line)
-            } else {
-                line.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
+            if maxWordLength != -1
+                && s.words.contains(where: { $0.count > maxWordLength && PythonText.scalarCount(u, $0) > maxWordLength }) {
+                continue
             }
-            let verdict: Verdict? = line.withUnsafeBufferPointer { l -> Verdict? in
+            // The line after citation removal: `u[r]` itself unless it has a `[` to look at.
+            var changed = false
+            if removeCitations && Self.hasByte(u, r, 0x5B) {
+                line.removeAll(keepingCapacity: true)
+                Self.removeCitations(u, r, into: &line)
+                changed = line.count != r.count
+            }
+            let verdict: Verdict? = Self.withLine(u, r, changed ? line : nil) { l -> Verdict? in
                 let all = 0..<l.count
                 if filterNoTerminalPunct {
                     let last = l.last
@@ -144,11 +184,12 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
                     if !endsOK || PythonText.hasSuffix(l, all, Self.ellipsis) { return .keep }  // .keep = skip line
                 }
                 if s.words.count < minWordsPerLine { return .keep }
-                if filterLoremIpsum && PythonText.containsLowercased(l, all, Self.lorem) { return .drop(reason: "lorem_ipsum") }
-                if filterJavascript && PythonText.containsLowercased(l, all, Self.javascript) { return .keep }
+                let found = filterLoremIpsum || filterJavascript || filterPolicy ? Self.phrases(l) : 0
+                if filterLoremIpsum && found & Self.foundLorem != 0 { return .drop(reason: "lorem_ipsum") }
+                if filterJavascript && found & Self.foundJavascript != 0 { return .keep }
                 if filterCurlyBracket && l.contains(0x7B) { return .drop(reason: "curly_bracket") }
-                if filterPolicy && Self.policy.contains(where: { PythonText.containsLowercased(l, all, $0) }) { return .keep }
-                if minNumSentences != -1 {
+                if filterPolicy && found & Self.foundPolicy != 0 { return .keep }
+                if countSentences && numSentences < minNumSentences {
                     if splitParagraph {
                         sentenceStarts(l, all, s, into: &starts)
                         numSentences += starts.count
@@ -159,22 +200,127 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
                 return nil
             }
             switch verdict {
-            case .drop(let reason)?: return .drop(reason: reason)
+            case .drop(let reason)?: return (.drop(reason: reason), .same)
             case .keep?: continue
-            case nil: kept.append(line)
+            case nil: break
+            }
+            // Append the kept line (after a separator), or only move the cursor while the
+            // output is still a prefix of the input.
+            if identical && kept == 0 && !changed {
+                begin = r.lowerBound
+                cursor = r.upperBound
+            } else if identical {
+                var p = cursor
+                var same = kept > 0
+                if same {
+                    same = p < u.count && u[p] == sep
+                    p += 1
+                }
+                if same {
+                    if !changed {
+                        same = r.lowerBound == p
+                        p = r.upperBound
+                    } else {
+                        same = p + line.count <= u.count && line.withUnsafeBufferPointer { l in
+                            l.isEmpty || memcmp(l.baseAddress!, u.baseAddress! + p, l.count) == 0
+                        }
+                        p += line.count
+                    }
+                }
+                if same {
+                    cursor = p
+                } else {
+                    identical = false
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: u[begin..<cursor]))
+                }
+            }
+            if !identical {
+                if kept > 0 { out.append(sep) }
+                if changed {
+                    out.append(contentsOf: line)
+                } else {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: u[r]))
+                }
+            }
+            kept += 1
+        }
+        if numSentences < minNumSentences { return (.drop(reason: "too_few_sentences"), .same) }
+        // .strip() of the joined text
+        if identical {
+            let r = PythonText.strip(u, begin..<cursor)
+            return (.keep, r == 0..<u.count ? .same : .slice(r))
+        }
+        let r = out.withUnsafeBufferPointer { PythonText.strip($0, 0..<$0.count) }
+        return (.keep, .bytes(r))
+    }
+
+    static let foundLorem: UInt8 = 1
+    static let foundJavascript: UInt8 = 2
+    static let foundPolicy: UInt8 = 4
+
+    /// Which of C4's phrases ("lorem ipsum", "javascript", a policy phrase) `l.lower()` contains,
+    /// as ``foundLorem`` | ``foundJavascript`` | ``foundPolicy``: one pass that tries a phrase only
+    /// where its first letter is (`PythonText.containsLowercased` per phrase made eight passes).
+    static func phrases(_ l: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        let all = 0..<l.count
+        // The Kelvin sign lowercases to "k": leave such rare lines to the general search.
+        if Self.hasKelvin(l) {
+            var f: UInt8 = 0
+            if PythonText.containsLowercased(l, all, lorem) { f |= foundLorem }
+            if PythonText.containsLowercased(l, all, javascript) { f |= foundJavascript }
+            if policy.contains(where: { PythonText.containsLowercased(l, all, $0) }) { f |= foundPolicy }
+            return f
+        }
+        var f: UInt8 = 0
+        @inline(__always) func at(_ i: Int, _ needle: [UInt8]) -> Bool {
+            guard i + needle.count <= l.count else { return false }
+            for k in 1..<needle.count {
+                var c = l[i + k]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                if c != needle[k] { return false }
+            }
+            return true
+        }
+        for i in all {
+            var c = l[i]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            switch c {
+            case 0x6C: if at(i, lorem) { f |= foundLorem }  // l
+            case 0x6A: if at(i, javascript) { f |= foundJavascript }  // j
+            case 0x74, 0x70, 0x63, 0x75:  // t, p, c, u
+                for p in policy where p[0] == c && at(i, p) { f |= foundPolicy; break }
+            default: break
             }
         }
-        if numSentences < minNumSentences { return .drop(reason: "too_few_sentences") }
-        out.removeAll(keepingCapacity: true)
-        let sep: UInt8 = splitParagraph ? 0x0A : 0x20
-        for (k, l) in kept.enumerated() {
-            if k > 0 { out.append(sep) }
-            out.append(contentsOf: l)
+        return f
+    }
+
+    /// Whether `l` contains U+212A KELVIN SIGN (E2 84 AA).
+    static func hasKelvin(_ l: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard l.count >= 3 else { return false }
+        var i = 0
+        while i + 2 < l.count {
+            guard let p = memchr(l.baseAddress! + i, 0xE2, l.count - 2 - i) else { return false }
+            let k = l.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            if l[k + 1] == 0x84 && l[k + 2] == 0xAA { return true }
+            i = k + 1
         }
-        // .strip() of the joined text
-        let stripped = out.withUnsafeBufferPointer { PythonText.strip($0, 0..<$0.count) }
-        if stripped != 0..<out.count { out = Array(out[stripped]) }
-        return .keep
+        return false
+    }
+
+    /// Calls `body` with the line: `changed` if given, else `u[r]`.
+    @inline(__always)
+    static func withLine<R>(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ changed: [UInt8]?,
+                            _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let changed { return changed.withUnsafeBufferPointer(body) }
+        return body(UnsafeBufferPointer(rebasing: u[r]))
+    }
+
+    /// Whether `u[r]` contains the byte `b`.
+    @inline(__always)
+    static func hasByte(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ b: UInt8) -> Bool {
+        guard !r.isEmpty else { return false }
+        return memchr(u.baseAddress! + r.lowerBound, Int32(b), r.count) != nil
     }
 
     /// Copies `u[r]` without `\[\d*]`, `[edit]` and `[citation needed]` (datatrove's CITATION_REGEX).

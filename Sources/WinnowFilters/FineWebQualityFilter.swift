@@ -81,11 +81,43 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
         let s = context.local("fineweb_quality.scratch") { RuleScratch() }
         let cache = options.tokenCache(context)
         let text = document.text
-        return text.withBytes { u in verdict(utf8: u, scratch: s) { cache.tokens(of: text, utf8: u, options.tokenizer) } }
+        return text.withBytes { u in
+            verdict(utf8: u, scratch: s) { enough in
+                if let n = cache.count(of: text, utf8: u) { return n }
+                // spaCy's tokens never cross whitespace: count them piece by piece and stop once
+                // the rule is decided; other tokenizers (NLTK's splits sentences first) see the
+                // whole text.
+                if let spacy = options.tokenizer as? SpacyEnglishTokenizer { return Self.countTokens(u, spacy, scratch: s, enough: enough) }
+                return cache.tokens(of: text, utf8: u, options.tokenizer).count
+            }
+        }
     }
 
-    /// `tokens` gives the text's words (called only when the newline rule runs).
-    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: () -> [TokenSpan]) -> Verdict {
+    /// The number of spaCy tokens of `u`, counted over pieces cut at ASCII whitespace (growing from
+    /// 8 KiB), stopping after the first piece where `enough(count)` holds (the count is then a
+    /// lower bound). Equal to `tokenize(u).count` when it does not stop early.
+    static func countTokens(_ u: UnsafeBufferPointer<UInt8>, _ tokenizer: SpacyEnglishTokenizer, scratch s: RuleScratch,
+                            enough: (Int) -> Bool, piece: Int = 8192) -> Int {
+        var count = 0
+        var start = 0
+        var size = piece
+        let n = u.count
+        while start < n {
+            var end = min(n, start + size)
+            while end < n && !(u[end] == 0x20 || u[end] == 0x0A || u[end] == 0x09 || u[end] == 0x0D) { end += 1 }
+            tokenizer.tokenize(UnsafeBufferPointer(rebasing: u[start..<end]), into: &s.tokens2)
+            count += s.tokens2.count
+            if end < n && enough(count) { return count }
+            start = end
+            size *= 2
+        }
+        return count
+    }
+
+    /// datatrove's checks in its order. `tokenCount(enough)` gives the number of word tokens, or
+    /// (called only for the last rule) a lower bound at which `enough` holds: the newline rule is
+    /// decided once the words outnumber the newlines enough.
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokenCount: (_ enough: (Int) -> Bool) -> Int) -> Verdict {
         let v1 = options.rules == .finewebV1
         // text.split("\n"); `current` drops lines that strip() to nothing before every rule,
         // FineWeb v1 only before the duplicate rule (its ratios count blank lines too).
@@ -93,8 +125,14 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
         s.words.removeAll(keepingCapacity: true)  // all lines, for fineweb-v1
         var start = 0
         var newlines = 0
-        for i in 0...u.count where i == u.count || u[i] == 0x0A {
-            if i < u.count { newlines += 1 }
+        var scalars = 0
+        for i in 0...u.count {
+            if i < u.count {
+                let c = u[i]
+                if c & 0xC0 != 0x80 { scalars += 1 }
+                if c != 0x0A { continue }
+                newlines += 1
+            }
             let r = start..<i
             if !PythonText.strip(u, r).isEmpty { s.lines.append(r) }
             if v1 { s.words.append(r) }
@@ -107,18 +145,27 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
         var short = 0
         for r in ratioLines {
             if !r.isEmpty, stopChars.contains(PythonText.decodeBefore(u, r.upperBound).value) { ending += 1 }
-            if PythonText.scalarCount(u, r) <= shortLineLength { short += 1 }
+            // At most 4 bytes per code point: short by bytes alone, or surely long.
+            if r.count <= shortLineLength || (r.count <= 4 * shortLineLength && PythonText.scalarCount(u, r) <= shortLineLength) {
+                short += 1
+            }
         }
         var ratio = Double(ending) / n
         let lowPunct = v1 ? ratio <= linePunctThr : ratio < linePunctThr
         if lowPunct && !(ratio == 0 && linePunctExcludeZero) { return .drop(reason: "line_punct_ratio") }
         ratio = Double(short) / n
         if v1 ? ratio >= shortLineThr : ratio > shortLineThr { return .drop(reason: "short_line_ratio") }
-        let dupChars = GopherRepetitionFilter.findDuplicates(u, s.lines, seen: &s.seen).1
-        let chars = PythonText.scalarCount(u, 0..<u.count) - newlines
-        ratio = chars > 0 ? Double(dupChars) / Double(chars) : 0
-        if v1 ? ratio >= charDuplicatesRatio : ratio > charDuplicatesRatio { return .drop(reason: "char_dup_ratio") }
-        let nTokens = tokens().count
+        // find_duplicates(lines)[1] / len(text.replace("\n", "")), stopping once over the threshold.
+        let chars = scalars - newlines
+        if chars > 0 {
+            let dupRule = GopherRepetitionFilter.duplicateRule(
+                u, s.lines, seen: &s.seen, textChars: Double(chars), countFrac: nil, charFrac: charDuplicatesRatio, strictCharFrac: !v1)
+            if dupRule == .characters { return .drop(reason: "char_dup_ratio") }
+        } else if v1 ? 0 >= charDuplicatesRatio : 0 > charDuplicatesRatio {
+            return .drop(reason: "char_dup_ratio")
+        }
+        let newlineRatio = newLineRatio
+        let nTokens = tokenCount { count in count > 0 && !(Double(newlines) / Double(count) > newlineRatio) }
         if nTokens == 0 || Double(newlines) / Double(nTokens) > newLineRatio { return .drop(reason: "list_ratio") }
         return .keep
     }

@@ -105,84 +105,139 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
         }
     }
 
-    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: [TokenSpan]) -> Verdict {
-        let nWords = tokens.count
-        var nonSymbol = 0
-        var nonSymbolChars = 0
-        var alphaWords = 0
-        var stopSeen = [Bool](repeating: false, count: stopBytes.count)
-        var stopOccurrences = 0
-        let punct = DatatroveSets.punctuation
-        for t in tokens {
-            var chars = 0
-            var hasNonPunct = false
-            var hasAlpha = false
-            var i = t.start
-            while i < t.end {
+    /// Whether the word has a character outside datatrove's `PUNCTUATION_SET`.
+    /// `ascii` is ``DatatroveSets/asciiMask`` and `punct` ``DatatroveSets/punctuation``, loaded
+    /// once by the caller.
+    @inline(__always) static func isNonSymbol(_ u: UnsafeBufferPointer<UInt8>, _ t: TokenSpan,
+                                              ascii: (UInt64, UInt64), punct: Set<UInt32>) -> Bool {
+        var i = t.start
+        while i < t.end {
+            let c = u[i]
+            if c < 0x80 {
+                let inSet = c < 64 ? ascii.0 & (1 << UInt64(c)) != 0 : ascii.1 & (1 << UInt64(c - 64)) != 0
+                if !inSet { return true }
+                i += 1
+            } else {
                 let (v, l) = PythonText.decode(u, i)
-                chars += 1
-                if !hasNonPunct && !punct.contains(v) { hasNonPunct = true }
-                if !hasAlpha && PythonText.isAlpha(v) { hasAlpha = true }
+                if !punct.contains(v) { return true }
                 i += l
             }
-            if hasNonPunct {
-                nonSymbol += 1
-                nonSymbolChars += chars
-            }
-            if hasAlpha { alphaWords += 1 }
-            let len = t.end - t.start
-            if len <= maxStopLength {
-                for (k, w) in stopBytes.enumerated() where w.count == len {
-                    var eq = true
-                    for j in 0..<len where u[t.start + j] != w[j] { eq = false; break }
-                    if eq {
-                        stopOccurrences += 1
-                        stopSeen[k] = true
-                        break
-                    }
-                }
+        }
+        return false
+    }
+
+    /// Whether the word has an alphabetic character (`any(c.isalpha() for c in w)`).
+    @inline(__always) static func hasAlpha(_ u: UnsafeBufferPointer<UInt8>, _ t: TokenSpan) -> Bool {
+        var i = t.start
+        while i < t.end {
+            let c = u[i]
+            if c < 0x80 {
+                if (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A { return true }
+                i += 1
+            } else {
+                let (v, l) = PythonText.decode(u, i)
+                if PythonText.isAlpha(v) { return true }
+                i += l
             }
         }
-        if let m = minDocWords, m != 0, nonSymbol < m { return .drop(reason: "gopher_short_doc") }
-        if let m = maxDocWords, m != 0, nonSymbol > m { return .drop(reason: "gopher_long_doc") }
+        return false
+    }
+
+    /// datatrove's checks in its order, each computed only when every earlier one has passed and
+    /// stopped as soon as its outcome is known (word statistics stop at `max_doc_words`, the
+    /// alphabetic share once it reaches its minimum, stop words once enough are found).
+    func verdict(utf8 u: UnsafeBufferPointer<UInt8>, scratch s: RuleScratch, tokens: [TokenSpan]) -> Verdict {
+        let nWords = tokens.count
+        let minWords = (minDocWords ?? 0) != 0 ? minDocWords : nil
+        let maxWords = (maxDocWords ?? 0) != 0 ? maxDocWords : nil
+        var nonSymbol = 0
+        var nonSymbolChars = 0
+        let ascii = DatatroveSets.asciiMask
+        let punct = DatatroveSets.punctuation
+        for t in tokens where Self.isNonSymbol(u, t, ascii: ascii, punct: punct) {
+            nonSymbol += 1
+            nonSymbolChars += PythonText.scalarCount(u, t.range)
+            // Past the maximum (and at or past the minimum), the document is long whatever follows.
+            if let mx = maxWords, nonSymbol > mx, minWords.map({ nonSymbol >= $0 }) ?? true {
+                return .drop(reason: "gopher_long_doc")
+            }
+        }
+        if let m = minWords, nonSymbol < m { return .drop(reason: "gopher_short_doc") }
+        if let m = maxWords, nonSymbol > m { return .drop(reason: "gopher_long_doc") }
         // datatrove divides by the word count below; a document with no words is short.
         if nWords == 0 || nonSymbol == 0 { return .drop(reason: "gopher_short_doc") }
         let avg = Double(nonSymbolChars) / Double(nonSymbol)
         if let m = enabled(minAvgWordLength), avg < m { return .drop(reason: "gopher_below_avg_threshold") }
         if let m = enabled(maxAvgWordLength), avg > m { return .drop(reason: "gopher_above_avg_threshold") }
-        let all = 0..<u.count
         if let m = enabled(maxSymbolWordRatio) {
-            if Double(PythonText.count(Self.hash, in: u, all)) / Double(nWords) > m { return .drop(reason: "gopher_too_many_hashes") }
-            let e = PythonText.count(Self.dots, in: u, all) + PythonText.count(Self.ellipsis, in: u, all)
-            if Double(e) / Double(nWords) > m { return .drop(reason: "gopher_too_many_ellipsis") }
+            // text.count("#"), text.count("...") and text.count("…") in one pass (non-overlapping).
+            var hashes = 0
+            var dots = 0
+            var i = 0
+            let n = u.count
+            while i < n {
+                let c = u[i]
+                if c == 0x23 {
+                    hashes += 1
+                } else if c == 0x2E {
+                    if i + 2 < n && u[i + 1] == 0x2E && u[i + 2] == 0x2E { dots += 1; i += 3; continue }
+                } else if c == 0xE2 {
+                    if i + 2 < n && u[i + 1] == 0x80 && u[i + 2] == 0xA6 { dots += 1; i += 3; continue }
+                }
+                i += 1
+            }
+            if Double(hashes) / Double(nWords) > m { return .drop(reason: "gopher_too_many_hashes") }
+            if Double(dots) / Double(nWords) > m { return .drop(reason: "gopher_too_many_ellipsis") }
         }
-        if enabled(maxBulletLinesRatio) != nil || enabled(maxEllipsisLinesRatio) != nil {
+        let bulletMax = enabled(maxBulletLinesRatio)
+        let ellipsisMax = enabled(maxEllipsisLinesRatio)
+        if bulletMax != nil || ellipsisMax != nil {
             PythonText.splitLines(u, into: &s.lines)
             let nLines = s.lines.count
             if nLines > 0 {
-                if let m = enabled(maxBulletLinesRatio) {
-                    var bullets = 0
-                    for l in s.lines {
+                var bullets = 0
+                var ell = 0
+                for l in s.lines {
+                    if bulletMax != nil {
                         let r = PythonText.lstrip(u, l)
                         if PythonText.hasPrefix(u, r, Self.bullet) || PythonText.hasPrefix(u, r, Self.dash) { bullets += 1 }
                     }
-                    if Double(bullets) / Double(nLines) > m { return .drop(reason: "gopher_too_many_bullets") }
-                }
-                if let m = enabled(maxEllipsisLinesRatio) {
-                    var ell = 0
-                    for l in s.lines {
+                    if ellipsisMax != nil {
                         let r = PythonText.rstrip(u, l)
                         if PythonText.hasSuffix(u, r, Self.dots) || PythonText.hasSuffix(u, r, Self.ellipsis) { ell += 1 }
                     }
-                    if Double(ell) / Double(nLines) > m { return .drop(reason: "gopher_too_many_end_ellipsis") }
                 }
+                if let m = bulletMax, Double(bullets) / Double(nLines) > m { return .drop(reason: "gopher_too_many_bullets") }
+                if let m = ellipsisMax, Double(ell) / Double(nLines) > m { return .drop(reason: "gopher_too_many_end_ellipsis") }
             }
         }
-        if let m = enabled(maxNonAlphaWordsRatio), Double(alphaWords) / Double(nWords) < m {
-            return .drop(reason: "gopher_below_alpha_threshold")
+        if let m = enabled(maxNonAlphaWordsRatio) {
+            var alphaWords = 0
+            var quiet = false
+            for (k, t) in tokens.enumerated() {
+                if Self.hasAlpha(u, t) { alphaWords += 1 }
+                // The share only grows from here: once at the minimum, the rule cannot fire.
+                if k & 255 == 255 && !(Double(alphaWords) / Double(nWords) < m) { quiet = true; break }
+            }
+            if !quiet && Double(alphaWords) / Double(nWords) < m { return .drop(reason: "gopher_below_alpha_threshold") }
         }
         if let m = minStopWords, m != 0 {
-            let found = options.rules == .finewebV1 ? stopOccurrences : stopSeen.lazy.filter { $0 }.count
+            var stopSeen = [Bool](repeating: false, count: stopBytes.count)
+            var found = 0
+            let occurrences = options.rules == .finewebV1
+            for t in tokens where found < m {
+                let len = t.end - t.start
+                guard len <= maxStopLength else { continue }
+                for (k, w) in stopBytes.enumerated() where w.count == len {
+                    var eq = true
+                    for j in 0..<len where u[t.start + j] != w[j] { eq = false; break }
+                    if eq {
+                        if occurrences || !stopSeen[k] { found += 1 }
+                        stopSeen[k] = true
+                        break
+                    }
+                }
+            }
             if found < m { return .drop(reason: "gopher_enough_stop_words") }
         }
         return .keep

@@ -112,6 +112,53 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         return (dups, chars)
     }
 
+    /// Which of a duplicate pass's two rules decides: datatrove's `find_duplicates` followed by
+    /// `dups / len(parts) > countFrac` (checked first) and `chars / textChars > charFrac`.
+    enum DuplicateRule { case none, count, characters }
+
+    /// The rule of a duplicate pass that drops the document, stopping as soon as it is known:
+    /// the count rule as soon as the duplicates seen exceed its share (they only grow); the
+    /// character rule once its share is exceeded *and* the count rule can no longer fire even if
+    /// every remaining element were a duplicate; neither once the elements left (their bytes
+    /// bound their characters) cannot lift either share over its threshold. `strictCharFrac`
+    /// false makes the character rule fire at the threshold itself (`>=`, FineWeb v1).
+    static func duplicateRule(_ u: UnsafeBufferPointer<UInt8>, _ parts: [Range<Int>], seen: inout HashSlots,
+                              textChars: Double, countFrac: Double?, charFrac: Double?,
+                              strictCharFrac: Bool = true) -> DuplicateRule {
+        if countFrac == nil && charFrac == nil { return .none }
+        @inline(__always) func over(_ c: Int, _ m: Double) -> Bool {
+            strictCharFrac ? Double(c) / textChars > m : Double(c) / textChars >= m
+        }
+        let n = parts.count
+        let nd = Double(n)
+        seen.reset(expected: n)
+        var dups = 0
+        var chars = 0
+        let raw = UnsafeRawBufferPointer(u)
+        // `countCannotFire(d)`: even `d` duplicates in all keep the count rule silent.
+        @inline(__always) func countCannotFire(_ d: Int) -> Bool {
+            guard let m = countFrac else { return true }
+            return !(Double(d) / nd > m)
+        }
+        for (k, r) in parts.enumerated() {
+            let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[r]))
+            if !seen.slot(h).inserted {
+                dups += 1
+                chars += PythonText.scalarCount(u, r)
+                if let m = countFrac, Double(dups) / nd > m { return .count }
+                if let m = charFrac, over(chars, m), countCannotFire(dups + (n - 1 - k)) { return .characters }
+            } else if k & 255 == 255 {
+                // Nothing left can fire either rule: stop reading.
+                let rest = k + 1 < n ? parts[n - 1].upperBound - parts[k + 1].lowerBound : 0
+                let charsQuiet = charFrac.map { !over(chars + rest, $0) } ?? true
+                if charsQuiet && countCannotFire(dups + (n - 1 - k)) { return .none }
+            }
+        }
+        if let m = countFrac, Double(dups) / nd > m { return .count }
+        if let m = charFrac, over(chars, m) { return .characters }
+        return .none
+    }
+
     /// Splits `u[range]` at runs of at least `minRun` consecutive `\n` (re.split(r"\n{k,}")).
     static func splitNewlineRuns(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, minRun: Int, into out: inout [Range<Int>]) {
         out.removeAll(keepingCapacity: true)
@@ -139,49 +186,93 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         let textChars = Double(PythonText.scalarCount(u, 0..<u.count))
 
         Self.splitNewlineRuns(u, PythonText.strip(u, 0..<u.count), minRun: 2, into: &s.lines)
-        var (dups, chars) = Self.findDuplicates(u, s.lines, seen: &s.seen)
-        if let m = enabled(dupParaFrac), Double(dups) / Double(s.lines.count) > m { return .drop(reason: "dup_para_frac") }
-        if let m = enabled(dupParaCharFrac), Double(chars) / textChars > m { return .drop(reason: "dup_para_char_frac") }
+        switch Self.duplicateRule(u, s.lines, seen: &s.seen, textChars: textChars,
+                                  countFrac: enabled(dupParaFrac), charFrac: enabled(dupParaCharFrac)) {
+        case .count: return .drop(reason: "dup_para_frac")
+        case .characters: return .drop(reason: "dup_para_char_frac")
+        case .none: break
+        }
 
         Self.splitNewlineRuns(u, 0..<u.count, minRun: 1, into: &s.lines)
-        (dups, chars) = Self.findDuplicates(u, s.lines, seen: &s.seen)
-        if let m = enabled(dupLineFrac), Double(dups) / Double(s.lines.count) > m { return .drop(reason: "dup_line_frac") }
-        if let m = enabled(dupLineCharFrac), Double(chars) / textChars > m { return .drop(reason: "dup_line_char_frac") }
+        switch Self.duplicateRule(u, s.lines, seen: &s.seen, textChars: textChars,
+                                  countFrac: enabled(dupLineFrac), charFrac: enabled(dupLineCharFrac)) {
+        case .count: return .drop(reason: "dup_line_frac")
+        case .characters: return .drop(reason: "dup_line_char_frac")
+        case .none: break
+        }
 
         let words = tokens()
         let nw = words.count
         guard nw > 0 else { return .keep }
-        // Words joined by a space (top n-grams) and by nothing (repeated n-grams): each n-gram is a
-        // contiguous slice of one of these buffers. Character prefix sums per word.
         // Top n-grams compare words joined by a space; words never contain whitespace, so that is
-        // equality of word tuples: an n-gram's key combines its words' xxHash values.
-        // Repeated n-grams compare words joined with nothing: a polynomial hash (mod 2^61 − 1)
-        // over the concatenated words, read in O(1) per n-gram from prefix hashes.
-        // Buffers reused across documents (scratch); base powers are computed once per task.
+        // equality of word tuples: an n-gram's key combines its words' xxHash values. Character
+        // prefix sums per word give any n-gram's length. Buffers are reused across documents
+        // (scratch); local copies avoid exclusivity checks on the scratch object in the loops.
         var wordHash = s.hashes
-        var joinedStart = s.joinedStart
         var charPrefix = s.charPrefix
-        var prefix = s.prefix
-        var power = s.power
-        s.hashes = []; s.joinedStart = []; s.charPrefix = []; s.prefix = []; s.power = []
-        defer {
-            s.hashes = wordHash; s.prefix = prefix; s.power = power
-            s.joinedStart = joinedStart; s.charPrefix = charPrefix
-        }
+        var table = s.ngrams
+        s.hashes = []; s.charPrefix = []; s.ngrams = NGramTable()
+        defer { s.hashes = wordHash; s.charPrefix = charPrefix; s.ngrams = table }
         wordHash.removeAll(keepingCapacity: true)
-        joinedStart.removeAll(keepingCapacity: true)
         charPrefix.removeAll(keepingCapacity: true)
         wordHash.reserveCapacity(nw)
-        joinedStart.reserveCapacity(nw + 1)
         charPrefix.reserveCapacity(nw + 1)
         charPrefix.append(0)
-        var joinedLen = 0
         let raw = UnsafeRawBufferPointer(u)
+        var wordChars = 0
         for t in words {
             wordHash.append(StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[t.range])))
+            wordChars += PythonText.scalarCount(u, t.range)
+            charPrefix.append(wordChars)
+        }
+
+        // The key of the n-gram at word i: its words' hashes combined.
+        @inline(__always) func key(_ i: Int, _ n: Int) -> UInt64 {
+            var h = wordHash[i]
+            for k in 1..<n { h = ((h << 27) | (h >> 37)) &* 0x9E37_79B9_7F4A_7C15 ^ wordHash[i + k] }
+            return h
+        }
+        // (n, the highest count among n-grams) of the passes run: an n-gram occurs at most as
+        // often as its first m < n words, so a later pass is skipped when even that count times
+        // the longest n-gram cannot exceed its share.
+        var known: (n: Int, maxCount: Int)? = nil
+        for (n, frac) in topNGrams {
+            guard nw - n + 1 > 0 else { continue }
+            if let k = known, k.n < n {
+                var longest = 0
+                for i in 0...(nw - n) { longest = max(longest, charPrefix[i + n] - charPrefix[i]) }
+                if !(Double(k.maxCount * (longest + n - 1)) / textChars > frac) { continue }
+            }
+            // Counter.most_common(1): the highest count; ties go to the n-gram seen first.
+            table.reset(expected: nw - n + 1)
+            for i in 0...(nw - n) { _ = table.add(key(i, n)) }
+            let bestCount = Int(table.maxCount)
+            var i0 = 0
+            while Int(table.count(key(i0, n))) != bestCount { i0 += 1 }
+            if known.map({ $0.n < n }) ?? true { known = (n, bestCount) }
+            let bestLen = charPrefix[i0 + n] - charPrefix[i0] + (n - 1)
+            if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
+        }
+
+        // Repeated n-grams compare words joined with nothing: a polynomial hash (mod 2^61 − 1)
+        // over the concatenated words, read in O(1) per n-gram from prefix hashes (built only
+        // now: a document the top n-grams drop never needs them).
+        let enabledDup = dupNGrams.filter { n, frac in
+            // Repeated characters never exceed the words' characters: such a rule cannot fire.
+            n >= 1 && nw - n + 1 > 0 && Double(wordChars) / textChars > frac
+        }
+        if enabledDup.isEmpty { return .keep }
+        var joinedStart = s.joinedStart
+        var prefix = s.prefix
+        var power = s.power
+        s.joinedStart = []; s.prefix = []; s.power = []
+        defer { s.joinedStart = joinedStart; s.prefix = prefix; s.power = power }
+        joinedStart.removeAll(keepingCapacity: true)
+        joinedStart.reserveCapacity(nw + 1)
+        var joinedLen = 0
+        for t in words {
             joinedStart.append(joinedLen)
             joinedLen += t.end - t.start
-            charPrefix.append(charPrefix[charPrefix.count - 1] + PythonText.scalarCount(u, t.range))
         }
         joinedStart.append(joinedLen)
         if power.isEmpty { power.append(1) }
@@ -196,64 +287,33 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                 q += 1
             }
         }
-
-        // Local copies: no exclusivity checks on the scratch object inside the loops.
-        var table = s.table
-        var slotCount = s.slotCount
-        var slotFirst = s.slotFirst
-        s.table = HashSlots(); s.slotCount = []; s.slotFirst = []
-        defer {
-            s.table = table
-            s.slotCount = slotCount
-            s.slotFirst = slotFirst
-        }
-        do {
-            do {
-                for (n, frac) in topNGrams {
-                    guard nw - n + 1 > 0 else { continue }
-                    // Counter.most_common(1): the highest count; ties go to the n-gram inserted first.
-                    // Slots are numbered in insertion order.
-                    table.reset(expected: nw - n + 1)
-                    slotCount.removeAll(keepingCapacity: true)
-                    slotFirst.removeAll(keepingCapacity: true)
-                    for i in 0...(nw - n) {
-                        var h = wordHash[i]
-                        for k in 1..<n { h = ((h << 27) | (h >> 37)) &* 0x9E37_79B9_7F4A_7C15 ^ wordHash[i + k] }
-                        let (slot, inserted) = table.slot(h)
-                        if inserted {
-                            slotCount.append(1)
-                            slotFirst.append(i)
-                        } else {
-                            slotCount[slot] += 1
-                        }
-                    }
-                    var best = 0
-                    for k in 1..<slotCount.count where slotCount[k] > slotCount[best] { best = k }
-                    let bestCount = slotCount[best]
-                    let i0 = slotFirst[best]
-                    let bestLen = charPrefix[i0 + n] - charPrefix[i0] + (n - 1)
-                    if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
-                }
-                for (n, frac) in dupNGrams {
-                    table.reset(expected: nw)
-                    var repeated = 0
-                    var idx = 0
-                    while idx < nw - n + 1 {
-                        let a = joinedStart[idx]
-                        let b = joinedStart[idx + n]
-                        let h = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
-                        if !table.slot(h).inserted {
-                            repeated += charPrefix[idx + n] - charPrefix[idx]
-                            idx += n
-                        } else {
-                            idx += 1
-                        }
-                    }
+        for (n, frac) in enabledDup {
+            // datatrove's find_all_duplicate, stopping once the share is exceeded (it only grows)
+            // or once the characters of the words left cannot lift it over the threshold.
+            table.reset(expected: nw - n + 1)
+            var repeated = 0
+            var idx = 0
+            var sinceCheck = 0
+            while idx < nw - n + 1 {
+                let a = joinedStart[idx]
+                let b = joinedStart[idx + n]
+                let h = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
+                if table.add(h) > 1 {
+                    repeated += charPrefix[idx + n] - charPrefix[idx]
                     if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
+                    idx += n
+                } else {
+                    idx += 1
+                    sinceCheck += 1
+                    if sinceCheck == 1024 {
+                        sinceCheck = 0
+                        if !(Double(repeated + wordChars - charPrefix[idx]) / textChars > frac) { break }
+                    }
                 }
-                return .keep
             }
+            if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
         }
+        return .keep
     }
 
 }

@@ -76,15 +76,13 @@ final class RuleScratch {
     var words: [Range<Int>] = []
     var bytes: [UInt8] = []
     var hashes: [UInt64] = []
-    var slotCount: [Int] = []
-    var slotFirst: [Int] = []
     var joinedStart: [Int] = []
     var charPrefix: [Int] = []
     var prefix: [UInt64] = []
     /// base^k mod 2^61 − 1 for gopher_repetition's n-gram hashes, grown on demand.
     var power: [UInt64] = []
     var seen = HashSlots()
-    var table = HashSlots()
+    var ngrams = NGramTable()
     init() {}
 }
 
@@ -107,6 +105,12 @@ final class TokenCache {
         return tokens
     }
 
+    /// The number of tokens of `text` if the cache holds them, else nil.
+    func count(of text: String, utf8 u: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let cached = self.text, Self.sameBytes(cached, u) { return tokens.count }
+        return nil
+    }
+
     /// Byte equality (not String's canonical equivalence): same storage in O(1), else memcmp.
     private static func sameBytes(_ s: String, _ u: UnsafeBufferPointer<UInt8>) -> Bool {
         s.withBytes { c in
@@ -121,6 +125,15 @@ final class TokenCache {
 enum DatatroveSets {
     static let punctuation = Set(DatatroveTables.punctuationSet)
     static let terminal = Set(DatatroveTables.terminalPunctuation)
+    /// `punctuation` for ASCII code points, as two 64-bit masks (no hashing per character).
+    static let asciiMask: (UInt64, UInt64) = {
+        var lo: UInt64 = 0
+        var hi: UInt64 = 0
+        for v in DatatroveTables.punctuationSet where v < 128 {
+            if v < 64 { lo |= 1 << v } else { hi |= 1 << (v - 64) }
+        }
+        return (lo, hi)
+    }()
 }
 
 extension String {
