@@ -345,25 +345,22 @@ private struct Builder {
     }
 
     mutating func comment() {
-        guard !open.isEmpty else {
-            if !documentHasChild {
-                documentHasChild = true
-                firstChildIsRoot = false
-            }
-            return
-        }
+        guard !open.isEmpty else { return topLevelNonElement() }
         open[open.count - 1].lastIsText = false
+    }
+
+    /// A comment, processing instruction or CDATA block outside every element: when it is the
+    /// document's first child, the root element is not.
+    private mutating func topLevelNonElement() {
+        if !documentHasChild {
+            documentHasChild = true
+            firstChildIsRoot = false
+        }
     }
 
     /// A processing instruction or CDATA block: not stored, but a child that ends a text run.
     mutating func otherNode(keepsBlank: Bool) {
-        guard !open.isEmpty else {
-            if !documentHasChild {
-                documentHasChild = true
-                firstChildIsRoot = false
-            }
-            return
-        }
+        guard !open.isEmpty else { return topLevelNonElement() }
         open[open.count - 1].lastIsText = false
         open[open.count - 1].last = keepsBlank ? .keepsBlank : .dropsBlank
     }
