@@ -308,7 +308,7 @@ struct PairTable: Sendable {
                 maxKeyMerge = merge
                 continue
             }
-            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            var slot = PairTable.slot(key, shift)
             while keys[slot] != .max { slot = (slot + 1) & mask }
             keys[slot] = key
             values[slot] = merge
@@ -318,11 +318,16 @@ struct PairTable: Sendable {
         self.maxKeyMerge = maxKeyMerge
     }
 
+    /// The first slot probed for `key`: the top bits of a multiplicative hash.
+    @inline(__always) private static func slot(_ key: UInt64, _ shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
     /// The merge of a pair key (``BPEModel/key(_:_:)``), or nil.
     @inline(__always) subscript(key: UInt64) -> BPEModel.Merge? {
         guard key != .max else { return maxKeyMerge }
         return keys.withUnsafeBufferPointer { keys -> BPEModel.Merge? in
-            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            var slot = PairTable.slot(key, shift)
             while true {
                 let k = keys[slot]
                 if k == key { return values[slot] }
