@@ -128,7 +128,7 @@ public final class CompressedWriter {
     /// The gzip level an explicit `compression_level` falls back to with libdeflate.
     public static let defaultGzipLevel = 6
 
-    /// Opens `path` with the given compression and level (gzip 1–12, default 1; zstd 1–19, default 3).
+    /// Opens `path` with the given compression and level (gzip: ISA-L level 2 without one, libdeflate 1–12 with one; zstd 1–19, default 3).
     public init(path: String, compression: Compression, level: Int? = nil) throws {
         file = try AtomicFileWriter(path: path)
         self.compression = compression
@@ -143,8 +143,9 @@ public final class CompressedWriter {
             } else {
                 let z = UnsafeMutablePointer<isal_zstream>.allocate(capacity: 1)
                 isal_deflate_init(z)
-                let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(cisal_level3_buffer_size()), alignment: 64)
-                z.pointee.level = 3
+                // Level 2: 1.7x level 3's speed for 2.8 % more bytes (decision 0001).
+                let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(cisal_level2_buffer_size()), alignment: 64)
+                z.pointee.level = 2
                 z.pointee.level_buf = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 z.pointee.level_buf_size = UInt32(buf.count)
                 z.pointee.gzip_flag = UInt16(IGZIP_GZIP)
