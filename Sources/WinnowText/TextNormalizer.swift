@@ -43,7 +43,9 @@ public struct TextNormalizer: Sendable {
 
     /// Copies `u` with whitespace runs collapsed to one space (none at the ends), ASCII
     /// uppercase lowercased and non-ASCII runs lowercased by ICU when `lower`. Eight bytes at a
-    /// time where a word has no space. Returns false if the output outgrew its room.
+    /// time wherever they are printable ASCII with no two spaces in a row (spaces inside the
+    /// eight are fine: a space is written as it is read, and a run's later spaces are skipped).
+    /// Returns false if the output outgrew its room.
     private func collapse(_ u: UnsafeBufferPointer<UInt8>, lower: Bool, into out: inout [UInt8]) -> Bool {
         let n = u.count
         guard let src = u.baseAddress else {
@@ -57,39 +59,38 @@ public struct TextNormalizer: Sendable {
             let dst = UnsafeMutableRawPointer(buf.baseAddress!)
             var w = 0
             var i = 0
-            var pendingSpace = false
+            // The output is empty or ends with a space: whitespace read now writes nothing.
+            var afterSpace = true
             while i < n {
                 if i + 8 <= n {
-                    // Fast path: eight ASCII bytes with no control byte, no space at either end
-                    // and no two spaces in a row are copied as they are (lowercased).
+                    // Fast path: eight printable ASCII bytes, no two spaces in a row and no space
+                    // right after a written one, are copied as they are (lowercased). The space
+                    // mask may flag a byte after a real space too; that only sends the eight
+                    // bytes down the byte-at-a-time path.
                     var x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                     if SWAR.nonASCII(x) == 0 && SWAR.less(x, 0x20) == 0 {
                         let spaces = SWAR.equal(x, 0x20)
-                        if x & 0xFF != 0x20 && x >> 56 != 0x20 && spaces & (spaces << 8) == 0 {
-                            if pendingSpace {
-                                buf[w] = 0x20
-                                w += 1
-                                pendingSpace = false
-                            }
+                        if spaces & (spaces << 8) == 0 && !(afterSpace && x & 0xFF == 0x20) {
                             if lower { x = SWAR.lowercaseASCII(x) }
                             dst.storeBytes(of: x, toByteOffset: w, as: UInt64.self)
                             w += 8
                             i += 8
+                            afterSpace = x >> 56 == 0x20
                             continue
                         }
                     }
                 }
                 let c = src[i]
                 if c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C) {
+                    if !afterSpace {
+                        buf[w] = 0x20
+                        w += 1
+                        afterSpace = true
+                    }
                     i += 1
-                    pendingSpace = w > 0
                     continue
                 }
-                if pendingSpace {
-                    buf[w] = 0x20
-                    w += 1
-                    pendingSpace = false
-                }
+                afterSpace = false
                 if c >= 0x80 && lower {
                     // A run of non-ASCII characters: ICU lowercases it in place in the output.
                     var j = i + 1
@@ -109,6 +110,7 @@ public struct TextNormalizer: Sendable {
                 w += 1
                 i += 1
             }
+            if afterSpace && w > 0 { w -= 1 }  // a trailing space
             count = w
         }
         return fits
