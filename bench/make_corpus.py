@@ -7,9 +7,10 @@
 Standard library only (runs with any python3 >= 3.9, no venv needed).
 
 Every document is real human text: a run of consecutive paragraphs from one
-source unit (a Wikipedia article, a speech, a book, a QA context set, a Debian
-copyright file, ...) read from ../shared/data (see --data) and
-/usr/share/doc/*/copyright. Lengths are log-uniform in [200 B, 20 KB].
+source unit (a Wikipedia article, a speech, a book, a QA context set, ...) read
+from ../shared/data (see --data) only, never from the machine's installed files
+(an earlier version also read /usr/share/doc/*/copyright, which made the corpus
+differ between machines). Lengths are log-uniform in [200 B, 20 KB].
 
 Duplicate structure (fractions of all documents, drawn per document):
   * ~10 %  exact duplicates of an earlier document (same text, new id)
@@ -27,10 +28,8 @@ Each line is {"id", "text", "metadata": {"source", "unit", "paras", ["dup_of",
 and ~2 % with "metadata" before "text".
 
 Determinism: fixed seed, sorted inputs, gzip with mtime=0 and no file name.
-The output is byte-identical for the same seed *and the same inputs*; the set of
-Debian copyright files depends on the installed packages, so pass
---no-debian-docs for a corpus that is identical across machines. The printed
-"pool sha256" fingerprints the input text.
+The output is byte-identical for the same seed and the same ../shared/data; the
+printed "pool sha256" fingerprints the input text.
 
 Writes <out>/part-NNN.jsonl.gz and <out>/stats.json (doc counts, sizes, and the
 number of distinct texts under each normalisation = expected survivors of an
@@ -41,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import bz2
-import glob
 import gzip
 import hashlib
 import html
@@ -262,28 +260,11 @@ def load_classification(d: Path) -> list[Unit]:
     return units
 
 
-def load_debian_copyright() -> list[Unit]:
-    units, seen = [], set()
-    for p in sorted(glob.glob("/usr/share/doc/*/copyright")):
-        try:
-            text = Path(p).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        k = h(text)
-        if k in seen:  # ~half of them are byte-identical copies (libboost-*, ...)
-            continue
-        seen.add(k)
-        units.append(Unit("debian-copyright", p.split("/")[4], blocks_of(text, unwrap=False)))
-    return units
-
-
-def load_pool(data: Path, debian: bool) -> list[Unit]:
+def load_pool(data: Path) -> list[Unit]:
     loaders = [load_wikitext, load_enwiki, load_gutenberg, load_nltk, load_lee, load_qa, load_classification]
     units = []
     for fn in loaders:
         units.extend(fn(data))
-    if debian:
-        units.extend(load_debian_copyright())
     units = [u for u in units if u.paras]
     # split paragraphs longer than MAX_LEN at whitespace so every unit can yield short docs
     for u in units:
@@ -305,13 +286,8 @@ class Generator:
     def __init__(self, units: list[Unit], seed: int):
         self.rng = random.Random(seed)
         self.units = units
-        # sampling weight = characters, with the licence-heavy Debian files capped at 10 %
+        # sampling weight = characters
         w = [float(u.chars) for u in units]
-        deb = sum(x for x, u in zip(w, units) if u.source == "debian-copyright")
-        rest = sum(w) - deb
-        cap = 0.10 / 0.90 * rest
-        if deb > cap:
-            w = [x * cap / deb if u.source == "debian-copyright" else x for x, u in zip(w, units)]
         acc, self.cum = 0.0, []
         for x in w:
             acc += x
@@ -434,7 +410,7 @@ class Generator:
 
 def write_corpus(args) -> None:
     t0 = time.time()
-    units = load_pool(Path(args.data), debian=not args.no_debian_docs)
+    units = load_pool(Path(args.data))
     pool = hashlib.sha256()
     for u in units:
         pool.update(f"{u.source}\x00{u.name}\x00".encode())
@@ -496,7 +472,6 @@ def write_corpus(args) -> None:
         "non_ascii_documents": non_ascii_docs,
         "kinds": kinds,
         "pool_sha256": pool.hexdigest(),
-        "debian_copyright": not args.no_debian_docs,
     }
     if args.stats:
         stats["distinct"] = {
@@ -521,8 +496,6 @@ def main() -> None:
     ap.add_argument("--level", type=int, default=6, help="gzip level (default 6)")
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"),
                     help="shared evaluation data folder (default ../shared/data from the repo root)")
-    ap.add_argument("--no-debian-docs", action="store_true",
-                    help="leave out /usr/share/doc/*/copyright (machine-independent corpus)")
     ap.add_argument("--no-stats", dest="stats", action="store_false",
                     help="skip counting distinct texts per normalisation (saves time)")
     args = ap.parse_args()

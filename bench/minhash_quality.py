@@ -13,8 +13,8 @@ Needs bench/.venv (datatrove, datasketch, xxhash, numpy) and a release build of 
    * real documents: WikiText-2 articles, Project Gutenberg books, NLTK corpora (inaugural,
      state_union, webtext, abc) and the gensim Wikipedia XML export, cut into chunks of whole
      paragraphs of 300-1500 words (target drawn per chunk);
-   * every /usr/share/doc/*/copyright file (one document per distinct real file; symlinked
-     directories are counted once) -- the natural near-duplicates;
+   * 675 Debian-style copyright files of 1-30 KB from make_long_corpus.py's seeded generator
+     (DEP-5 stanzas, then the data's license texts) -- the natural near-duplicates;
    * planted near-duplicates: for ~500 real chunks, 1-3 variants each made by word-level edits
      (substitute / delete / insert a random corpus word) at the rate that gives a target
      5-gram Jaccard drawn uniformly from [0.5, 1.0] (5 % are "normalisation-only" variants --
@@ -48,7 +48,6 @@ Writes the markdown report to bench/out/results/minhash-quality-<UTC time>.md (a
 from __future__ import annotations
 
 import argparse
-import glob
 import gzip
 import hashlib
 import json
@@ -101,19 +100,16 @@ def chunk_unit(u: "mc.Unit", rng: random.Random) -> list[str]:
     return out
 
 
-def copyright_docs() -> list[tuple[str, str]]:
-    docs, seen = [], set()
-    for p in sorted(glob.glob("/usr/share/doc/*/copyright")):
-        real = os.path.realpath(p)
-        if real in seen:
-            continue
-        seen.add(real)
-        try:
-            text = Path(p).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        docs.append((p.split("/")[4], text))
-    return docs
+def copyright_docs(data: Path, seed: int, count: int = 675) -> list[tuple[str, str]]:
+    """Debian-style copyright files, the natural near-duplicates (the same license texts under
+    different stanzas), made by bench/make_long_corpus.py's seeded generator from ../shared/data
+    (never the machine's /usr/share/doc, which differs between machines); 1-30 KB each."""
+    import make_long_corpus as mlc
+
+    builder = mlc.Builder(mlc.Pool(data), seed)
+    rng = random.Random(seed)
+    return [(f"pkg{i:04d}", builder.copyright_doc(int(math.exp(rng.uniform(math.log(1_000), math.log(30_000))))))
+            for i in range(count)]
 
 
 _SPLIT = re.compile(r"(\s+)")
@@ -173,7 +169,7 @@ def build_corpus(seed: int, data: Path, n_bases: int) -> list[dict]:
                 docs.append({"id": f"{u.source}/{u.name}#{k}", "text": text,
                              "metadata": {"origin": "real", "source": u.source}})
     real = [d for d in docs]
-    for pkg, text in copyright_docs():
+    for pkg, text in copyright_docs(data, seed):
         docs.append({"id": f"copyright/{pkg}", "text": text,
                      "metadata": {"origin": "copyright", "source": "debian-copyright"}})
     vocab = sorted({w for d in real for w in d["text"].split() if w.isalpha() and len(w) > 1})
