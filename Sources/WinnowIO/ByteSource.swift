@@ -46,7 +46,7 @@ public func openByteSource(path: String, compression: Compression? = nil) throws
     switch kind {
     case .none: return file
     case .gzip, .zstd:
-        // Unit by unit, each checked before its bytes are returned; libdeflate for gzip members
+        // Unit by unit, each checked before its bytes are returned; ISA-L for gzip members
         // that fit in memory (several times faster than zlib), within a fixed memory bound.
         return try VerifiedSource(path: path, compression: kind)
     }
