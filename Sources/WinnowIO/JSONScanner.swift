@@ -252,8 +252,8 @@ public struct JSONScanner {
         case 0x22: return .string(try string())
         case 0x7B:
             pos += 1
-            var obj: [String: MetadataValue] = [:]
-            if peek() == 0x7D { pos += 1; return .object(obj) }
+            if peek() == 0x7D { pos += 1; return .object([:]) }
+            var obj = [String: MetadataValue](minimumCapacity: 4)  // no regrowth for the usual few keys
             while true {
                 let key = try string()
                 try expect(0x3A, "':'")

@@ -27,6 +27,16 @@ struct JSONLTests {
         #"{"id":"f","text":"","metadata":{"url":"http://x","nested":{"k":[1,2]}}}"#,
     ]
 
+    @Test("top-level extra fields and the metadata object merge, the later one winning a shared key")
+    func metadataMerge() throws {
+        let before = try decode(#"{"id":"a","url":"top","lang":"en","metadata":{"url":"meta","x":1},"text":"t"}"#)
+        #expect(before.metadata == ["url": .string("meta"), "lang": .string("en"), "x": .int(1)])
+        let after = try decode(#"{"id":"a","metadata":{"url":"meta","x":1},"url":"top","text":"t"}"#)
+        #expect(after.metadata == ["url": .string("top"), "x": .int(1)])
+        let only = try decode(#"{"id":"a","text":"t","metadata":{"a":{},"b":[]}}"#)
+        #expect(only.metadata == ["a": .object([:]), "b": .array([])])
+    }
+
     @Test("agrees with JSONDecoder on tricky records", arguments: tricky)
     func agreesWithFoundation(line: String) throws {
         let ref = try JSONDecoder().decode(Ref.self, from: Data(line.utf8))
