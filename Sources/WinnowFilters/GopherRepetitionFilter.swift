@@ -210,9 +210,8 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         // (scratch); local copies avoid exclusivity checks on the scratch object in the loops.
         var wordHash = s.hashes
         var charPrefix = s.charPrefix
-        var table = s.ngrams
-        s.hashes = []; s.charPrefix = []; s.ngrams = NGramTable()
-        defer { s.hashes = wordHash; s.charPrefix = charPrefix; s.ngrams = table }
+        s.hashes = []; s.charPrefix = []
+        defer { s.hashes = wordHash; s.charPrefix = charPrefix }
         wordHash.removeAll(keepingCapacity: true)
         charPrefix.removeAll(keepingCapacity: true)
         wordHash.reserveCapacity(nw)
@@ -225,6 +224,10 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             wordChars += PythonText.scalarCount(u, t.range)
             charPrefix.append(wordChars)
         }
+        // Each pass writes its n-gram keys, then groups equal keys (``NGramGroups``: partitioned
+        // into cache-sized buckets, so no probe into a table larger than the cache).
+        let groups = s.groups
+        let keys = s.keys.reserve(nw)
 
         // The key of the n-gram at word i: its words' hashes combined.
         @inline(__always) func key(_ i: Int, _ n: Int) -> UInt64 {
@@ -244,11 +247,10 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                 if !(Double(k.maxCount * (longest + n - 1)) / textChars > frac) { continue }
             }
             // Counter.most_common(1): the highest count; ties go to the n-gram seen first.
-            table.reset(expected: nw - n + 1)
-            for i in 0...(nw - n) { _ = table.add(key(i, n)) }
-            let bestCount = Int(table.maxCount)
-            var i0 = 0
-            while Int(table.count(key(i0, n))) != bestCount { i0 += 1 }
+            for i in 0...(nw - n) { keys[i] = key(i, n) }
+            groups.group(keys, count: nw - n + 1, ids: false)
+            let bestCount = groups.bestCount
+            let i0 = groups.bestFirst
             if known.map({ $0.n < n }) ?? true { known = (n, bestCount) }
             let bestLen = charPrefix[i0 + n] - charPrefix[i0] + (n - 1)
             if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
@@ -290,19 +292,26 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         for (n, frac) in enabledDup {
             // datatrove's find_all_duplicate, stopping once the share is exceeded (it only grows)
             // or once the characters of the words left cannot lift it over the threshold.
-            table.reset(expected: nw - n + 1)
+            let count = nw - n + 1
+            for i in 0..<count {
+                let a = joinedStart[i]
+                let b = joinedStart[i + n]
+                keys[i] = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
+            }
+            groups.group(keys, count: count, ids: true)
+            let (ids, seen) = groups.walkBuffers()
             var repeated = 0
             var idx = 0
             var sinceCheck = 0
-            while idx < nw - n + 1 {
-                let a = joinedStart[idx]
-                let b = joinedStart[idx + n]
-                let h = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
-                if table.add(h) > 1 {
+            while idx < count {
+                let g = Int(ids[idx])
+                let bit: UInt64 = 1 << UInt64(g & 63)
+                if seen[g >> 6] & bit != 0 {
                     repeated += charPrefix[idx + n] - charPrefix[idx]
                     if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
                     idx += n
                 } else {
+                    seen[g >> 6] |= bit
                     idx += 1
                     sinceCheck += 1
                     if sinceCheck == 1024 {

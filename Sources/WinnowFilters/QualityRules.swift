@@ -82,8 +82,11 @@ final class RuleScratch {
     /// base^k mod 2^61 − 1 for gopher_repetition's n-gram hashes, grown on demand.
     var power: [UInt64] = []
     var seen = HashSlots()
-    var ngrams = NGramTable()
+    /// One n-gram pass's keys, grouped by `groups`.
+    var keys = Growable<UInt64>()
+    let groups = NGramGroups()
     init() {}
+    deinit { keys.free() }
 }
 
 /// The last document text's word tokens, shared by the rule stages of one task

@@ -432,16 +432,20 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         let periodSuffixAfter: ScalarSet
         let periodInfixBefore: ScalarSet
         let periodInfixAfter: ScalarSet
-        let punctSingles: Set<UInt32>
-        let currencySingles: Set<UInt32>
-        let sentencePunct: Set<UInt32>
+        let punctSingles: ScalarSet
+        let currencySingles: ScalarSet
+        let sentencePunct: ScalarSet
         /// Currency symbols and units as scalars, longest first.
         let unitScalars: [[UInt32]]
         /// Last scalars of the units and currency symbols.
-        let unitLast: Set<UInt32>
+        let unitLast: ScalarSet
         /// Bit L of entry B: some special case is L bytes long and starts with byte B (L < 64).
         let firstByteLengths: [UInt64]
-        let specialIndex: [UInt64: Int]
+        /// Bit L of entry B: some special case is L bytes long and ends with byte B (L < 64).
+        let lastByteLengths: [UInt64]
+        /// The special cases by the xxHash of their bytes: open addressing over (hash, index + 1)
+        /// pairs (0: empty), a power of two at least twice their number (no SipHash per lookup).
+        let specialSlots: [(hash: UInt64, index: Int)]
         let specialKeys: [[UInt8]]
         let specialPieces: [[Int]]
 
@@ -453,12 +457,12 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             periodSuffixAfter = ScalarSet(SpacyEnglishTables.periodSuffixAfter)
             periodInfixBefore = ScalarSet(SpacyEnglishTables.periodInfixBefore)
             periodInfixAfter = ScalarSet(SpacyEnglishTables.periodInfixAfter)
-            punctSingles = Set(SpacyEnglishTables.punctSingles)
-            currencySingles = Set(SpacyEnglishTables.currency.filter { $0.unicodeScalars.count == 1 }.map { $0.unicodeScalars.first!.value })
-            sentencePunct = Set(SpacyEnglishTables.sentencePunct)
+            punctSingles = ScalarSet(values: SpacyEnglishTables.punctSingles)
+            currencySingles = ScalarSet(values: SpacyEnglishTables.currency.filter { $0.unicodeScalars.count == 1 }.map { $0.unicodeScalars.first!.value })
+            sentencePunct = ScalarSet(values: SpacyEnglishTables.sentencePunct)
             let units = Set(SpacyEnglishTables.units + SpacyEnglishTables.currency)
             unitScalars = units.map { $0.unicodeScalars.map(\.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
-            unitLast = Set(unitScalars.compactMap(\.last))
+            unitLast = ScalarSet(values: unitScalars.compactMap(\.last))
             var index: [UInt64: Int] = [:]
             var keys: [[UInt8]] = []
             var pieces: [[Int]] = []
@@ -473,10 +477,23 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 keys.append(key)
                 pieces.append(ps)
             }
-            specialIndex = index
+            var cap = 16
+            while cap < index.count * 2 { cap <<= 1 }
+            var slots = [(hash: UInt64, index: Int)](repeating: (0, 0), count: cap)
+            for (h, k) in index {
+                var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & (cap - 1)
+                while slots[i].index != 0 { i = (i + 1) & (cap - 1) }
+                slots[i] = (h, k + 1)
+            }
+            specialSlots = slots
             var fbl = [UInt64](repeating: 0, count: 256)
-            for k in keys where k.count < 64 { fbl[Int(k[0])] |= 1 << UInt64(k.count) }
+            var lbl = [UInt64](repeating: 0, count: 256)
+            for k in keys where k.count < 64 {
+                fbl[Int(k[0])] |= 1 << UInt64(k.count)
+                lbl[Int(k[k.count - 1])] |= 1 << UInt64(k.count)
+            }
             firstByteLengths = fbl
+            lastByteLengths = lbl
             specialKeys = keys
             specialPieces = pieces
         }
@@ -485,9 +502,18 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         @inline(__always)
         func special(_ u: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> Int? {
             let len = b - a
-            guard len > 0 && len < 64, firstByteLengths[Int(u[a])] & (1 << UInt64(len)) != 0 else { return nil }
+            guard len > 0 && len < 64, firstByteLengths[Int(u[a])] & (1 << UInt64(len)) != 0,
+                  lastByteLengths[Int(u[b - 1])] & (1 << UInt64(len)) != 0 else { return nil }
             let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[a..<b]))
-            guard let k = specialIndex[h] else { return nil }
+            let mask = specialSlots.count - 1
+            var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+            var found = 0
+            while specialSlots[i].index != 0 {
+                if specialSlots[i].hash == h { found = specialSlots[i].index; break }
+                i = (i + 1) & mask
+            }
+            guard found != 0 else { return nil }
+            let k = found - 1
             let key = specialKeys[k]
             guard key.count == len else { return nil }
             for i in 0..<len where key[i] != u[a + i] { return nil }
@@ -500,6 +526,15 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
 struct ScalarSet: Sendable {
     private let ascii: (UInt64, UInt64)
     private let bounds: [UInt32]
+
+    /// The set of the given code points (any order, repeats allowed).
+    init(values: some Sequence<UInt32>) {
+        var pairs: [UInt32] = []
+        for v in Set(values).sorted() {
+            if let last = pairs.last, last &+ 1 == v { pairs[pairs.count - 1] = v } else { pairs += [v, v] }
+        }
+        self.init(pairs)
+    }
 
     init(_ pairs: [UInt32]) {
         bounds = pairs
