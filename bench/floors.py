@@ -283,9 +283,9 @@ def rec(name: str) -> str:
     return f"bench/recipes/{name}.yaml"
 
 
-def io(name, section, prep, winnow, floor, note="", stdin=None):
+def io(name, section, prep, winnow, floor, note="", warm_winnow=False):
     return {"name": name, "section": section, "prep": prep, "winnow": winnow, "floor": floor, "note": note,
-            "kind": "io", "stdin": stdin}
+            "kind": "io", "warm_winnow": warm_winnow}
 
 
 def benches(args) -> list[dict]:
@@ -347,7 +347,14 @@ def benches(args) -> list[dict]:
            lambda c: [W, "examples", "--pool", c["pool"], "--queries", c["queries"], "--k", "8", "--method", "random",
                       "--tokenizer", "whitespace", "--seed", "0", "--cache", c["cache"]],
            note="floor = the same command with --method random: reads the pool and queries, writes 8 picks per query, "
-                "embeds nothing"),
+                "embeds nothing; the warm-up run fills the pool's vector cache, as examples_eval.py does",
+           warm_winnow=True),
+        {"name": "serve", "section": "`winnow serve` embeddings-only load (ceiling)", "prep": lambda: {}, "kind": "serve",
+         "winnow": None,
+         "note": "no I/O floor (a load test); the ceiling is the forward pass: a request of 1–8 SST-2 sentences "
+                 "(bench/serve_load.py's mix, mean 4.5) costs MiniLM's FLOPs for their WordPiece tokens; floor s = "
+                 "seconds per request at numpy's sgemm rate on 2 threads, i.e. 1 / the requests/s no server can pass "
+                 "on this machine; compare with serve_load.py's requests/s (not run here: it needs a quiet machine)"},
         io("tokenize", "Tokenization (GPT-2, count only)", prep_tokenizer,
            lambda c: [W, "tokenize", "--count-only", "--tokenizer", "gpt2", "--workers", "2"] + c["files"],
            lambda c: [W, "run", rec("tokenize-floor"), "--workers", "2", "--overwrite"],
@@ -394,7 +401,7 @@ def main() -> int:
         if only and b["name"] not in only:
             continue
         ctx = b["prep"]()
-        wcmd = b["winnow"](ctx)
+        wcmd = b["winnow"](ctx) if b["winnow"] else []
         stdin = ctx.get("request")
         ws, fs, extra = [], [], {}
         wc, fc = [], []                                         # CPU seconds (user + sys), io rows
@@ -403,6 +410,8 @@ def main() -> int:
             fcmd = b["floor"](ctx)
             fcmd_text = shown(fcmd)
             run(sub(fcmd))                                      # warm-up (page cache, output folder)
+            if b.get("warm_winnow"):
+                run(sub(wcmd), stdin)
             for _ in range(args.runs):
                 wall, cpu, _ = run(sub(wcmd), stdin)
                 ws.append(wall)
@@ -447,9 +456,24 @@ def main() -> int:
             fs = [minilm_flops([256, 128]) / rate]
             extra["gflops"] = round(rate / 1e9, 1)
             fcmd_text = f"MiniLM FLOPs of 256 + 128 tokens ÷ numpy sgemm {rate / 1e9:.1f} GFLOP/s (1 thread)"
+        elif b["kind"] == "serve":
+            from tokenizers import Tokenizer
+            tok = Tokenizer.from_file(os.path.join(ROOT, "models/all-MiniLM-L6-v2/tokenizer.json"))
+            tok.no_truncation()
+            tok.no_padding()
+            sst = os.path.join(SHARED, "classification", "stsa.binary.test")
+            sents = [line.split(" ", 1)[1].strip() for line in open(sst, encoding="utf-8") if " " in line]
+            counts = [min(256, len(e.ids)) for e in tok.encode_batch(sents)]
+            per_sentence = minilm_flops(counts) / len(counts)
+            rate = gemm_rate(2)
+            fs = [4.5 * per_sentence / rate]
+            extra.update({"gflops": round(rate / 1e9, 1), "mean_tokens": round(sum(counts) / len(counts), 1),
+                          "ceiling_requests_per_s": round(rate / (4.5 * per_sentence), 1)})
+            fcmd_text = (f"4.5 × MiniLM FLOPs of a mean SST-2 sentence ({sum(counts) / len(counts):.1f} tokens) ÷ numpy sgemm "
+                         f"{rate / 1e9:.1f} GFLOP/s (2 threads) = ceiling {extra['ceiling_requests_per_s']} requests/s")
         w, f = median(ws), median(fs)
         row = {"name": b["name"], "benchmark": b["section"], "winnow_s": round(w, 3), "floor_s": round(f, 3),
-               "ratio": round(w / f, 2) if f > 0 else None, "winnow_runs": [round(x, 3) for x in ws],
+               "ratio": round(w / f, 2) if f > 0 and ws else None, "winnow_runs": [round(x, 3) for x in ws],
                "floor_runs": [round(x, 3) for x in fs], "winnow_command": shown(wcmd) + (f" < {stdin}" if stdin else ""),
                "floor_command": fcmd_text, "note": b["note"], **extra}
         if wc:
@@ -465,7 +489,7 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---|---|")
     for r in rows:
         cpu = f"{r['winnow_cpu_s']:.2f} / {r['floor_cpu_s']:.2f} ({r['cpu_ratio']}×)" if "cpu_ratio" in r else "–"
-        print(f"| {r['benchmark']} | {r['winnow_s']:.3f} | {r['floor_s']:.3f} | {r['ratio']}× | {cpu} | `{r['winnow_command']}` | "
+        print(f"| {r['benchmark']} | {r['winnow_s'] if r['winnow_s'] == r['winnow_s'] else '–'} | {r['floor_s']:.3f} | {r['ratio']}× | {cpu} | `{r['winnow_command']}` | "
               f"`{r['floor_command']}` |")
     with open(os.path.join(ROOT, args.json), "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "winnow_sha256": sha, "runs": args.runs,
