@@ -336,7 +336,7 @@ def benches(args) -> list[dict]:
            lambda c: [W, "run", rec("classifier-floor"), "--workers", "1", "--overwrite"]),
         {"name": "compress", "section": "Prompt compression latency (default)", "prep": prep_compress, "kind": "minilm",
          "winnow": lambda c: [W, "compress", "--json", "--bench", "10", "--models", "models"],
-         "note": "floor = MiniLM's FLOPs over the ≤ 384 WordPiece tokens it ranks (as chunks of 256 + 128) ÷ numpy's "
+         "note": "floor = MiniLM's FLOPs over the ≤ 384 WordPiece tokens of the leading contexts it re-ranks (counted as 256 + 128) ÷ numpy's "
                  "sgemm rate on one thread (the compressor pins OpenBLAS to one); Winnow = the median total of --bench 10"},
         io("examples", "Example selection (TREC, kNN, pool cached)", prep_examples,
            lambda c: [W, "examples", "--pool", c["pool"], "--queries", c["queries"], "--k", "8", "--method", "knn",
@@ -486,7 +486,7 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---|---|")
     for r in rows:
         cpu = f"{r['winnow_cpu_s']:.2f} / {r['floor_cpu_s']:.2f} ({r['cpu_ratio']}×)" if "cpu_ratio" in r else "–"
-        print(f"| {r['benchmark']} | {r['winnow_s'] if r['winnow_s'] == r['winnow_s'] else '–'} | {r['floor_s']:.3f} | {r['ratio']}× | {cpu} | `{r['winnow_command']}` | "
+        print(f"| {r['benchmark']} | {r['winnow_s'] if r['winnow_s'] == r['winnow_s'] else '–'} | {r['floor_s']:.3f} | {str(r['ratio']) + '×' if r['ratio'] else '–'} | {cpu} | `{r['winnow_command']}` | "
               f"`{r['floor_command']}` |")
     with open(os.path.join(ROOT, args.json), "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "winnow_sha256": sha, "runs": args.runs,

@@ -173,13 +173,13 @@ stages:
 
 
 def main():
+    global PSL
     ap = argparse.ArgumentParser()
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build", "debug", "winnow"))
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "winnow-url-parity"))
     ap.add_argument("--psl", default=PSL, help="the Public Suffix List both tools read (pinned by its sha256)")
     ap.add_argument("--any-psl", action="store_true", help="accept a Public Suffix List other than the pinned one")
     args = ap.parse_args()
-    global PSL
     PSL = args.psl
     try:
         digest = hashlib.sha256(open(PSL, "rb").read()).hexdigest()
