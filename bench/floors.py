@@ -389,6 +389,7 @@ def main() -> int:
     os.makedirs(os.path.join(ROOT, OUT), exist_ok=True)
     sha = hashlib.sha256(open(winnow, "rb").read()).hexdigest()[:16]
     load0 = open("/proc/loadavg").read().split()[:3]
+    started = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
     print(f"# floors: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, winnow {winnow} (sha256 {sha}…), "
           f"runs {args.runs}, load average {' '.join(load0)}", file=sys.stderr)
     sub = lambda cmd: [winnow if x == W else x for x in cmd]  # noqa: E731
@@ -489,7 +490,7 @@ def main() -> int:
         print(f"| {r['benchmark']} | {r['winnow_s'] if r['winnow_s'] == r['winnow_s'] else '–'} | {r['floor_s']:.3f} | {str(r['ratio']) + '×' if r['ratio'] else '–'} | {cpu} | `{r['winnow_command']}` | "
               f"`{r['floor_command']}` |")
     with open(os.path.join(ROOT, args.json), "w") as f:
-        json.dump({"date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "winnow_sha256": sha, "runs": args.runs,
+        json.dump({"started": started, "date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "winnow_sha256": sha, "runs": args.runs,
                    "loadavg_before": load0, "loadavg_after": load1, "rows": rows}, f, indent=2)
     return 0
 
