@@ -3,6 +3,7 @@ Punkt model is installed): hard strings and slices of real text with datatrove's
 (SpaCyTokenizer("en"), NLTKTokenizer("english")).
 Run: bench/.venv/bin/python bench/gen_tokenizer_fixtures.py [corpus.jsonl]"""
 import json
+import os
 import random
 import sys
 
@@ -24,7 +25,7 @@ HARD = [
 
 
 def main():
-    corpus = sys.argv[1] if len(sys.argv) > 1 else "/work/main/bench/data/text-corpus.jsonl"
+    corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "text-corpus.jsonl")
     rng = random.Random(7)
     docs = [json.loads(line)["text"] for line in open(corpus)]
     texts = list(HARD)

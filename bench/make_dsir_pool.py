@@ -78,7 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(HERE, "data", "dsir"))
-    ap.add_argument("--text-corpus", default="/work/main/bench/data/text-corpus.jsonl")
+    ap.add_argument("--text-corpus", default=os.path.join(HERE, "data", "text-corpus.jsonl"))
     a = ap.parse_args()
     d = a.shared
     os.makedirs(a.out, exist_ok=True)

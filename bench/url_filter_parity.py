@@ -21,8 +21,13 @@ Lists, the same for both tools:
 
 datatrove: URLFilter(use_integrated_lists=False, extra_domains=…, extra_urls=…, banned_words=…,
 banned_subwords=…, soft_banned_words=…), soft_word_threshold 2, its tldextract extractor given
-Debian's Public Suffix List (/usr/share/publicsuffix/public_suffix_list.dat) so both tools read
-the same suffixes. Winnow: `winnow run` with `url_filter` (`domain_match: datatrove`, the same
+the same Public Suffix List file as Winnow (--psl), so both tools read the same suffixes.
+
+The Public Suffix List is an input of this benchmark (which suffixes exist decides registered
+domains, hence some decisions), so it is pinned: the file must have PSL_SHA256, Debian 12's
+`publicsuffix` 20230209.2326-1 (`make deps` installs it at the default path; the same .deb is
+on snapshot.debian.org). Another file (a newer Debian, a download) stops the script with its
+sha256 unless --any-psl is given, and then the figures are not the recorded ones. Winnow: `winnow run` with `url_filter` (`domain_match: datatrove`, the same
 Public Suffix List) and, for the record, `domain_match: parents` (UT1 meaning: a listed domain
 blocks every host below it). Decisions (keep/drop) are compared URL by URL; differences are
 printed with both reasons. Exit status 1 when datatrove mode differs anywhere.
@@ -31,6 +36,7 @@ import argparse
 import collections
 import glob
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -43,7 +49,8 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")
-PSL = "/usr/share/publicsuffix/public_suffix_list.dat"
+PSL = "/usr/share/publicsuffix/public_suffix_list.dat"   # --psl; pinned by PSL_SHA256
+PSL_SHA256 = "87d2e11f3602b504fc5dbea9218429a4ce3c0f62aa6ce7a1371024add024baed"  # Debian publicsuffix 20230209.2326-1
 HREF = re.compile(rb"""href\s*=\s*["']([^"'<>\s]+)["']""", re.I)
 
 
@@ -166,10 +173,22 @@ stages:
 
 
 def main():
+    global PSL
     ap = argparse.ArgumentParser()
     ap.add_argument("--winnow", default=os.path.join(ROOT, ".build", "debug", "winnow"))
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "winnow-url-parity"))
+    ap.add_argument("--psl", default=PSL, help="the Public Suffix List both tools read (pinned by its sha256)")
+    ap.add_argument("--any-psl", action="store_true", help="accept a Public Suffix List other than the pinned one")
     args = ap.parse_args()
+    PSL = args.psl
+    try:
+        digest = hashlib.sha256(open(PSL, "rb").read()).hexdigest()
+    except OSError as e:
+        sys.exit(f"cannot read the Public Suffix List {PSL}: {e} (Debian: apt-get install publicsuffix, or make deps)")
+    if digest != PSL_SHA256 and not args.any_psl:
+        sys.exit(f"{PSL}: sha256 {digest}, not the pinned {PSL_SHA256} (Debian publicsuffix 20230209.2326-1); "
+                 "pass that file with --psl, or --any-psl to run with this one (figures then differ from the recorded ones)")
+    print(f"Public Suffix List: {PSL} (sha256 {digest[:16]}…{'' if digest == PSL_SHA256 else ', NOT the pinned one'})")
     urls = real_urls()
     domains = easylist_domains()
     lists = {
