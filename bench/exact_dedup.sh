@@ -142,8 +142,10 @@ if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
 fi
 
 # run_arm NAME: measure one run of an arm into $RUNDIR/NAME-$i.json (its log beside it).
+# Each arm starts after `sync`, so the writeback of the previous arm's output is not timed in it.
 run_arm() {
   local name=$1; shift
+  sync
   "$PY" bench/measure.py --json "$RUNDIR/$name-$i.json" --log "$RUNDIR/$name-$i.log" -- "$@" >/dev/null \
     || { echo "error: $name run $i failed, see $RUNDIR/$name-$i.log" >&2; tail -n 20 "$RUNDIR/$name-$i.log" >&2; exit 1; }
   echo "  run $i $name: $("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['wall_seconds'])" "$RUNDIR/$name-$i.json") s"
