@@ -62,7 +62,7 @@ public struct DedupIndexBuilder: Sendable {
         try FileSystem.createDirectory(tmp)
         let outputs = outputNames()
         let state = Mutex(Collected(outputs: outputs.count, shards: shardCount))
-        let perWorker = max(1024, memoryBudget / workers)
+        let perWorker = max(64, memoryBudget / workers)
         let builder = self
         try WorkerPool.run(count: shardCount, workers: workers) { shard in
             let collector = ShardCollector(builder: builder, outputs: outputs.count, tmp: tmp, shard: shard, budget: perWorker)
