@@ -79,6 +79,12 @@ def near_copy(text: str, rng: random.Random) -> str:
     return " ".join(words) + " extra tail"
 
 
+def shingles(text: str, n: int = 5) -> set[str]:
+    # Close to the stage's datatrove normalisation for this text: lowercase, punctuation off.
+    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
+    return {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
 def write_jsonl(path: str, docs: list[tuple[str, str]]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for doc_id, text in docs:
@@ -91,11 +97,14 @@ def build_corpus(name: str, docs: list[str], rng: random.Random) -> dict:
     old, fresh = docs[:half], docs[half:]
     planted = max(10, len(old) // 20)
     new: list[tuple[str, str, str]] = [(f"new-{i}", t, "unique") for i, t in enumerate(fresh)]
+    sources: dict[str, str] = {}
     for i in range(planted):
         src = old[rng.randrange(len(old))]
         t = src.upper() if i % 2 == 0 else src.replace(" ", "  ")
         new.append((f"cross-exact-{i}", t, "cross_exact"))
-        new.append((f"cross-near-{i}", near_copy(old[rng.randrange(len(old))], rng), "cross_near"))
+        near_src = old[rng.randrange(len(old))]
+        new.append((f"cross-near-{i}", near_copy(near_src, rng), "cross_near"))
+        sources[f"cross-near-{i}"] = near_src
     originals = rng.sample(range(len(fresh)), planted)
     for j, o in enumerate(originals):
         new[o] = (new[o][0], new[o][1], "new_original")
@@ -118,12 +127,16 @@ def build_corpus(name: str, docs: list[str], rng: random.Random) -> dict:
     subprocess.run(["rm", "-rf", base], check=True)
     os.makedirs(base + "/old")
     os.makedirs(base + "/new")
+    # Contiguous parts: input order is file order, then line order.
     parts = 4
     for p in range(parts):
-        write_jsonl(f"{base}/old/part-{p}.jsonl", [(f"old-{i}", t) for i, t in enumerate(old) if i % parts == p])
-        write_jsonl(f"{base}/new/part-{p}.jsonl", [(d, t) for i, (d, t, _) in enumerate(new) if i % parts == p])
+        a, b = p * len(old) // parts, (p + 1) * len(old) // parts
+        write_jsonl(f"{base}/old/part-{p}.jsonl", [(f"old-{i}", old[i]) for i in range(a, b)])
+        a, b = p * len(new) // parts, (p + 1) * len(new) // parts
+        write_jsonl(f"{base}/new/part-{p}.jsonl", [(d, t) for d, t, _ in new[a:b]])
     kinds = {d: k for d, _, k in new}
-    return {"base": base, "old": len(old), "new": len(new), "kinds": kinds}
+    return {"base": base, "old": len(old), "new": len(new), "kinds": kinds, "sources": sources,
+            "texts": {d: t for d, t, _ in new}}
 
 
 def measure(cmd: list[str], log: str) -> dict:
@@ -166,6 +179,14 @@ stages:
                                "--workers", WORKERS, "--overwrite", "-q"], f"{base}/build-{r}.log"))
         runs.append(measure([WINNOW, "run", recipe, "--overwrite"], f"{base}/run-{r}.log"))
     verdicts = removed(f"{base}/run")
+    # The same run without the index: documents that are not cross duplicates must get the same
+    # verdicts (dedup inside new works as without the index).
+    with open(recipe) as f:
+        plain = f.read().replace(f'{{ index: "{base}/index" }}', "{}").replace(f"{base}/run", f"{base}/run-noindex")
+    with open(f"{base}/recipe-noindex.yaml", "w") as f:
+        f.write(plain)
+    subprocess.run([WINNOW, "run", f"{base}/recipe-noindex.yaml", "--overwrite", "-q"], check=True)
+    plain_verdicts = removed(f"{base}/run-noindex")
     kinds = corpus["kinds"]
     cross = [d for d, k in kinds.items() if k.startswith("cross")]
     found = [d for d in cross if verdicts.get(d, "").endswith("_of_index")]
@@ -177,7 +198,18 @@ stages:
     copies = [d for d, k in kinds.items() if k == "new_copy"]
     copies_dropped = [d for d in copies if verdicts.get(d) in ("exact_duplicate", "minhash_duplicate")]
     copies_index = [d for d in copies if verdicts.get(d, "").endswith("_of_index")]
+    differ = [d for d, k in kinds.items() if not k.startswith("cross") and verdicts.get(d) != plain_verdicts.get(d)]
     med = lambda xs, key: statistics.median(x[key] for x in xs)
+    cpu = lambda xs: statistics.median(x["user_seconds"] + x["sys_seconds"] for x in xs)
+    # Near copies not found: their Jaccard to the source and the LSH catch probability
+    # 1 - (1 - J^8)^14 of minhash_dedup's defaults.
+    misses = []
+    for d in cross:
+        if kinds[d] == "cross_near" and d not in found:
+            a, b = shingles(corpus["texts"][d]), shingles(corpus["sources"][d])
+            j = len(a & b) / len(a | b)
+            misses.append({"id": d, "words": len(corpus["sources"][d].split()), "jaccard": round(j, 3),
+                           "p_found": round(1 - (1 - j ** 8) ** 14, 3)})
     return {
         "corpus": name, "old_documents": corpus["old"], "new_documents": corpus["new"],
         "cross_duplicates": len(cross), "cross_found": len(found), "recall": len(found) / max(1, len(cross)),
@@ -185,8 +217,9 @@ stages:
         "false_drops_unique": len(false_unique), "false_drop_ids": false_unique[:10],
         "new_copies": len(copies), "new_copies_dropped_as_within_new": len(copies_dropped),
         "new_copies_dropped_with_index_reason": len(copies_index),
-        "build_seconds": med(builds, "wall_seconds"), "build_max_rss_mb": med(builds, "max_rss_mb"),
-        "run_seconds": med(runs, "wall_seconds"), "run_max_rss_mb": med(runs, "max_rss_mb"),
+        "near_misses": misses, "non_cross_verdicts_differing_from_no_index_run": len(differ), "differing_ids": differ[:10],
+        "build_seconds": med(builds, "wall_seconds"), "build_cpu_seconds": cpu(builds), "build_max_rss_mb": med(builds, "max_rss_mb"),
+        "run_seconds": med(runs, "wall_seconds"), "run_cpu_seconds": cpu(runs), "run_max_rss_mb": med(runs, "max_rss_mb"),
     }
 
 
@@ -210,12 +243,17 @@ def main() -> None:
         json.dump({"results": results, "workers": WORKERS, "runs": RUNS, "load_average": load, "winnow": WINNOW}, f, indent=2)
     print(f"workers {WORKERS}, median of {RUNS} runs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'corpus':<18} {'old':>7} {'new':>7} {'cross':>6} {'recall':>7} {'exact':>8} {'near':>8} {'false':>6} "
-          f"{'copies ok':>9} {'build s':>8} {'build MB':>8} {'run s':>7} {'run MB':>7}")
+          f"{'copies ok':>9} {'build s':>8} {'cpu s':>6} {'build MB':>8} {'run s':>7} {'cpu s':>6} {'run MB':>7}")
     for r in results:
         print(f"{r['corpus']:<18} {r['old_documents']:>7} {r['new_documents']:>7} {r['cross_duplicates']:>6} "
               f"{r['recall']:>7.4f} {r['recall_by_kind']['cross_exact']:>8} {r['recall_by_kind']['cross_near']:>8} "
               f"{r['false_drops_unique']:>6} {r['new_copies_dropped_as_within_new']:>4}/{r['new_copies']:<4} "
-              f"{r['build_seconds']:>8.2f} {r['build_max_rss_mb']:>8.1f} {r['run_seconds']:>7.2f} {r['run_max_rss_mb']:>7.1f}")
+              f"{r['build_seconds']:>8.2f} {r['build_cpu_seconds']:>6.2f} {r['build_max_rss_mb']:>8.1f} "
+              f"{r['run_seconds']:>7.2f} {r['run_cpu_seconds']:>6.2f} {r['run_max_rss_mb']:>7.1f}")
+        print(f"  documents that are not cross duplicates whose verdict differs from a run without the index: "
+              f"{r['non_cross_verdicts_differing_from_no_index_run']} {r['differing_ids']}; false drop ids: {r['false_drop_ids']}")
+        for m in r["near_misses"]:
+            print(f"  near copy not found: {m['id']} ({m['words']} words, Jaccard {m['jaccard']}, LSH catch probability {m['p_found']})")
 
 
 if __name__ == "__main__":
