@@ -122,7 +122,7 @@ let package = Package(
             name: "winnow",
             dependencies: [
                 "WinnowCore", "WinnowIO", "WinnowPipeline", "WinnowEmbed", "TensorCore", "WinnowFastText", "WinnowHTML",
-                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer", "WinnowTokenizers",
+                "WinnowText", "WinnowLM", "WinnowSelect", "WinnowPrompt", "WinnowServer", "WinnowTokenizers", "WinnowDedup", "WinnowParquet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzz targets' entry functions: libFuzzer runs them from fuzz/ (`make fuzz`), the tests run

@@ -13,10 +13,15 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
     public var name: String { "exact_dedup" }
     /// Whether to normalise (lowercase, collapse whitespace) before hashing.
     public var normalize: Bool
+    /// A dedup index of a reference corpus: a document whose hash it holds is dropped as
+    /// `exact_duplicate_of_index` (metadata.duplicate_of_index names the index). Lookups read
+    /// the index from disk (8 bytes of memory per 512 indexed hashes, 4 KiB per shard).
+    public var index: DedupIndex?
 
     /// Creates the stage.
-    public init(normalize: Bool = true) {
+    public init(normalize: Bool = true, index: DedupIndex? = nil) {
         self.normalize = normalize
+        self.index = index
     }
 
     /// The registry entry.
@@ -24,29 +29,44 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
         name: "exact_dedup", kind: .corpus,
         summary: "Removes documents whose normalised text (lowercased, whitespace collapsed) equals an earlier document's; the first occurrence in input order is kept and removed copies carry metadata.duplicate_of.",
         parameters: [
-            ParameterSpec("normalize", "bool", default: "true", "lowercase and collapse whitespace before hashing; false hashes the exact bytes")
+            ParameterSpec("normalize", "bool", default: "true", "lowercase and collapse whitespace before hashing; false hashes the exact bytes"),
+            ParameterSpec("index", "path", default: nil, "a dedup index of a reference corpus (`winnow index build`, same normalize): documents whose text it holds are dropped as exact_duplicate_of_index (metadata.duplicate_of_index names the index)"),
         ],
-        dropReasons: ["exact_duplicate"],
-        make: { p in ExactDeduplicator(normalize: try p.bool("normalize", default: true)) })
+        dropReasons: ["exact_duplicate", "exact_duplicate_of_index"],
+        make: { p in
+            let normalize = try p.bool("normalize", default: true)
+            let index = try DedupIndex.forStage(p, stage: "exact_dedup", kind: .exact)
+            if let index, let built = index.exactNormalize, built != normalize {
+                throw ConfigError(
+                    "stage 'exact_dedup': dedup index '\(index.path)' was built with normalize: \(built), but the stage has normalize: \(normalize): rebuild the index\(normalize ? "" : " with --no-normalize") or set the stage's normalize to \(built)",
+                    at: p.location(of: "index"))
+            }
+            return ExactDeduplicator(normalize: normalize, index: index)
+        })
 
     // MARK: - Observe
 
     final class Observer: CorpusObserver {
         let context: CorpusContext
         let normalize: Bool
+        let index: DedupIndex?
         var hashes: [UInt64] = []
         var ids: [UInt8] = []
         var scratch: [UInt8] = []
+        var cursors = DedupIndex.Cursors(bands: 0)
+        var indexHits: [UInt64] = []
 
-        init(context: CorpusContext, normalize: Bool) {
+        init(context: CorpusContext, normalize: Bool, index: DedupIndex?) {
             self.context = context
             self.normalize = normalize
+            self.index = index
         }
 
-        func observe(_ document: Document, index: Int) throws {
+        func observe(_ document: Document, index position: Int) throws {
             let h = normalize
                 ? TextNormalizer().hash(document.text, scratch: &scratch) : StableHash.xxh64(document.text)
             hashes.append(h)
+            if let index, try index.containsExact(h, &cursors) { indexHits.append(UInt64(position)) }
             ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
             ids.append(0x0A)
         }
@@ -58,16 +78,18 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
             let i = try AtomicFileWriter(path: context.path(ExactDeduplicator.idFile(context.shard)))
             try ids.withUnsafeBytes { try i.write($0) }
             try i.commit()
+            if index != nil { try writeWords(context.path(ExactDeduplicator.indexHitFile(context.shard)), indexHits) }
         }
     }
 
     static func hashFile(_ shard: Int) -> String { "hashes-\(shard).u64" }
     static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
     static func decisionFile(_ shard: Int) -> String { "duplicates-\(shard).tsv" }
+    static func indexHitFile(_ shard: Int) -> String { "index-hits-\(shard).u64" }
 
     /// Creates the per-shard observer.
     public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
-        Observer(context: context, normalize: normalize)
+        Observer(context: context, normalize: normalize, index: index)
     }
 
     // MARK: - Resolve
@@ -114,13 +136,24 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
 
     final class Decider: CorpusDecider {
         let duplicateOf: [Int: String]
-        init(duplicateOf: [Int: String]) { self.duplicateOf = duplicateOf }
+        let inIndex: Set<Int>
+        let indexPath: String
+        init(duplicateOf: [Int: String], inIndex: Set<Int>, indexPath: String) {
+            self.duplicateOf = duplicateOf
+            self.inIndex = inIndex
+            self.indexPath = indexPath
+        }
 
         func quickVerdict(index: Int) -> Verdict? {
-            duplicateOf[index] == nil ? .keep : nil
+            duplicateOf[index] == nil && !inIndex.contains(index) ? .keep : nil
         }
 
         func decide(_ document: inout Document, index: Int) throws -> Verdict {
+            // Every copy of a text the index holds is an index match: the reference corpus comes first.
+            if inIndex.contains(index) {
+                document.metadata["duplicate_of_index"] = .string(indexPath)
+                return .drop(reason: "exact_duplicate_of_index")
+            }
             guard let original = duplicateOf[index] else { return .keep }
             document.metadata["duplicate_of"] = .string(original)
             return .drop(reason: "exact_duplicate")
@@ -135,6 +168,10 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
             guard let tab = line.firstIndex(of: "\t"), let i = Int(line[..<tab]) else { continue }
             map[i] = String(line[line.index(after: tab)...])
         }
-        return Decider(duplicateOf: map)
+        var inIndex = Set<Int>()
+        if index != nil {
+            for i in try readWords(context.path(Self.indexHitFile(context.shard))) { inIndex.insert(Int(i)) }
+        }
+        return Decider(duplicateOf: map, inIndex: inIndex, indexPath: index?.path ?? "")
     }
 }

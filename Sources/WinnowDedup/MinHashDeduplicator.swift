@@ -25,14 +25,36 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// When set, a candidate pair is merged only if the exact Jaccard similarity of the two
     /// documents' shingle sets is at least this.
     public var verify: Double?
+    /// A dedup index of a reference corpus: a document sharing a band key with it (or clustered
+    /// with one that does) is dropped as `near_duplicate_of_index`, as if the reference corpus
+    /// came before the input. Index matches are LSH candidates, not checked by `verify` (the
+    /// index holds no shingles).
+    public var index: DedupIndex?
 
     /// Creates the stage.
-    public init(ngram: Int = 5, bands: Int = 14, rows: Int = 8, seed: UInt64 = 1, verify: Double? = nil) {
+    public init(ngram: Int = 5, bands: Int = 14, rows: Int = 8, seed: UInt64 = 1, verify: Double? = nil, index: DedupIndex? = nil) {
         self.ngram = ngram
         self.bands = bands
         self.rows = rows
         self.seed = seed
         self.verify = verify
+        self.index = index
+    }
+
+    /// The parameters that band keys depend on.
+    public var indexParameters: MinHashIndexParameters { MinHashIndexParameters(ngram: ngram, bands: bands, rows: rows, seed: seed) }
+
+    /// Checks that an index was built with this stage's MinHash parameters.
+    /// - Throws: ``ConfigError`` naming both parameter sets.
+    public func checkIndex(_ index: DedupIndex, at location: SourceLocation? = nil) throws {
+        guard let built = index.minhash else {
+            throw ConfigError("stage 'minhash_dedup': dedup index '\(index.path)' holds no minhash entries", at: location)
+        }
+        if built != indexParameters {
+            throw ConfigError(
+                "stage 'minhash_dedup': dedup index '\(index.path)' was built with MinHash \(built), but the stage has \(indexParameters): rebuild the index with the stage's parameters (winnow index build --ngram \(ngram) --bands \(bands) --rows \(rows) --seed \(seed)) or set the stage's to the index's",
+                at: location)
+        }
     }
 
     /// The registry entry.
@@ -45,13 +67,17 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             ParameterSpec("rows", "int", default: "8", "MinHash values per band (FineWeb: 8); pairs with Jaccard s are found with probability 1 − (1 − s^rows)^bands"),
             ParameterSpec("seed", "int", default: "1", "seed of the hash permutations"),
             ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word)"),
+            ParameterSpec("index", "path", default: nil, "a dedup index of a reference corpus (`winnow index build`, same ngram/bands/rows/seed): documents sharing a band key with it, and their clusters, are dropped as near_duplicate_of_index (metadata.duplicate_of_index names the index); not checked by verify"),
         ],
-        dropReasons: ["minhash_duplicate"],
+        dropReasons: ["minhash_duplicate", "near_duplicate_of_index"],
         make: { p in
-            MinHashDeduplicator(
+            let stage = MinHashDeduplicator(
                 ngram: try p.int("ngram", default: 5, min: 1, max: 64)!, bands: try p.int("bands", default: 14, min: 1, max: 255)!,
                 rows: try p.int("rows", default: 8, min: 1, max: 64)!, seed: UInt64(try p.int("seed", default: 1, min: 0)!),
-                verify: try p.double("verify", min: 0, max: 1))
+                verify: try p.double("verify", min: 0, max: 1),
+                index: try DedupIndex.forStage(p, stage: "minhash_dedup", kind: .minhash))
+            if let index = stage.index { try stage.checkIndex(index, at: p.location(of: "index")) }
+            return stage
         })
 
     // MARK: - Signatures
@@ -148,6 +174,25 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// Whether the AVX-512 signature kernel runs on this CPU.
     public static var usesAVX512: Bool { cminhash_uses_avx512() != 0 }
 
+    /// The LSH band keys of a document's shingles: per band, xxHash64 (seeded with the band) of
+    /// the band's `rows` signature values. The index builder uses the same function, so keys match.
+    static func bandKeys(shingles sh: [UInt64], bands: Int, rows: Int, a: [UInt64], b: [UInt64]) -> [UInt64] {
+        let sig = signature(sh, a: a, b: b)
+        return sig.withUnsafeBytes { raw in
+            (0..<bands).map { band in
+                StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[(band * rows * 8)..<((band + 1) * rows * 8)]), seed: UInt64(band))
+            }
+        }
+    }
+
+    /// The band keys of a text (normalised and shingled as the stage does); nil when the text
+    /// has no words (such a document is never a candidate).
+    static func bandKeys(_ text: String, ngram: Int, bands: Int, rows: Int, a: [UInt64], b: [UInt64]) -> [UInt64]? {
+        let sh = shingles(DatatroveNormalizer().normalizeUTF8(text), ngram: ngram)
+        if sh.isEmpty { return nil }
+        return bandKeys(shingles: sh, bands: bands, rows: rows, a: a, b: b)
+    }
+
     // MARK: - Observe
 
     final class Observer: CorpusObserver {
@@ -161,10 +206,13 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
         var shingleWords: [UInt64] = []  // with verify: per document, count then sorted unique hashes
         var held = 0  // bytes of band entries in memory
         var runs = 0  // sorted runs spilled to disk (past the memory budget)
+        var cursors: DedupIndex.Cursors
+        var indexHits: [UInt64] = []  // indices of documents sharing a band key with the index
 
         init(stage: MinHashDeduplicator, context: CorpusContext) {
             self.stage = stage
             self.context = context
+            cursors = DedupIndex.Cursors(bands: stage.index?.bands.count ?? 0)
             (a, b) = MinHashDeduplicator.permutations(count: stage.bands * stage.rows, seed: stage.seed)
             bandEntries = Array(repeating: [], count: stage.bands)
         }
@@ -181,13 +229,8 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
                 shingleWords.append(contentsOf: unique)
             }
             if sh.isEmpty { return }  // nothing to compare: never a candidate
-            let sig = MinHashDeduplicator.signature(sh, a: a, b: b)
-            let rows = stage.rows
-            let keys: [UInt64] = sig.withUnsafeBytes { raw in
-                (0..<stage.bands).map { band in
-                    StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[(band * rows * 8)..<((band + 1) * rows * 8)]), seed: UInt64(band))
-                }
-            }
+            let keys = MinHashDeduplicator.bandKeys(shingles: sh, bands: stage.bands, rows: stage.rows, a: a, b: b)
+            if let reference = stage.index, try reference.containsAnyBand(keys, &cursors) { indexHits.append(UInt64(index)) }
             for (band, key) in keys.enumerated() {
                 bandEntries[band].append(key)
                 bandEntries[band].append(UInt64(index))
@@ -246,6 +289,9 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             if stage.verify != nil {
                 try writeWords(context.path(MinHashDeduplicator.shingleFile(context.shard)), shingleWords)
             }
+            if stage.index != nil {
+                try writeWords(context.path(MinHashDeduplicator.indexHitFile(context.shard)), indexHits)
+            }
         }
     }
 
@@ -255,6 +301,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     static func countFile(_ shard: Int) -> String { "count-\(shard).u64" }
     static func decisionFile(_ shard: Int) -> String { "decisions-\(shard).tsv" }
     static func shingleFile(_ shard: Int) -> String { "shingles-\(shard).u64" }
+    static func indexHitFile(_ shard: Int) -> String { "index-hits-\(shard).u64" }
 
     /// Exact Jaccard of two sorted sets of hashes.
     static func jaccard(_ a: ArraySlice<UInt64>, _ b: ArraySlice<UInt64>) -> Double {
@@ -420,9 +467,19 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             root[i] = Int32(r)
             size[r] += 1
         }
+        // With an index: a cluster holding a document that shares a band key with the reference
+        // corpus joins that corpus, which comes first: every member is dropped.
+        var rootInIndex = [Bool](repeating: false, count: index == nil ? 0 : total)
+        if index != nil {
+            for shard in 0..<context.shardCount {
+                for i in try readWords(context.path(Self.indexHitFile(shard))) {
+                    rootInIndex[Int(root[offsets[shard] + Int(i)])] = true
+                }
+            }
+        }
         // Ids of every root of a cluster with more than one member.
         var neededShards = Set<Int>()
-        for i in 0..<total where size[Int(root[i])] > 1 {
+        for i in 0..<total where size[Int(root[i])] > 1 && !(rootInIndex.isEmpty ? false : rootInIndex[Int(root[i])]) {
             neededShards.insert(shardOf(Int(root[i]), offsets))
         }
         var ids: [Int: [Substring]] = [:]
@@ -439,6 +496,11 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             for d in offsets[shard]..<offsets[shard + 1] {
                 let r = Int(root[d])
                 let n = size[r]
+                if !rootInIndex.isEmpty && rootInIndex[r] {
+                    // index \t position \t (no root id) \t cluster size in the input
+                    out += "x\t\(d - offsets[shard])\t\t\(n)\n"
+                    continue
+                }
                 if n <= 1 { continue }
                 // drop \t index \t root id \t size  |  keep \t index \t root id \t size
                 out += "\(r == d ? "k" : "d")\t\(d - offsets[shard])\t\(id(r))\t\(n)\n"
@@ -461,11 +523,21 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
 
     final class Decider: CorpusDecider {
         let decisions: [Int: (drop: Bool, root: String, size: Int)]
-        init(_ decisions: [Int: (drop: Bool, root: String, size: Int)]) { self.decisions = decisions }
+        let inIndex: Set<Int>
+        let indexPath: String
+        init(_ decisions: [Int: (drop: Bool, root: String, size: Int)], inIndex: Set<Int>, indexPath: String) {
+            self.decisions = decisions
+            self.inIndex = inIndex
+            self.indexPath = indexPath
+        }
 
-        func quickVerdict(index: Int) -> Verdict? { decisions[index] == nil ? .keep : nil }
+        func quickVerdict(index: Int) -> Verdict? { decisions[index] == nil && !inIndex.contains(index) ? .keep : nil }
 
         func decide(_ document: inout Document, index: Int) throws -> Verdict {
+            if inIndex.contains(index) {
+                document.metadata["duplicate_of_index"] = .string(indexPath)
+                return .drop(reason: "near_duplicate_of_index")
+            }
             guard let d = decisions[index] else { return .keep }
             if d.drop {
                 document.metadata["duplicate_of"] = .string(d.root)
@@ -488,12 +560,17 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     public func makeDecider(context: CorpusContext) throws -> any CorpusDecider {
         let text = String(decoding: try FileSystem.readAll(context.path(Self.decisionFile(context.shard))), as: UTF8.self)
         var map: [Int: (drop: Bool, root: String, size: Int)] = [:]
+        var inIndex = Set<Int>()
         for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard f.count == 4, let i = Int(f[1]), let n = Int(f[3]) else { continue }
-            map[i] = (f[0] == "d", String(f[2]), n)
+            if f[0] == "x" {
+                inIndex.insert(i)
+            } else {
+                map[i] = (f[0] == "d", String(f[2]), n)
+            }
         }
-        return Decider(map)
+        return Decider(map, inIndex: inIndex, indexPath: index?.path ?? "")
     }
 }
 

@@ -16,7 +16,7 @@ struct Winnow: ParsableCommand {
             RunCommand.self, StagesCommand.self, InspectCommand.self, DedupCommand.self, DecontaminateCommand.self, EmbedCommand.self, LidCommand.self,
             ExtractCommand.self, LMCommand.self, SelectCommand.self, ClassifyCommand.self, CompressCommand.self,
             ExamplesCommand.self, ServeCommand.self, ReportCommand.self, StatusCommand.self, TaskCommand.self,
-            ConvertCommand.self, TokenizeCommand.self,
+            ConvertCommand.self, TokenizeCommand.self, IndexCommand.self,
         ])
 }
 
