@@ -613,15 +613,17 @@ func mergeSortedPairs(_ inputs: [String], into output: String) throws {
     try out.commit()
 }
 
-/// Reads 64-bit words from a file one at a time, through a 1 MiB buffer.
+/// Reads 64-bit words from a file one at a time, through a buffer of `bufferWords` words
+/// (1 MiB by default; merges with many inputs use a small one).
 final class WordStream {
     private let source: FileSource
-    private var buffer = [UInt64](repeating: 0, count: 1 << 17)
+    private var buffer: [UInt64]
     private var count = 0
     private var position = 0
 
-    init(path: String) throws {
+    init(path: String, bufferWords: Int = 1 << 17) throws {
         source = try FileSource(path: path)
+        buffer = [UInt64](repeating: 0, count: bufferWords)
     }
 
     func next() throws -> UInt64? {

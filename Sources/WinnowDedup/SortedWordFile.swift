@@ -152,34 +152,6 @@ func sortUnique(_ words: inout [UInt64]) {
     words.removeLast(words.count - out)
 }
 
-/// Reads a file of words through a small buffer (64 KiB), for merges with many inputs.
-final class SmallWordStream {
-    private let source: FileSource
-    private var buffer = [UInt64](repeating: 0, count: 1 << 13)
-    private var count = 0
-    private var position = 0
-
-    init(path: String) throws { source = try FileSource(path: path) }
-
-    func next() throws -> UInt64? {
-        if position == count {
-            var filled = 0
-            try buffer.withUnsafeMutableBytes { raw in
-                while filled < raw.count {
-                    let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
-                    if n == 0 { break }
-                    filled += n
-                }
-            }
-            count = filled / 8
-            position = 0
-            if count == 0 { return nil }
-        }
-        defer { position += 1 }
-        return buffer[position]
-    }
-}
-
 /// The head of one input of a k-way merge of word files.
 struct WordHead: HeapOrdered {
     var word: UInt64
@@ -218,7 +190,7 @@ func mergeUniqueWords(_ inputs: [String], into output: String, scratch: String, 
 }
 
 private func mergeOnce(_ inputs: [String], into output: String) throws -> (count: Int, checksum: String) {
-    let streams = try inputs.map { try SmallWordStream(path: $0) }
+    let streams = try inputs.map { try WordStream(path: $0, bufferWords: 1 << 13) }  // 64 KiB each
     var heap = BinaryHeap<WordHead>(capacity: streams.count)
     for (i, s) in streams.enumerated() {
         if let w = try s.next() { heap.push(WordHead(word: w, input: i)) }

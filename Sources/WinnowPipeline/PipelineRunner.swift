@@ -488,6 +488,10 @@ public final class PipelineRunner: Sendable {
                 }
                 let i = index
                 index += 1
+                // Fault injection (tests): die at this task's second record whatever the first's
+                // verdict, so a decide task that keeps nothing is killed mid-task too (the order of
+                // tasks follows shard sizes, which any change of the gzip level moves).
+                if killHere && i >= 1 { kill(getpid(), SIGKILL) }
                 if decider.quickVerdict(index: i) == .keep {
                     decideStats.record(.keep)
                     let position = writer.documents
@@ -557,6 +561,9 @@ public final class PipelineRunner: Sendable {
                     batchDocs = 0
                 }
                 if let decider, let decideStage = phase.decide {
+                    // Fault injection (tests): as in the fast path, a decide task dies at its
+                    // second record whether or not it has kept one.
+                    if killHere && index >= 1 { kill(getpid(), SIGKILL) }
                     let v = try decider.decide(&doc, index: index)
                     decideStats.record(v)
                     decider.measure(doc, index: index, into: &measures)
