@@ -57,6 +57,11 @@ public struct DedupIndexBuilder: Sendable {
         folder: String, shardCount: Int, inputs: [String], open: @escaping @Sendable (Int) throws -> any DocumentReader
     ) throws -> DedupIndex {
         precondition(!kinds.isEmpty && workers >= 1)
+        // `tmp/` is removed below: only inside a folder prepareFolder made Winnow's (an empty
+        // path would make it the system's /tmp).
+        guard !folder.isEmpty, FileSystem.exists(folder + "/" + DedupIndex.markerName) else {
+            throw ConfigError("index output '\(folder)' was not prepared as a Winnow index folder (no \(DedupIndex.markerName) marker)", at: nil)
+        }
         let tmp = folder + "/tmp"
         try FileSystem.remove(tmp)
         try FileSystem.createDirectory(tmp)

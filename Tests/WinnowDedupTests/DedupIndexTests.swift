@@ -95,6 +95,22 @@ struct SplitCorpus {
     }
 }
 
+@Test("building into a folder that was not prepared is refused and deletes nothing")
+func buildRefusesUnpreparedFolder() throws {
+    let box = try Sandbox()
+    defer { box.finish() }
+    try FileSystem.createDirectory(box.path + "/tmp")
+    try FileSystem.writeAll(box.path + "/tmp/keep", Array("mine".utf8))
+    let builder = DedupIndexBuilder(
+        kinds: [.exact], exactNormalize: true, minhash: MinHashIndexParameters(), memoryBudget: 1 << 20, workers: 1)
+    // Only the sandbox: an empty path is never handed to a deleting code path in a test (without
+    // the guard it would name the system's /tmp).
+    #expect(throws: ConfigError.self) {
+        _ = try builder.build(folder: box.path, shardCount: 0, inputs: []) { _ in throw ConfigError("unused", at: nil) }
+    }
+    #expect(FileSystem.exists(box.path + "/tmp/keep"))
+}
+
 /// A fresh sandbox folder with a sentinel file that must survive the test.
 final class Sandbox {
     let path: String
