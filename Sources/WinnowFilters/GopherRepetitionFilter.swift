@@ -74,19 +74,36 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             return f
         })
 
-    static let p61: UInt64 = (1 << 61) - 1
-    static let base: UInt64 = 0x1F_3A5C_9D27_1B83  // < 2^61 - 1
-
-    @inline(__always) static func mod(_ x: UInt64) -> UInt64 {
-        let y = (x & p61) &+ (x >> 61)
-        return y >= p61 ? y &- p61 : y
+    /// A 64-bit key of the word `raw[a..<b]` (equal words, equal keys): words of up to 16 bytes
+    /// that are not at the very end of the text are read as two 8-byte loads, masked to the
+    /// word; longer ones (and those) go through xxHash.
+    @inline(__always) static func wordKey(_ raw: UnsafeRawBufferPointer, _ a: Int, _ b: Int) -> UInt64 {
+        let len = b - a
+        guard len <= 16 && a + 16 <= raw.count else {
+            return StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[a..<b]))
+        }
+        var lo = raw.loadUnaligned(fromByteOffset: a, as: UInt64.self)
+        var hi = raw.loadUnaligned(fromByteOffset: a + 8, as: UInt64.self)
+        if len < 8 {
+            lo &= (1 << UInt64(8 * len)) &- 1
+            hi = 0
+        } else if len < 16 {
+            hi &= (1 << UInt64(8 * (len - 8))) &- 1
+        }
+        // The length separates words that differ only by trailing zero bytes; for one first half
+        // and length the key is a bijection of the second half.
+        return fmix(fmix(lo &+ UInt64(len) &* 0x9E37_79B9_7F4A_7C15) ^ hi)
     }
 
-    /// a · b mod 2^61 − 1 (a, b < 2^61).
-    @inline(__always) static func mulmod(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let (hi, lo) = a.multipliedFullWidth(by: b)
-        return mod((lo & p61) &+ ((lo >> 61) | (hi << 3)))
+    /// SplitMix64's finaliser (a bijection).
+    @inline(__always) static func fmix(_ x: UInt64) -> UInt64 {
+        var z = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
+
+    /// Bytes of joined text whose equality at two word starts is a prefilter of repeated n-grams.
+    static let window = 16
 
     /// The verdict for one document.
     public func verdict(for document: Document, context: StageContext) -> Verdict {
@@ -219,9 +236,10 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         charPrefix.append(0)
         let raw = UnsafeRawBufferPointer(u)
         var wordChars = 0
+        let ascii = Int(textChars) == u.count  // then every word's characters are its bytes
         for t in words {
-            wordHash.append(StableHash.xxh64(UnsafeRawBufferPointer(rebasing: raw[t.range])))
-            wordChars += PythonText.scalarCount(u, t.range)
+            wordHash.append(Self.wordKey(raw, t.start, t.end))
+            wordChars += ascii ? t.end - t.start : PythonText.scalarCount(u, t.range)
             charPrefix.append(wordChars)
         }
         // Each pass writes its n-gram keys, then groups equal keys (``NGramGroups``: partitioned
@@ -256,71 +274,78 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             if Double(bestLen * bestCount) / textChars > frac { return .drop(reason: "top_\(n)_gram") }
         }
 
-        // Repeated n-grams compare words joined with nothing: a polynomial hash (mod 2^61 − 1)
-        // over the concatenated words, read in O(1) per n-gram from prefix hashes (built only
-        // now: a document the top n-grams drop never needs them).
+        // Repeated n-grams compare words joined with nothing. Two equal n-grams (n ≥ 5) of at
+        // least 16 joined bytes begin with the same 16 bytes of the joined text, so a position
+        // whose 16-byte window is shared with no other word start holds an n-gram that occurs
+        // nowhere else: the greedy walk passes it (step 1) and nothing ever finds it again. Only
+        // the other positions (shared windows, or n-grams under 16 bytes) are hashed and
+        // grouped, each pass; on natural text they are few.
         let enabledDup = dupNGrams.filter { n, frac in
             // Repeated characters never exceed the words' characters: such a rule cannot fire.
             n >= 1 && nw - n + 1 > 0 && Double(wordChars) / textChars > frac
         }
         if enabledDup.isEmpty { return .keep }
+        var joined = s.bytes
         var joinedStart = s.joinedStart
-        var prefix = s.prefix
-        var power = s.power
-        s.joinedStart = []; s.prefix = []; s.power = []
-        defer { s.joinedStart = joinedStart; s.prefix = prefix; s.power = power }
+        var candidates = s.positions
+        s.bytes = []; s.joinedStart = []; s.positions = []
+        defer { s.bytes = joined; s.joinedStart = joinedStart; s.positions = candidates }
+        joined.removeAll(keepingCapacity: true)
         joinedStart.removeAll(keepingCapacity: true)
         joinedStart.reserveCapacity(nw + 1)
-        var joinedLen = 0
         for t in words {
-            joinedStart.append(joinedLen)
-            joinedLen += t.end - t.start
+            joinedStart.append(joined.count)
+            joined.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range]))
         }
+        let joinedLen = joined.count
         joinedStart.append(joinedLen)
-        if power.isEmpty { power.append(1) }
-        while power.count < joinedLen + 1 { power.append(Self.mulmod(power[power.count - 1], Self.base)) }
-        prefix.removeAll(keepingCapacity: true)
-        prefix.reserveCapacity(joinedLen + 1)
-        prefix.append(0)
-        var q = 0
-        for t in words {
-            for i in t.range {
-                prefix.append(Self.mod(Self.mulmod(prefix[q], Self.base) &+ UInt64(u[i]) &+ 1))
-                q += 1
+        joined.append(contentsOf: repeatElement(0, count: Self.window))
+        let shared = s.shared.reserve(nw)
+        joined.withUnsafeBytes { j in
+            for i in 0..<nw {
+                let at = joinedStart[i]
+                let lo = j.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                let hi = j.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+                let len = UInt64(min(Self.window, joinedLen - at))
+                let m = lo &* 0x9E37_79B9_7F4A_7C15 ^ hi
+                keys[i] = ((m << 31) | (m >> 33)) &* 0xC2B2_AE3D_27D4_EB4F ^ len
             }
         }
+        groups.group(keys, count: nw, ids: true)
+        let (windowIds, _) = groups.walkBuffers()
+        let sizes = groups.groupSizes()
+        for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 }
+
         for (n, frac) in enabledDup {
-            // datatrove's find_all_duplicate, stopping once the share is exceeded (it only grows)
-            // or once the characters of the words left cannot lift it over the threshold.
+            // datatrove's find_all_duplicate over the candidates alone, stopping once the share
+            // is exceeded (it only grows).
             let count = nw - n + 1
-            for i in 0..<count {
-                let a = joinedStart[i]
-                let b = joinedStart[i + n]
-                keys[i] = Self.mod(prefix[b] &+ Self.p61 &- Self.mulmod(prefix[a], power[b - a])) ^ (UInt64(b - a) << 61)
+            candidates.removeAll(keepingCapacity: true)
+            for i in 0..<count where shared[i] || joinedStart[i + n] - joinedStart[i] < Self.window { candidates.append(i) }
+            if candidates.isEmpty { continue }
+            joined.withUnsafeBytes { j in
+                for (c, i) in candidates.enumerated() {
+                    let a = joinedStart[i]
+                    keys[c] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: j[a..<joinedStart[i + n]]))
+                }
             }
-            groups.group(keys, count: count, ids: true)
+            groups.group(keys, count: candidates.count, ids: true)
             let (ids, seen) = groups.walkBuffers()
             var repeated = 0
             var idx = 0
-            var sinceCheck = 0
-            while idx < count {
-                let g = Int(ids[idx])
+            for (c, i) in candidates.enumerated() where i >= idx {
+                // Positions idx..<i hold n-grams found nowhere else: the walk steps over them.
+                let g = Int(ids[c])
                 let bit: UInt64 = 1 << UInt64(g & 63)
                 if seen[g >> 6] & bit != 0 {
-                    repeated += charPrefix[idx + n] - charPrefix[idx]
+                    repeated += charPrefix[i + n] - charPrefix[i]
                     if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
-                    idx += n
+                    idx = i + n
                 } else {
                     seen[g >> 6] |= bit
-                    idx += 1
-                    sinceCheck += 1
-                    if sinceCheck == 1024 {
-                        sinceCheck = 0
-                        if !(Double(repeated + wordChars - charPrefix[idx]) / textChars > frac) { break }
-                    }
+                    idx = i + 1
                 }
             }
-            if Double(repeated) / textChars > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
         }
         return .keep
     }

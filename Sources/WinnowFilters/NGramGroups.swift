@@ -129,6 +129,10 @@ final class NGramGroups {
         return (UnsafePointer(ids.base), s)
     }
 
+    /// Each group's size (from the last ``group(_:count:ids:)``), indexed by group id; valid until
+    /// the next call.
+    func groupSizes() -> UnsafePointer<UInt32> { UnsafePointer(counts.base) }
+
     /// An empty table for a bucket of `size` pairs: slots of another stamp are empty, so the
     /// shared slot array is cleared only when it grows or the stamp wraps.
     private func bucketTable(size: Int) -> Table {

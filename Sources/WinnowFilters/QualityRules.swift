@@ -78,15 +78,16 @@ final class RuleScratch {
     var hashes: [UInt64] = []
     var joinedStart: [Int] = []
     var charPrefix: [Int] = []
-    var prefix: [UInt64] = []
-    /// base^k mod 2^61 − 1 for gopher_repetition's n-gram hashes, grown on demand.
-    var power: [UInt64] = []
+    /// gopher_repetition: the positions of one repeated-n-gram pass that need hashing.
+    var positions: [Int] = []
+    /// gopher_repetition: whether each word start's window of joined text occurs at another.
+    var shared = Growable<Bool>()
     var seen = HashSlots()
     /// One n-gram pass's keys, grouped by `groups`.
     var keys = Growable<UInt64>()
     let groups = NGramGroups()
     init() {}
-    deinit { keys.free() }
+    deinit { keys.free(); shared.free() }
 }
 
 /// The last document text's word tokens, shared by the rule stages of one task

@@ -103,6 +103,73 @@ struct RuleEarlyExitTests {
         #expect(reasons.count >= 6, "\(reasons)")
     }
 
+    /// Words that join into the same strings across different word boundaries ("ab c" and
+    /// "a bc" are one repeated n-gram in datatrove), and n-grams shorter and longer than the
+    /// 16-byte window the filter uses to find positions worth hashing: segments of new words,
+    /// verbatim repeats of earlier segments, and earlier segments' letters cut at other places.
+    @Test("gopher_repetition: repeated n-grams of words joined with nothing, short and long, decide as the full computation")
+    func joinedNGrams() {
+        var g = RuleRNG(seed: 41)
+        var reasons: [String: Int] = [:]
+        var recut = 0
+        var boundaries = 0
+        for k in 0..<80 {
+            var segments: [[String]] = []
+            let repeatShare = Double.random(in: 0...0.5, using: &g)
+            let maxLength = [2, 5, 12].randomElement(using: &g)!
+            for i in 0..<Int.random(in: 40...160, using: &g) {
+                if !segments.isEmpty && Double.random(in: 0..<1, using: &g) < repeatShare {
+                    let earlier = segments.randomElement(using: &g)!
+                    if Bool.random(using: &g) {
+                        segments.append(earlier)
+                    } else {
+                        // The same letters, cut into words at other places.
+                        var letters = Substring(earlier.joined())
+                        var words: [String] = []
+                        while !letters.isEmpty {
+                            let n = min(letters.count, Int.random(in: 1...maxLength, using: &g))
+                            words.append(String(letters.prefix(n)))
+                            letters = letters.dropFirst(n)
+                        }
+                        if words != earlier { recut += 1 }
+                        segments.append(words)
+                    }
+                } else {
+                    segments.append((0..<Int.random(in: 3...12, using: &g)).map { w in
+                        fillerWord(k * 100_000 + i * 20 + w, length: Int.random(in: 1...maxLength, using: &g))
+                    })
+                }
+            }
+            let text = segments.map { $0.joined(separator: " ") }.joined(separator: Bool.random(using: &g) ? " " : "\n")
+            var f = GopherRepetitionFilter()
+            f.dupParaFrac = nil; f.dupParaCharFrac = nil; f.dupLineFrac = nil; f.dupLineCharFrac = nil
+            f.topNGrams = []
+            f.dupNGrams = f.dupNGrams.map { ($0.0, $0.1 * Double.random(in: 0.3...3, using: &g)) }
+            let words = f.options.tokenizer.words(text)
+            let expected = RuleOracle.gopherRepetition(text, f, words: words)
+            let got = f.verdict(for: Document(id: "j\(k)", text: text), context: StageContext())
+            #expect(got == expected, "document \(k): \(text.prefix(120))")
+            reasons["\(expected)", default: 0] += 1
+            // Each n alone with its threshold at and just below the exact share: a character
+            // more or fewer in the filter's walk changes one of the two verdicts.
+            let chars = Double(text.unicodeScalars.count)
+            for n in 5...10 {
+                let share = Double(RuleOracle.repeatedNGramCharacters(words, n: n)) / chars
+                guard share > 0 else { continue }
+                f.dupNGrams = [(n, share)]
+                #expect(f.verdict(for: Document(id: "j\(k)", text: text), context: StageContext()) == .keep, "document \(k), n \(n) at \(share)")
+                f.dupNGrams = [(n, share.nextDown)]
+                #expect(f.verdict(for: Document(id: "j\(k)", text: text), context: StageContext()) == .drop(reason: "duplicated_\(n)_n_grams"),
+                        "document \(k), n \(n) just below \(share)")
+                boundaries += 1
+            }
+        }
+        #expect(recut > 100)
+        #expect(boundaries > 200)
+        #expect(reasons["keep"] != nil)
+        #expect(reasons.count >= 4, "\(reasons)")
+    }
+
     @Test("gopher_repetition: the count rule wins over the character rule exceeded earlier",
           arguments: ["\n\n", "\n"])
     func countBeforeCharacters(separator: String) {

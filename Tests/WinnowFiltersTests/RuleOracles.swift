@@ -86,21 +86,27 @@ enum RuleOracle {
             if Double(chars * count[top]!) / len > frac { return .drop(reason: "top_\(n)_gram") }
         }
         for (n, frac) in f.dupNGrams {
-            var seen = Set<[UInt8]>()
-            var repeated = 0
-            var idx = 0
-            while idx < words.count - n + 1 {
-                let g = words[idx..<(idx + n)].joined()
-                if !seen.insert(Array(g.utf8)).inserted {
-                    repeated += g.unicodeScalars.count
-                    idx += n
-                } else {
-                    idx += 1
-                }
-            }
-            if Double(repeated) / len > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
+            if Double(repeatedNGramCharacters(words, n: n)) / len > frac { return .drop(reason: "duplicated_\(n)_n_grams") }
         }
         return .keep
+    }
+
+    /// datatrove's `find_all_duplicate(words, n)`: characters of the n-grams (words joined with
+    /// nothing) met again in a greedy left-to-right walk.
+    static func repeatedNGramCharacters(_ words: [String], n: Int) -> Int {
+        var seen = Set<[UInt8]>()
+        var repeated = 0
+        var idx = 0
+        while idx < words.count - n + 1 {
+            let g = words[idx..<(idx + n)].joined()
+            if !seen.insert(Array(g.utf8)).inserted {
+                repeated += g.unicodeScalars.count
+                idx += n
+            } else {
+                idx += 1
+            }
+        }
+        return repeated
     }
 
     /// `str.splitlines()`.
