@@ -16,8 +16,15 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     /// `spacy-en`.
     public var name: String { "spacy-en" }
 
+    /// Whether the shortcuts for common chunk shapes (a plain word, a word and one mark, the URL
+    /// pattern only when infixes cut) are taken; off, every chunk goes through spaCy's general
+    /// loop (the tests' reference for the shortcuts).
+    var fastPaths = true
+
     /// Creates the tokenizer (the tables are shared and built once).
     public init() {}
+
+    init(fastPaths: Bool) { self.fastPaths = fastPaths }
 
     /// Appends the tokens, without whitespace tokens.
     public func tokenize(_ utf8: UnsafeBufferPointer<UInt8>, into tokens: inout [TokenSpan]) {
@@ -119,8 +126,83 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     private func chunk(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], scratch s: inout Scratch,
                        specials: Bool = true) {
         let firstToken = out.count
+        if fastPaths && specials && be - bs >= 2 && SpacyEnglishTokenizer.lettersHaveNoAffix {
+            switch wordAndMark(u, bs, be, into: &out, scratch: &s) {
+            case .emitted:
+                // `word` + mark, and the whole chunk is no special case: the matcher has nothing
+                // to merge (its only run of two or more tokens is the chunk itself).
+                return
+            case .emittedSpecial:
+                if out.count - firstToken >= 2 { applySpecialMatcher(u, &out, from: firstToken) }
+                return
+            case .notThisShape:
+                break
+            }
+        }
         chunkAffixes(u, bs, be, into: &out, scratch: &s, specials: specials)
         if specials && out.count - firstToken >= 2 { applySpecialMatcher(u, &out, from: firstToken) }
+    }
+
+    enum WordAndMark { case emitted, emittedSpecial, notThisShape }
+
+    /// Fast path for the commonest chunk after a plain word: ASCII letters and one trailing ASCII
+    /// mark that spaCy splits off as a suffix (`word,` `word.` `word)`), where the general loop
+    /// below would peel exactly that mark and keep the letters whole. With letters only before
+    /// the mark, no prefix applies (no ASCII letter starts one, ``lettersHaveNoAffix``, and `$`,
+    /// which `A$`/`C$`/`US$` need, is not taken), no unit suffix applies (no digit), and the
+    /// mark's suffix rule looks at most two scalars back, so ``findSuffix`` of the last three
+    /// scalars decides as it would over the chunk.
+    private func wordAndMark(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan],
+                             scratch s: inout Scratch) -> WordAndMark {
+        let last = u[be - 1]
+        guard last < 0x80 && last != 0x24 else { return .notThisShape }
+        let lc = last | 0x20
+        if (lc >= 0x61 && lc <= 0x7A) || (last >= 0x30 && last <= 0x39) { return .notThisShape }
+        var hasDigit = false
+        for i in bs..<(be - 1) {
+            let c = u[i]
+            if c >= 0x30 && c <= 0x39 { hasDigit = true; continue }
+            let l = c | 0x20
+            if !(l >= 0x61 && l <= 0x7A) { return .notThisShape }
+        }
+        // With a digit, a unit could end the word ("5km,") or the chunk (a unit mark after a
+        // digit further back than findSuffix's window): those go the general way.
+        if hasDigit {
+            let t = SpacyEnglishTokenizer.tables
+            guard Self.alnumHaveNoAffix, !t.unitLast.contains(UInt32(u[be - 2])), !t.unitLast.contains(UInt32(last)) else { return .notThisShape }
+        }
+        s.sc.removeAll(keepingCapacity: true)
+        if be - bs >= 3 { s.sc.append(UInt32(u[be - 3])) }
+        s.sc.append(UInt32(u[be - 2]))
+        s.sc.append(UInt32(last))
+        guard findSuffix(s.sc, 0, s.sc.count) == 1 else { return .notThisShape }
+        let t = SpacyEnglishTokenizer.tables
+        if let k = t.special(u, bs, be) {
+            emitSpecial(k, bs, into: &out)
+            return .emittedSpecial
+        }
+        if let k = t.special(u, bs, be - 1) {
+            emitSpecial(k, bs, into: &out)
+            out.append(TokenSpan(be - 1, be))
+            return .emittedSpecial
+        }
+        out.append(TokenSpan(bs, be - 1))
+        out.append(TokenSpan(be - 1, be))
+        return .emitted
+    }
+
+    /// No ASCII letter is a prefix, a suffix or an icon in spaCy's rules (checked once against
+    /// the tables, so the fast paths stay exact if they change).
+    static let lettersHaveNoAffix: Bool = noAffix(Array(UInt32(0x41)...0x5A) + Array(UInt32(0x61)...0x7A))
+    /// The same for ASCII letters and digits.
+    static let alnumHaveNoAffix: Bool = lettersHaveNoAffix && noAffix(Array(UInt32(0x30)...0x39))
+
+    private static func noAffix(_ scalars: [UInt32]) -> Bool {
+        let tok = SpacyEnglishTokenizer()
+        for c in scalars where tok.findPrefix([c], 0, 1) != 0 || tok.findSuffix([c], 0, 1) != 0 || tables.icons.contains(c) {
+            return false
+        }
+        return true
     }
 
     private func chunkAffixes(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan],
@@ -132,12 +214,14 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             let c = u[i]
             if !((c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)) { plain = false; break }
         }
-        if plain && be - bs > 0 {
+        if plain && be - bs > 0 && fastPaths {
             if specials, let k = t.special(u, bs, be) { emitSpecial(k, bs, into: &out); return }
-            // A plain alphanumeric word can still end in a unit after digits ("5km") or be "US".
+            // A plain alphanumeric word is one token unless it ends in a unit after a digit
+            // ("5km"): no ASCII letter or digit is an affix or starts an infix, and a URL match
+            // would keep it whole too.
             var hasDigit = false
             for i in bs..<be where u[i] >= 0x30 && u[i] <= 0x39 { hasDigit = true; break }
-            if !hasDigit {
+            if !hasDigit || (Self.alnumHaveNoAffix && !t.unitLast.contains(UInt32(u[be - 1]))) {
                 out.append(TokenSpan(bs, be))
                 return
             }
@@ -194,10 +278,11 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         if a < b {
             if specials, let k = t.special(u, s.off[a], s.off[b]) {
                 emitSpecial(k, s.off[a], into: &out)
-            } else if SpacyEnglishTokenizer.urlMatch(s.sc, a, b) {
-                out.append(TokenSpan(s.off[a], s.off[b]))
             } else {
-                // Infixes (finditer: leftmost, alternatives in order); one at the very start is skipped.
+                // A URL stays whole, else infixes cut it (finditer: leftmost, alternatives in
+                // order; one at the very start is skipped). Without an infix cut both give the
+                // whole, so the URL pattern is tried only when there is a cut.
+                let before = out.count
                 var start = a
                 var p = a
                 while p < b {
@@ -213,6 +298,10 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                     }
                 }
                 if start < b { out.append(TokenSpan(s.off[start], s.off[b])) }
+                if (out.count - before > 1 || !fastPaths) && SpacyEnglishTokenizer.urlMatch(s.sc, a, b) {
+                    out.removeSubrange(before...)
+                    out.append(TokenSpan(s.off[a], s.off[b]))
+                }
             }
         }
         for (x, y) in s.suffixes.reversed() { out.append(TokenSpan(s.off[x], s.off[y])) }
