@@ -19,10 +19,10 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     /// Whether the shortcuts for common chunk shapes (a plain word, a word and one mark, the URL
     /// pattern only when infixes cut) are taken; off, every chunk goes through spaCy's general
     /// loop (the tests' reference for the shortcuts).
-    var fastPaths = true
+    var fastPaths: Bool
 
     /// Creates the tokenizer (the tables are shared and built once).
-    public init() {}
+    public init() { fastPaths = Self.alnumHaveNoAffix }
 
     init(fastPaths: Bool) { self.fastPaths = fastPaths }
 
@@ -126,7 +126,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     private func chunk(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], scratch s: inout Scratch,
                        specials: Bool = true) {
         let firstToken = out.count
-        if fastPaths && specials && be - bs >= 2 && SpacyEnglishTokenizer.lettersHaveNoAffix {
+        if fastPaths && specials && be - bs >= 2 {
             switch wordAndMark(u, bs, be, into: &out, scratch: &s) {
             case .emitted:
                 // `word` + mark, and the whole chunk is no special case: the matcher has nothing
@@ -169,7 +169,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         // digit further back than findSuffix's window): those go the general way.
         if hasDigit {
             let t = SpacyEnglishTokenizer.tables
-            guard Self.alnumHaveNoAffix, !t.unitLast.contains(UInt32(u[be - 2])), !t.unitLast.contains(UInt32(last)) else { return .notThisShape }
+            guard !t.unitLast.contains(UInt32(u[be - 2])), !t.unitLast.contains(UInt32(last)) else { return .notThisShape }
         }
         s.sc.removeAll(keepingCapacity: true)
         if be - bs >= 3 { s.sc.append(UInt32(u[be - 3])) }
@@ -192,13 +192,13 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     }
 
     /// No ASCII letter is a prefix, a suffix or an icon in spaCy's rules (checked once against
-    /// the tables, so the fast paths stay exact if they change).
+    /// the tables, so the fast paths stay exact if they change: without it they are off).
     static let lettersHaveNoAffix: Bool = noAffix(Array(UInt32(0x41)...0x5A) + Array(UInt32(0x61)...0x7A))
     /// The same for ASCII letters and digits.
     static let alnumHaveNoAffix: Bool = lettersHaveNoAffix && noAffix(Array(UInt32(0x30)...0x39))
 
     private static func noAffix(_ scalars: [UInt32]) -> Bool {
-        let tok = SpacyEnglishTokenizer()
+        let tok = SpacyEnglishTokenizer(fastPaths: false)
         for c in scalars where tok.findPrefix([c], 0, 1) != 0 || tok.findSuffix([c], 0, 1) != 0 || tables.icons.contains(c) {
             return false
         }
@@ -221,7 +221,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             // would keep it whole too.
             var hasDigit = false
             for i in bs..<be where u[i] >= 0x30 && u[i] <= 0x39 { hasDigit = true; break }
-            if !hasDigit || (Self.alnumHaveNoAffix && !t.unitLast.contains(UInt32(u[be - 1]))) {
+            if !hasDigit || !t.unitLast.contains(UInt32(u[be - 1])) {
                 out.append(TokenSpan(bs, be))
                 return
             }
