@@ -96,14 +96,19 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
 
     /// Finds every later copy of a text seen earlier in (shard, index) order.
     public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
-        var first: [UInt64: UInt64] = [:]  // hash → shard << 32 | index
-        var duplicates: [[(index: Int, original: UInt64)]] = Array(repeating: [], count: context.shardCount)
+        var files: [[UInt8]] = []
+        var total = 0
         for shard in 0..<context.shardCount {
             let bytes = try FileSystem.readAll(context.path(Self.hashFile(shard)))
-            let count = bytes.count / 8
-            first.reserveCapacity(first.count + count)
+            total += bytes.count / 8
+            files.append(bytes)
+        }
+        var first: [UInt64: UInt64] = [:]  // hash → shard << 32 | index
+        first.reserveCapacity(total)
+        var duplicates: [[(index: Int, original: UInt64)]] = Array(repeating: [], count: context.shardCount)
+        for (shard, bytes) in files.enumerated() {
             bytes.withUnsafeBytes { raw in
-                for i in 0..<count {
+                for i in 0..<(bytes.count / 8) {
                     let h = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
                     let here = UInt64(shard) << 32 | UInt64(i)
                     if let original = first[h] {
@@ -114,21 +119,36 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
                 }
             }
         }
-        // Load only the id files of shards whose documents are referenced.
+        files = []
+        // Load only the id files of shards whose documents are referenced: their bytes and the
+        // offset of each line.
         var needed = Set<Int>()
         for list in duplicates { for d in list { needed.insert(Int(d.original >> 32)) } }
-        var ids: [Int: [Substring]] = [:]
+        var ids: [Int: (bytes: [UInt8], starts: [Int])] = [:]
         for shard in needed.sorted() {
-            let text = String(decoding: try FileSystem.readAll(context.path(Self.idFile(shard))), as: UTF8.self)
-            ids[shard] = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let bytes = try FileSystem.readAll(context.path(Self.idFile(shard)))
+            var starts = [0]
+            bytes.withUnsafeBufferPointer { b in
+                for k in 0..<b.count where b[k] == 0x0A { starts.append(k + 1) }
+            }
+            ids[shard] = (bytes, starts)
         }
         for shard in 0..<context.shardCount {
-            var out = ""
+            var out: [UInt8] = []
             for d in duplicates[shard] {
-                let id = ids[Int(d.original >> 32)]?[Int(d.original & 0xFFFF_FFFF)] ?? ""
-                out += "\(d.index)\t\(id)\n"
+                out.append(contentsOf: String(d.index).utf8)
+                out.append(0x09)
+                if let file = ids[Int(d.original >> 32)] {
+                    let line = Int(d.original & 0xFFFF_FFFF)
+                    if line + 1 < file.starts.count {
+                        out.append(contentsOf: file.bytes[file.starts[line]..<(file.starts[line + 1] - 1)])
+                    } else if line < file.starts.count {
+                        out.append(contentsOf: file.bytes[file.starts[line]...])
+                    }
+                }
+                out.append(0x0A)
             }
-            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), Array(out.utf8))
+            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), out)
         }
     }
 
