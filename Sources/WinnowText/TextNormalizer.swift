@@ -4,8 +4,9 @@ import WinnowCore
 /// Normalises text for duplicate detection: lowercase, whitespace runs collapsed to one space,
 /// leading and trailing whitespace removed.
 ///
-/// One pass over UTF-8: ASCII eight bytes at a time where possible; each run of non-ASCII
-/// characters is lowercased by ICU's full Unicode case mapping, straight on UTF-8.
+/// One pass over UTF-8: ASCII sixteen bytes at a time where possible (SSE2, in C), then eight;
+/// each run of non-ASCII characters is lowercased by ICU's full Unicode case mapping, straight
+/// on UTF-8.
 public struct TextNormalizer: Sendable {
     /// Creates a normaliser.
     public init() {}
@@ -62,6 +63,17 @@ public struct TextNormalizer: Sendable {
             // The output is empty or ends with a space: whitespace read now writes nothing.
             var afterSpace = true
             while i < n {
+                if i + 16 <= n {
+                    // Sixteen bytes at a time in C (SSE2), same rule as the eight-byte path below.
+                    var after: Int32 = afterSpace ? 1 : 0
+                    let k = cicu_collapse_ascii(src + i, min(n - i, capacity - w), buf.baseAddress! + w, lower ? 1 : 0, &after)
+                    if k > 0 {
+                        i += k
+                        w += k
+                        afterSpace = after != 0
+                        if i == n { break }
+                    }
+                }
                 if i + 8 <= n {
                     // Fast path: eight printable ASCII bytes, no two spaces in a row and no space
                     // right after a written one, are copied as they are (lowercased). The space
