@@ -1,5 +1,10 @@
 import WinnowCore
 import WinnowText
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Gopher's repetition rules (Rae et al. 2021, Table A1), as datatrove's `GopherRepetitionFilter`:
 /// duplicate paragraphs and lines (by count and by characters), the most frequent 2/3/4-gram's
@@ -181,20 +186,18 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         out.removeAll(keepingCapacity: true)
         var start = range.lowerBound
         var i = range.lowerBound
-        while i < range.upperBound {
-            if u[i] == 0x0A {
-                var j = i
-                while j < range.upperBound && u[j] == 0x0A { j += 1 }
-                if j - i >= minRun {
-                    out.append(start..<i)
-                    start = j
-                }
-                i = j
-            } else {
-                i += 1
+        let end = range.upperBound
+        while i < end, let base = u.baseAddress, let hit = memchr(base + i, 0x0A, end - i) {
+            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            var j = i
+            while j < end && u[j] == 0x0A { j += 1 }
+            if j - i >= minRun {
+                out.append(start..<i)
+                start = j
             }
+            i = j
         }
-        out.append(start..<range.upperBound)
+        out.append(start..<end)
     }
 
     /// `tokens` gives the text's words (called at most once, only when the word rules run).
@@ -316,12 +319,20 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         let sizes = groups.groupSizes()
         for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 }
 
+        // The candidates of the smallest n hold those of every larger n (an n-gram is at least as
+        // long as the shorter one at the same start): one scan of all positions, then of these.
+        let nMin = enabledDup.map(\.0).min() ?? 1
+        var widest = s.widest
+        s.widest = []
+        defer { s.widest = widest }
+        widest.removeAll(keepingCapacity: true)
+        for i in 0..<(nw - nMin + 1) where shared[i] || joinedStart[i + nMin] - joinedStart[i] < Self.window { widest.append(i) }
         for (n, frac) in enabledDup {
             // datatrove's find_all_duplicate over the candidates alone, stopping once the share
             // is exceeded (it only grows).
             let count = nw - n + 1
             candidates.removeAll(keepingCapacity: true)
-            for i in 0..<count where shared[i] || joinedStart[i + n] - joinedStart[i] < Self.window { candidates.append(i) }
+            for i in widest where i < count && (shared[i] || joinedStart[i + n] - joinedStart[i] < Self.window) { candidates.append(i) }
             if candidates.isEmpty { continue }
             joined.withUnsafeBytes { j in
                 for (c, i) in candidates.enumerated() {

@@ -80,6 +80,8 @@ final class RuleScratch {
     var charPrefix: [Int] = []
     /// gopher_repetition: the positions of one repeated-n-gram pass that need hashing.
     var positions: [Int] = []
+    /// gopher_repetition: the candidate positions of the smallest repeated-n-gram n.
+    var widest: [Int] = []
     /// gopher_repetition: whether each word start's window of joined text occurs at another.
     var shared = Growable<Bool>()
     var seen = HashSlots()

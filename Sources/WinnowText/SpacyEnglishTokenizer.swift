@@ -535,6 +535,9 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         /// The special cases by the xxHash of their bytes: open addressing over (hash, index + 1)
         /// pairs (0: empty), a power of two at least twice their number (no SipHash per lookup).
         let specialSlots: [(hash: UInt64, index: Int)]
+        /// A one-hash Bloom filter of the special cases (``filterBit``): most words are turned
+        /// away here, before the xxHash and the probe into the larger slot table.
+        let specialFilter: [UInt64]
         let specialKeys: [[UInt8]]
         let specialPieces: [[Int]]
 
@@ -583,8 +586,29 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             }
             firstByteLengths = fbl
             lastByteLengths = lbl
+            var filter = [UInt64](repeating: 0, count: 1 << (Self.filterBits - 6))
+            for k in keys where !k.isEmpty {
+                k.withUnsafeBufferPointer { b in
+                    let bit = Self.filterBit(b, 0, b.count)
+                    filter[bit >> 6] |= 1 << UInt64(bit & 63)
+                }
+            }
+            specialFilter = filter
             specialKeys = keys
             specialPieces = pieces
+        }
+
+        /// Bits of ``specialFilter``'s index (2^16 bits, 8 KB: stays in L1).
+        static let filterBits = 16
+
+        /// The filter bit of the non-empty `u[a..<b]`: its length, first two and last two bytes, mixed.
+        @inline(__always)
+        static func filterBit(_ u: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> Int {
+            let len = b - a
+            var x = UInt64(len) | UInt64(u[a]) << 8 | UInt64(u[b - 1]) << 16
+            if len > 1 { x |= UInt64(u[a + 1]) << 24 | UInt64(u[b - 2]) << 32 }
+            x = (x ^ (x >> 29)) &* 0xBF58_476D_1CE4_E5B9
+            return Int(truncatingIfNeeded: x >> UInt64(64 - filterBits))
         }
 
         /// The special case equal to `u[a..<b]`, if any.
@@ -593,6 +617,8 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             let len = b - a
             guard len > 0 && len < 64, firstByteLengths[Int(u[a])] & (1 << UInt64(len)) != 0,
                   lastByteLengths[Int(u[b - 1])] & (1 << UInt64(len)) != 0 else { return nil }
+            let bit = Self.filterBit(u, a, b)
+            guard specialFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return nil }
             let h = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[a..<b]))
             let mask = specialSlots.count - 1
             var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
