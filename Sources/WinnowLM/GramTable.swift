@@ -77,9 +77,20 @@ struct GramTable {
         return slots
     }
 
+    /// Entry indices in `order` of their ids.
+    func sortedIndices(_ order: GramOrder) -> [UInt32] {
+        var perm = (0..<UInt32(count)).map { $0 }
+        let n = self.n
+        ids.withUnsafeBufferPointer { all in
+            let base = all.baseAddress!
+            perm.sort { compareGrams(base + Int($0) * n, base + Int($1) * n, n, order) < 0 }
+        }
+        return perm
+    }
+
     /// Calls `body` with the ids of entry `e`.
-    @inline(__always) func withGram<R>(_ e: Int, _ body: (UnsafePointer<UInt32>) -> R) -> R {
-        ids.withUnsafeBufferPointer { body($0.baseAddress! + e * n) }
+    @inline(__always) func withGram<R>(_ e: Int, _ body: (UnsafePointer<UInt32>) throws -> R) rethrows -> R {
+        try ids.withUnsafeBufferPointer { try body($0.baseAddress! + e * n) }
     }
 }
 
