@@ -14,10 +14,26 @@ struct GramTable {
 
     init(n: Int) { self.n = n }
 
+    /// A table whose entry arrays have room for `entries` n-grams (address space only: pages are
+    /// touched as entries arrive), so they never reallocate below that.
+    init(n: Int, reserving entries: Int) {
+        self.n = n
+        ids.reserveCapacity(entries * n)
+        keys.reserveCapacity(entries)
+        counts.reserveCapacity(entries)
+    }
+
+    /// Bytes of the slot array (its next growth allocates twice as much while the old one lives).
+    var slotBytes: Int { slots.capacity * 4 }
+
+    /// Entries the arrays hold without reallocating.
+    var reservedEntries: Int { keys.capacity }
+
     var count: Int { keys.count }
 
-    /// Approximate bytes held.
-    var bytes: Int { ids.capacity * 4 + keys.capacity * 8 + counts.capacity * 8 + slots.capacity * 4 }
+    /// Approximate bytes resident: the entries (capacity past them is address space that pages
+    /// in as entries arrive) and the slot array.
+    var bytes: Int { count * (4 * n + 16) + slots.capacity * 4 }
 
     /// The index of the entry equal to `gram` (n ids) with key `key`, if present.
     func find(_ gram: UnsafePointer<UInt32>, key: UInt64) -> Int? {

@@ -111,8 +111,10 @@ extension KneserNeyTrainer {
         let v = vocab.count
         let folder = state.folder
         let bos = Int(NGramModel.bosID)
-        // Sort buffers share what the limit leaves after the per-word arrays (about 105 bytes a word).
-        let budget = max((options.memoryLimit ?? 0) - vocabularyBytes - v * 65, 0)
+        // Sort buffers share what the limit leaves after the per-word arrays (about 105 bytes a
+        // word), at least a quarter of the limit.
+        let limit = options.memoryLimit ?? 0
+        let budget = max(limit - vocabularyBytes - v * 65, limit / 4)
         var coc = [[UInt64]](repeating: [0, 0, 0, 0, 0], count: n + 1)
         var kept = [Int](repeating: 0, count: n + 1)
         var countFile = [String](repeating: "", count: n + 1)

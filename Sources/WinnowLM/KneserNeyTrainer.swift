@@ -104,6 +104,21 @@ public struct KneserNeyTrainer {
         self.order = order
         self.options = options
         tables = (2..<(order + 1)).map { GramTable(n: $0) }
+        if order >= 2, options.memoryLimit != nil { tables[order - 2] = reservedTopTable() }
+    }
+
+    /// With a memory limit: an empty top-order table whose arrays have room for what the limit
+    /// leaves after the vocabulary (4n + 16 bytes an entry, plus up to 12 for its hash slots), so
+    /// counting never reallocates them (a reallocation holds old and new arrays at once).
+    func reservedTopTable() -> GramTable {
+        GramTable(n: order, reserving: max(countBudget / (4 * order + 28), 1024))
+    }
+
+    /// Bytes the count tables may hold: what the limit leaves after the vocabulary, at least a
+    /// quarter of the limit (a vocabulary that outgrows the limit comes on top of it).
+    var countBudget: Int {
+        let limit = options.memoryLimit ?? 0
+        return max(limit - vocabularyBytes, limit / 4)
     }
 
     /// Approximate bytes held by the counts.
@@ -119,12 +134,25 @@ public struct KneserNeyTrainer {
     /// - Throws: ``LMError`` when the limit is passed and there is no spill folder, or the folder
     ///   is not Winnow's; ``FileError`` when a run cannot be written.
     public mutating func spillIfNeeded() throws {
-        guard let limit = options.memoryLimit, order >= 2, memoryUsed > limit, tables.contains(where: { $0.count > 0 }) else { return }
+        guard options.memoryLimit != nil, order >= 2, tables.contains(where: { $0.count > 0 }) else { return }
+        // Spill before the next growth of the top table's slots (2× its slot bytes for a moment)
+        // or of its arrays (past the reserved room) could pass the budget.
+        let top = tables[order - 2]
+        let held = tables.reduce(0) { $0 + $1.bytes }
+        guard held + 2 * top.slotBytes > countBudget || top.count + 4096 >= top.reservedEntries else { return }
         try spillTables()
     }
 
+    /// Once counts were spilled: writes the counts still held as runs too and frees their memory,
+    /// so estimation (``writeARPA(to:)``, ``build()``) runs within the limit. Does nothing when
+    /// nothing was spilled.
+    public mutating func spillRemaining() throws {
+        guard spill != nil, tables.contains(where: { $0.count > 0 }) else { return }
+        try spillTables(reserving: false)
+    }
+
     /// Writes every non-empty table as a sorted run and empties it.
-    mutating func spillTables() throws {
+    mutating func spillTables(reserving: Bool = true) throws {
         if spill == nil {
             guard let folder = options.spillFolder else {
                 throw LMError("counting needs more than the memory limit (\(memoryUsed >> 20) MiB after \(sentences) sentences) and no spill folder was given")
@@ -150,6 +178,7 @@ public struct KneserNeyTrainer {
             spill.runs[i].append(out.path)
             tables[i] = GramTable(n: k)
         }
+        if reserving && options.memoryLimit != nil { tables[order - 2] = reservedTopTable() }
     }
 
     /// Removes the spill folder (after a failure; writing the model removes it by itself).
@@ -403,7 +432,7 @@ public struct KneserNeyTrainer {
     private func writeARPA(to path: String, removingSpill: Bool) throws {
         guard spill != nil else { return try estimate().writeARPA(to: path) }
         var copy = self
-        try copy.spillTables()
+        try copy.spillTables(reserving: false)
         guard let state = copy.spill else { return }
         defer { if removingSpill { try? state.folder.removeAll() } }
         try copy.streamARPA(to: path, state: state)

@@ -190,6 +190,7 @@ struct LMTrainCommand: ParsableCommand {
             if batchBytes >= 8 << 20 { try flush() }
         }
         try flush()
+        try trainer.spillRemaining()
         let counted = ProgressReporter.now()
         progress.log(String(format: "counted %d sentences, %d tokens in %.1f s (%d MiB of counts held, %d runs spilled)", trainer.sentences,
                             trainer.tokens, counted - started, trainer.memoryUsed >> 20, trainer.spilledRuns))
