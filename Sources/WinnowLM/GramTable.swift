@@ -98,7 +98,7 @@ struct GramTable {
         var perm = (0..<UInt32(count)).map { $0 }
         let n = self.n
         ids.withUnsafeBufferPointer { all in
-            let base = all.baseAddress!
+            guard let base = all.baseAddress else { return }
             perm.sort { compareGrams(base + Int($0) * n, base + Int($1) * n, n, order) < 0 }
         }
         return perm

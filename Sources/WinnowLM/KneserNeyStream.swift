@@ -139,7 +139,14 @@ extension KneserNeyTrainer {
                 let hx = x.hasHead
                 let hy = y?.hasHead ?? false
                 if !hx && !hy { break }
-                let c = !hx ? 1 : (!hy ? -1 : compareGrams(x.head, y!.head, k, .suffix))
+                let c: Int
+                if !hx {
+                    c = 1
+                } else if let y, hy {
+                    c = compareGrams(x.head, y.head, k, .suffix)
+                } else {
+                    c = -1
+                }
                 if c < 0 {
                     try emit(x.head)
                     try x.advance()
@@ -200,18 +207,16 @@ extension KneserNeyTrainer {
         do {
             let r = try RecordReader(path: countFile[2], width: 6)
             let w = try RecordWriter(path: folder.file("prob2"), width: 5)
-            var rec = [UInt32](repeating: 0, count: 5)
-            try rec.withUnsafeMutableBufferPointer { rb in
-                let p = rb.baseAddress!
-                while let g = try r.next() {
-                    let ctx = Int(g[0])
-                    let prob = Self.interpolate(get64(g, 2), discounts[1], uniStats[ctx].sum, uniBackoff[ctx], uniProb[Int(g[1])])
-                    p[0] = g[0]
-                    p[1] = g[1]
-                    put64(p, 2, prob.bitPattern)
-                    p[4] = isPruned(get64(g, 4), 2) ? 1 : 0
-                    try w.append(p)
-                }
+            let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 5)
+            defer { p.deallocate() }
+            while let g = try r.next() {
+                let ctx = Int(g[0])
+                let prob = Self.interpolate(get64(g, 2), discounts[1], uniStats[ctx].sum, uniBackoff[ctx], uniProb[Int(g[1])])
+                p[0] = g[0]
+                p[1] = g[1]
+                put64(p, 2, prob.bitPattern)
+                p[4] = isPruned(get64(g, 4), 2) ? 1 : 0
+                try w.append(p)
             }
             try w.finish()
             probFile = w.path
@@ -234,14 +239,14 @@ extension KneserNeyTrainer {
                 let contexts = RecordSorter(width: k + 1, n: k - 1, order: .suffix, budget: budget / 4, folder: folder, stem: "backoff\(k - 1)")
                 var group: [UInt32] = []
                 var stats = ContextStats()
-                var rec = [UInt32](repeating: 0, count: k + 7)
+                let p = UnsafeMutablePointer<UInt32>.allocate(capacity: k + 7)
+                defer { p.deallocate() }
                 func flushGroup() throws {
                     guard !group.isEmpty else { return }
                     let gamma = Self.gamma(d, stats)
-                    try rec.withUnsafeMutableBufferPointer { rb in
-                        let p = rb.baseAddress!
+                    do {
                         try group.withUnsafeBufferPointer { gb in
-                            let base = gb.baseAddress!
+                            guard let base = gb.baseAddress else { return }
                             for i in 0..<(gb.count / (k + 4)) {
                                 let e = base + i * (k + 4)
                                 p.update(from: e, count: k)
@@ -260,7 +265,9 @@ extension KneserNeyTrainer {
                     stats = ContextStats()
                 }
                 while let g = try byContext.next() {
-                    if !group.isEmpty && !group.withUnsafeBufferPointer({ sameGram($0.baseAddress!, g, k - 1) }) { try flushGroup() }
+                    if !group.isEmpty && !group.withUnsafeBufferPointer({ $0.baseAddress.map { sameGram($0, g, k - 1) } ?? false }) {
+                        try flushGroup()
+                    }
                     group.append(contentsOf: UnsafeBufferPointer(start: g, count: k + 4))
                     stats.add(get64(g, k), pruned: isPruned(get64(g, k + 2), k))
                 }
@@ -274,9 +281,10 @@ extension KneserNeyTrainer {
                 try out.section(k - 1)
                 var next = try interp.next()
                 var context = try backoffs.next()
-                var prec = [UInt32](repeating: 0, count: k + 3)
-                try prec.withUnsafeMutableBufferPointer { pb in
-                    let p = pb.baseAddress!
+                let q = UnsafeMutablePointer<UInt32>.allocate(capacity: k + 3)
+                defer { q.deallocate() }
+                do {
+                    let p = q
                     while let r = try lower.next() {
                         var backoff: Float?
                         if let c = context, sameGram(c, r, k - 1) {

@@ -164,15 +164,13 @@ public struct KneserNeyTrainer {
             let k = i + 2
             let t = tables[i]
             let out = try RecordWriter(path: spill.folder.file("count\(k)"), width: k + 4)
-            var rec = [UInt32](repeating: 0, count: k + 4)
-            try rec.withUnsafeMutableBufferPointer { r in
-                let p = r.baseAddress!
-                for e in t.sortedIndices(.suffix) {
-                    t.withGram(Int(e)) { g in p.update(from: g, count: k) }
-                    put64(p, k, t.counts[Int(e)])
-                    put64(p, k + 2, t.counts[Int(e)])
-                    try out.append(p)
-                }
+            let p = UnsafeMutablePointer<UInt32>.allocate(capacity: k + 4)
+            defer { p.deallocate() }
+            for e in t.sortedIndices(.suffix) {
+                t.withGram(Int(e)) { g in p.update(from: g, count: k) }
+                put64(p, k, t.counts[Int(e)])
+                put64(p, k + 2, t.counts[Int(e)])
+                try out.append(p)
             }
             try out.finish()
             spill.runs[i].append(out.path)
