@@ -14,10 +14,26 @@ struct GramTable {
 
     init(n: Int) { self.n = n }
 
+    /// A table whose entry arrays have room for `entries` n-grams (address space only: pages are
+    /// touched as entries arrive), so they never reallocate below that.
+    init(n: Int, reserving entries: Int) {
+        self.n = n
+        ids.reserveCapacity(entries * n)
+        keys.reserveCapacity(entries)
+        counts.reserveCapacity(entries)
+    }
+
+    /// Bytes of the slot array (its next growth allocates twice as much while the old one lives).
+    var slotBytes: Int { slots.capacity * 4 }
+
+    /// Entries the arrays hold without reallocating.
+    var reservedEntries: Int { keys.capacity }
+
     var count: Int { keys.count }
 
-    /// Approximate bytes held.
-    var bytes: Int { ids.capacity * 4 + keys.capacity * 8 + counts.capacity * 8 + slots.capacity * 4 }
+    /// Approximate bytes resident: the entries (capacity past them is address space that pages
+    /// in as entries arrive) and the slot array.
+    var bytes: Int { count * (4 * n + 16) + slots.capacity * 4 }
 
     /// The index of the entry equal to `gram` (n ids) with key `key`, if present.
     func find(_ gram: UnsafePointer<UInt32>, key: UInt64) -> Int? {
@@ -77,9 +93,20 @@ struct GramTable {
         return slots
     }
 
+    /// Entry indices in `order` of their ids.
+    func sortedIndices(_ order: GramOrder) -> [UInt32] {
+        var perm = (0..<UInt32(count)).map { $0 }
+        let n = self.n
+        ids.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            perm.sort { compareGrams(base + Int($0) * n, base + Int($1) * n, n, order) < 0 }
+        }
+        return perm
+    }
+
     /// Calls `body` with the ids of entry `e`.
-    @inline(__always) func withGram<R>(_ e: Int, _ body: (UnsafePointer<UInt32>) -> R) -> R {
-        ids.withUnsafeBufferPointer { body($0.baseAddress! + e * n) }
+    @inline(__always) func withGram<R>(_ e: Int, _ body: (UnsafePointer<UInt32>) throws -> R) rethrows -> R {
+        try ids.withUnsafeBufferPointer { try body($0.baseAddress! + e * n) }
     }
 }
 

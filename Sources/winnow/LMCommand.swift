@@ -92,7 +92,9 @@ struct LMTrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing --output file even if it is not a model this command wrote.")
     var overwrite = false
 
-    @Option(help: "Approximate memory bound for counting, e.g. 2G, 500M (default: unbounded).")
+    @Option(help: ArgumentHelp(
+        "Approximate memory bound, e.g. 2G, 500M (default: unbounded). Past it, counts spill to sorted runs in <output>.winnow-spill/ (removed at the end) and the model is estimated on disk; the vocabulary (about 105 bytes a word) comes on top.",
+        valueName: "size"))
     var memory: String?
 
     @Flag(help: "Use discounts 0.5, 1, 1.5 where count-of-counts give invalid ones (lmplz --discount_fallback).")
@@ -154,7 +156,12 @@ struct LMTrainCommand: ParsableCommand {
             overwrite: overwrite)
         let limit = memory.flatMap(Self.parseBytes)
         var trainer = KneserNeyTrainer(
-            order: order, options: .init(discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit, prune: prune))
+            order: order,
+            options: .init(
+                discountFallback: discountFallback ? [0.5, 1, 1.5] : nil, memoryLimit: limit, spillFolder: output + ".winnow-spill", prune: prune))
+        // A failure after the first spill removes the spill folder (Winnow's: it carries a marker).
+        var finished = false
+        defer { if !finished { try? trainer.removeSpillFolder() } }
         let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
         var batch: [String] = []
         var batchBytes = 0
@@ -172,12 +179,10 @@ struct LMTrainCommand: ParsableCommand {
             }
             for doc in normalized {
                 doc.withUnsafeBufferPointer { CCNetNormalizer.forEachLine($0) { trainer.add(line: $0) } }
+                try trainer.spillIfNeeded()
             }
             batch.removeAll(keepingCapacity: true)
             batchBytes = 0
-            if let limit, trainer.memoryUsed > limit {
-                throw LMError("counting needs more than --memory \(memory ?? "") (\(trainer.memoryUsed >> 20) MiB after \(trainer.sentences) sentences); raise --memory or train on less text")
-            }
         }
         try inputOptions.forEachDocument(progress: progress, label: "count") { document in
             batch.append(document.text)
@@ -185,14 +190,16 @@ struct LMTrainCommand: ParsableCommand {
             if batchBytes >= 8 << 20 { try flush() }
         }
         try flush()
+        try trainer.spillRemaining()
         let counted = ProgressReporter.now()
-        progress.log(String(format: "counted %d sentences, %d tokens in %.1f s (%d MiB of counts)", trainer.sentences, trainer.tokens,
-                            counted - started, trainer.memoryUsed >> 20))
+        progress.log(String(format: "counted %d sentences, %d tokens in %.1f s (%d MiB of counts held, %d runs spilled)", trainer.sentences,
+                            trainer.tokens, counted - started, trainer.memoryUsed >> 20, trainer.spilledRuns))
         if output.hasSuffix(".arpa") || output.hasSuffix(".arpa.gz") || output.hasSuffix(".arpa.zst") {
             try trainer.writeARPA(to: output)
         } else {
             try trainer.build().writeBinary(to: output)
         }
+        finished = true
         progress.log(String(format: "estimated and wrote %@ in %.1f s (total %.1f s)", output, ProgressReporter.now() - counted,
                             ProgressReporter.now() - started))
     }
