@@ -8,9 +8,24 @@ import WinnowText
 /// MinHash values per document, documents sharing any band become candidates, candidates are
 /// clustered with union-find, and each cluster keeps its first document in input order.
 ///
-/// Steps: observe (per shard: one sorted file of band keys per band, plus ids) → resolve step 0
-/// (one partition per band, in parallel: documents with equal band keys become edges) → resolve
-/// step 1 (union-find over all edges; per-shard decision lists) → decide.
+/// Steps: observe (per shard: one sorted file of band keys per band, plus ids) → resolve: bands
+/// (one partition per band: documents with equal band keys become edges) → verify (with
+/// `verify`, 8 partitions: exact Jaccard of each distinct candidate pair, shingle sets read back
+/// from disk) → cluster (union-find over a memory-mapped parent array) → decisions (8
+/// partitions: per-shard decision lists) → decide. Details: `MinHashDeduplicator+Resolve.swift`.
+///
+/// Memory (B = the step's budget, `memory` / workers; N documents, E candidate edges, W words):
+/// - observe: band entries 16 · bands bytes per document up to B/2, then sorted in place and
+///   spilled as runs (merged at the end with ≥ 4 KiB per run); ids and shingle sets stream to
+///   disk. Per task ≈ B/2 + B/8 (sort scratch) + ~6 MiB of buffers.
+/// - bands: one read buffer per shard (B/2 in all, ≥ 4 KiB each) + 8 × 1 MiB write buffers.
+/// - verify: pair external sort within B/2 (≤ B/4 pairs, ≤ B/8 scratch) + two shingle sets.
+/// - cluster, decisions: 4 bytes per document in `roots.u32` and `sizes.u32`, memory-mapped;
+///   resident pages are given back past B/2 per array (kept in the page cache, not the process).
+/// - decide: the shard's decision list (clustered documents of that shard only).
+/// None of it grows with the corpus beyond the bounds above. Disk (work/): 16 · bands bytes per
+/// document (band files) + 16 bytes per edge per band (edges) + with verify 8 bytes per distinct
+/// shingle per document + 16 per document (offsets) + 8 bytes per document (roots, sizes).
 public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// The stage name.
     public var name: String { "minhash_dedup" }
@@ -66,7 +81,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             ParameterSpec("bands", "int", default: "14", "LSH bands (FineWeb: 14)"),
             ParameterSpec("rows", "int", default: "8", "MinHash values per band (FineWeb: 8); pairs with Jaccard s are found with probability 1 − (1 − s^rows)^bands"),
             ParameterSpec("seed", "int", default: "1", "seed of the hash permutations"),
-            ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word)"),
+            ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word, on disk: pairs read them back, memory does not grow with the corpus)"),
             ParameterSpec("index", "path", default: nil, "a dedup index of a reference corpus (`winnow index build`, same ngram/bands/rows/seed): documents sharing a band key with it, and their clusters, are dropped as near_duplicate_of_index (metadata.duplicate_of_index names the index); not checked by verify"),
         ],
         dropReasons: ["minhash_duplicate", "near_duplicate_of_index"],
