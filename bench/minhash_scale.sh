@@ -14,7 +14,8 @@
 # run's budget, default 64MB), WORKERS (default 2), WINNOW (default .build-release/release/winnow),
 # REFERENCE (optional: another winnow binary, e.g. the previous release, run on the slice
 # unbounded: its output must match too), DATA (corpus folder, default bench/data/minhash-scale-<GB>g),
-# OUT (default bench/out/minhash-scale), JOBS (generator processes, default 2).
+# OUT (default bench/out/minhash-scale), JOBS (generator processes, default 2), SKIP_FULL=1 (only
+# the slice runs).
 # The corpus is generated once (bench/make_scale_corpus.py, seeded) and reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +85,8 @@ EOF
 }
 digest() { (cd "$1" && find data removed -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 
-# 1. The whole corpus, memory 4GB.
+# 1. The whole corpus, memory 4GB (SKIP_FULL=1: only the slice).
+if [[ -z "${SKIP_FULL:-}" ]]; then
 recipe full "$DATA/part-*.jsonl.gz" "$MEMORY" "$OUT/run-full"
 run full
 python3 - "$OUT/full.json" "$GB" "$WORKERS" <<'EOF' | tee -a "$REPORT"
@@ -97,6 +99,7 @@ print(f"full run: exit {r['exit_code']}, wall {r['wall_seconds']:.0f} s, peak tr
       f"{gb * 1000 / r['wall_seconds'] / w:.1f} MB/s per worker")
 EOF
 say "quality: $(python3 bench/minhash_scale_eval.py --corpus "$DATA" --run "$OUT/run-full" | tr -d '\n ')"
+fi
 
 # 2. A slice (the first files up to SLICE_GB): bounded vs unbounded, byte for byte.
 SLICE_PARTS=$(python3 -c "import math; print(max(1, math.ceil($SLICE_GB * 1000 / $PART_MB)))")
