@@ -6,8 +6,18 @@ import WinnowText
 /// occurrence in input order (shard order, then position), for any worker count.
 ///
 /// Observe hashes each document's normalised text (xxHash64) into a per-shard file; resolve
-/// walks the shards in order and marks later copies; decide drops them and records the id of
-/// the document they duplicate in `metadata.duplicate_of`.
+/// finds later copies in two steps of ``partitions`` tasks each; decide drops them and records
+/// the id of the document they duplicate in `metadata.duplicate_of`.
+///
+/// Memory (B = the step's budget, `memory` / workers), whatever the corpus size:
+/// - observe: hashes and ids stream to disk (1 MiB buffers); index hits, 8 B each.
+/// - resolve step 0 (part p of the hashes, by hash mod ``partitions``): (hash, document) pairs
+///   external-sorted within B/2 (``PairSorter``); in each run of equal hashes the first
+///   document is the original, the others go as (copy, original) to a second sorter (B/2).
+/// - resolve step 1 (the shards s ≡ p): a k-way merge of the parts' sorted copy lists, ids of
+///   originals read back with pread.
+/// - decide: the shard's copies (a map of index → original id).
+/// Disk (work/): 8 B per document of hashes, ids + 8 B per document of offsets, 16 B per copy.
 public struct ExactDeduplicator: CorpusStage, RegisteredStage {
     /// The stage name.
     public var name: String { "exact_dedup" }
@@ -50,105 +60,142 @@ public struct ExactDeduplicator: CorpusStage, RegisteredStage {
         let context: CorpusContext
         let normalize: Bool
         let index: DedupIndex?
-        var hashes: [UInt64] = []
-        var ids: [UInt8] = []
+        let hashWriter: AtomicFileWriter
+        let idWriter: AtomicFileWriter
+        let idOffsetWriter: AtomicFileWriter
+        var idBytes: UInt64 = 0
         var scratch: [UInt8] = []
         var cursors = DedupIndex.Cursors(bands: 0)
         var indexHits: [UInt64] = []
 
-        init(context: CorpusContext, normalize: Bool, index: DedupIndex?) {
+        init(context: CorpusContext, normalize: Bool, index: DedupIndex?) throws {
             self.context = context
             self.normalize = normalize
             self.index = index
+            hashWriter = try AtomicFileWriter(path: context.path(ExactDeduplicator.hashFile(context.shard)))
+            idWriter = try AtomicFileWriter(path: context.path(ExactDeduplicator.idFile(context.shard)))
+            idOffsetWriter = try AtomicFileWriter(path: context.path(ExactDeduplicator.idOffsetFile(context.shard)))
         }
 
         func observe(_ document: Document, index position: Int) throws {
             let h = normalize
                 ? TextNormalizer().hash(document.text, scratch: &scratch) : StableHash.xxh64(document.text)
-            hashes.append(h)
+            try writeWord(hashWriter, h)
             if let index, try index.containsExact(h, &cursors) { indexHits.append(UInt64(position)) }
-            ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
-            ids.append(0x0A)
+            var id = document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 }
+            id.append(0x0A)
+            try writeWord(idOffsetWriter, idBytes)
+            try id.withUnsafeBytes { try idWriter.write($0) }
+            idBytes += UInt64(id.count)
         }
 
         func finish() throws {
-            let h = try AtomicFileWriter(path: context.path(ExactDeduplicator.hashFile(context.shard)))
-            try hashes.withUnsafeBytes { try h.write($0) }
-            try h.commit()
-            let i = try AtomicFileWriter(path: context.path(ExactDeduplicator.idFile(context.shard)))
-            try ids.withUnsafeBytes { try i.write($0) }
-            try i.commit()
+            try writeWord(idOffsetWriter, idBytes)
+            try hashWriter.commit()
+            try idWriter.commit()
+            try idOffsetWriter.commit()
             if index != nil { try writeWords(context.path(ExactDeduplicator.indexHitFile(context.shard)), indexHits) }
         }
     }
 
     static func hashFile(_ shard: Int) -> String { "hashes-\(shard).u64" }
     static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
+    static func idOffsetFile(_ shard: Int) -> String { "id-offsets-\(shard).u64" }
+    static func copyFile(_ part: Int) -> String { "copies-\(part).u64" }
     static func decisionFile(_ shard: Int) -> String { "duplicates-\(shard).tsv" }
     static func indexHitFile(_ shard: Int) -> String { "index-hits-\(shard).u64" }
 
     /// Creates the per-shard observer.
     public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
-        Observer(context: context, normalize: normalize, index: index)
+        try Observer(context: context, normalize: normalize, index: index)
     }
 
     // MARK: - Resolve
 
-    /// Finds every later copy of a text seen earlier in (shard, index) order.
+    /// Parts of each resolve step.
+    public static let partitions = 8
+
+    /// Step 0: copies per part of the hashes; step 1: decision lists per part of the shards.
+    public var resolveSteps: [Int] { [Self.partitions, Self.partitions] }
+
+    /// Runs one partition of a resolve step.
     public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
-        var files: [[UInt8]] = []
-        var total = 0
+        if step == 0 { try findCopies(partition, context: context) } else { try writeDecisions(partition, context: context) }
+    }
+
+    /// The documents of this part's hashes that repeat an earlier text (shard << 32 | index),
+    /// each with the first document of its text, sorted by the copy.
+    func findCopies(_ part: Int, context: CorpusContext) throws {
+        let byHash = PairSorter(prefix: context.path("hash-pairs-\(part)"), budget: context.memoryBudget / 2, distinct: false)
         for shard in 0..<context.shardCount {
-            let bytes = try FileSystem.readAll(context.path(Self.hashFile(shard)))
-            total += bytes.count / 8
-            files.append(bytes)
+            let hashes = try WordStream(path: context.path(Self.hashFile(shard)), bufferWords: 1 << 14)
+            var i: UInt64 = 0
+            while let h = try hashes.next() {
+                if Int(h % UInt64(Self.partitions)) == part { try byHash.append(h, UInt64(shard) << 32 | i) }
+                i += 1
+            }
         }
-        var first: [UInt64: UInt64] = [:]  // hash → shard << 32 | index
-        first.reserveCapacity(total)
-        var duplicates: [[(index: Int, original: UInt64)]] = Array(repeating: [], count: context.shardCount)
-        for (shard, bytes) in files.enumerated() {
-            bytes.withUnsafeBytes { raw in
-                for i in 0..<(bytes.count / 8) {
-                    let h = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
-                    let here = UInt64(shard) << 32 | UInt64(i)
-                    if let original = first[h] {
-                        duplicates[shard].append((i, original))
-                    } else {
-                        first[h] = here
+        let byCopy = PairSorter(prefix: context.path("copy-pairs-\(part)"), budget: context.memoryBudget / 2, distinct: false)
+        let sorted = try byHash.sorted()
+        var hash: UInt64 = 0
+        var original: UInt64?
+        while let p = try sorted.next() {
+            // Sorted by (hash, document): the first of each hash is the earliest in input order.
+            if let o = original, p.first == hash {
+                try byCopy.append(p.second, o)
+            } else {
+                hash = p.first
+                original = p.second
+            }
+        }
+        try byHash.removeRuns()
+        let copies = try byCopy.sorted()
+        let out = try AtomicFileWriter(path: context.path(Self.copyFile(part)))
+        var buffer: [UInt64] = []
+        buffer.reserveCapacity(1 << 12)
+        while let p = try copies.next() {
+            buffer.append(p.first)
+            buffer.append(p.second)
+            if buffer.count >= 1 << 12 {
+                try buffer.withUnsafeBytes { try out.write($0) }
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        try buffer.withUnsafeBytes { try out.write($0) }
+        try out.commit()
+        try byCopy.removeRuns()
+    }
+
+    /// The decision lists (index \t original's id, by index) of the shards s ≡ part.
+    func writeDecisions(_ part: Int, context: CorpusContext) throws {
+        let shards = Array(stride(from: part, to: context.shardCount, by: Self.partitions))
+        if shards.isEmpty { return }
+        let merged = try MergedPairSource(
+            (0..<Self.partitions).map { try FilePairSource(path: context.path(Self.copyFile($0)), bufferWords: 1 << 13) }, distinct: false)
+        let idOffsets = ShardFiles { context.path(ExactDeduplicator.idOffsetFile($0)) }
+        let idText = ShardFiles { context.path(ExactDeduplicator.idFile($0)) }
+        func id(_ node: UInt64) throws -> String {
+            let s = Int(node >> 32)
+            let range = try idOffsets.file(s).words(at: Int(node & 0xFFFF_FFFF), count: 2)
+            let bytes = try idText.file(s).bytes(at: Int(range[0]), count: max(0, Int(range[1]) - Int(range[0]) - 1))
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var next = try merged.next()
+        for shard in shards {
+            let out = try AtomicFileWriter(path: context.path(Self.decisionFile(shard)))
+            var text = ""
+            while let p = next, Int(p.first >> 32) <= shard {
+                if Int(p.first >> 32) == shard {
+                    text += "\(p.first & 0xFFFF_FFFF)\t\(try id(p.second))\n"
+                    if text.utf8.count >= 1 << 16 {
+                        try Array(text.utf8).withUnsafeBytes { try out.write($0) }
+                        text = ""
                     }
                 }
+                next = try merged.next()
             }
-        }
-        files = []
-        // Load only the id files of shards whose documents are referenced: their bytes and the
-        // offset of each line.
-        var needed = Set<Int>()
-        for list in duplicates { for d in list { needed.insert(Int(d.original >> 32)) } }
-        var ids: [Int: (bytes: [UInt8], starts: [Int])] = [:]
-        for shard in needed.sorted() {
-            let bytes = try FileSystem.readAll(context.path(Self.idFile(shard)))
-            var starts = [0]
-            bytes.withUnsafeBufferPointer { b in
-                for k in 0..<b.count where b[k] == 0x0A { starts.append(k + 1) }
-            }
-            ids[shard] = (bytes, starts)
-        }
-        for shard in 0..<context.shardCount {
-            var out: [UInt8] = []
-            for d in duplicates[shard] {
-                out.append(contentsOf: String(d.index).utf8)
-                out.append(0x09)
-                if let file = ids[Int(d.original >> 32)] {
-                    let line = Int(d.original & 0xFFFF_FFFF)
-                    if line + 1 < file.starts.count {
-                        out.append(contentsOf: file.bytes[file.starts[line]..<(file.starts[line + 1] - 1)])
-                    } else if line < file.starts.count {
-                        out.append(contentsOf: file.bytes[file.starts[line]...])
-                    }
-                }
-                out.append(0x0A)
-            }
-            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), out)
+            try Array(text.utf8).withUnsafeBytes { try out.write($0) }
+            try out.commit()
         }
     }
 

@@ -8,9 +8,24 @@ import WinnowText
 /// MinHash values per document, documents sharing any band become candidates, candidates are
 /// clustered with union-find, and each cluster keeps its first document in input order.
 ///
-/// Steps: observe (per shard: one sorted file of band keys per band, plus ids) → resolve step 0
-/// (one partition per band, in parallel: documents with equal band keys become edges) → resolve
-/// step 1 (union-find over all edges; per-shard decision lists) → decide.
+/// Steps: observe (per shard: one sorted file of band keys per band, plus ids) → resolve: bands
+/// (one partition per band: documents with equal band keys become edges) → verify (with
+/// `verify`, 8 partitions: exact Jaccard of each distinct candidate pair, shingle sets read back
+/// from disk) → cluster (union-find over a memory-mapped parent array) → decisions (8
+/// partitions: per-shard decision lists) → decide. Details: `MinHashDeduplicator+Resolve.swift`.
+///
+/// Memory (B = the step's budget, `memory` / workers; N documents, E candidate edges, W words):
+/// - observe: band entries 16 · bands bytes per document up to B/2, then sorted in place and
+///   spilled as runs (merged at the end with ≥ 4 KiB per run); ids and shingle sets stream to
+///   disk. Per task ≈ B/2 + B/8 (sort scratch) + ~6 MiB of buffers.
+/// - bands: one read buffer per shard (B/2 in all, ≥ 4 KiB each) + 8 × 1 MiB write buffers.
+/// - verify: pair external sort within B/2 (≤ B/4 pairs, ≤ B/8 scratch) + two shingle sets.
+/// - cluster, decisions: 4 bytes per document in `roots.u32` and `sizes.u32`, memory-mapped;
+///   resident pages are given back past B/2 per array (kept in the page cache, not the process).
+/// - decide: the shard's decision list (clustered documents of that shard only).
+/// None of it grows with the corpus beyond the bounds above. Disk (work/): 16 · bands bytes per
+/// document (band files) + 16 bytes per edge per band (edges) + with verify 8 bytes per distinct
+/// shingle per document + 16 per document (offsets) + 8 bytes per document (roots, sizes).
 public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     /// The stage name.
     public var name: String { "minhash_dedup" }
@@ -66,7 +81,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             ParameterSpec("bands", "int", default: "14", "LSH bands (FineWeb: 14)"),
             ParameterSpec("rows", "int", default: "8", "MinHash values per band (FineWeb: 8); pairs with Jaccard s are found with probability 1 − (1 − s^rows)^bands"),
             ParameterSpec("seed", "int", default: "1", "seed of the hash permutations"),
-            ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word)"),
+            ParameterSpec("verify", "number", default: nil, "merge a candidate pair only if the exact Jaccard of the two shingle sets is at least this (e.g. 0.8); keeps every document's shingle hashes in work/ (8 bytes per word, on disk: pairs read them back, memory does not grow with the corpus)"),
             ParameterSpec("index", "path", default: nil, "a dedup index of a reference corpus (`winnow index build`, same ngram/bands/rows/seed): documents sharing a band key with it, and their clusters, are dropped as near_duplicate_of_index (metadata.duplicate_of_index names the index); not checked by verify"),
         ],
         dropReasons: ["minhash_duplicate", "near_duplicate_of_index"],
@@ -195,38 +210,65 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
 
     // MARK: - Observe
 
+    /// Observes one shard. Memory: the band entries (16 bytes per band per document) up to half
+    /// the budget, then sorted in place and spilled as runs; ids and shingle sets go straight to
+    /// their files through 1 MiB write buffers. So a shard's observer stays within the budget
+    /// (plus ~5 MiB of buffers and one document's shingles) whatever the shard's size.
     final class Observer: CorpusObserver {
         let stage: MinHashDeduplicator
         let context: CorpusContext
         let a: [UInt64]
         let b: [UInt64]
         var bandEntries: [[UInt64]]  // per band: (key, index) pairs flattened
-        var ids: [UInt8] = []
         var count = 0
-        var shingleWords: [UInt64] = []  // with verify: per document, count then sorted unique hashes
         var held = 0  // bytes of band entries in memory
+        let limit: Int  // bytes of band entries held before a spill
         var runs = 0  // sorted runs spilled to disk (past the memory budget)
         var cursors: DedupIndex.Cursors
         var indexHits: [UInt64] = []  // indices of documents sharing a band key with the index
+        // Ids, one a line, and the byte offset of each line (one more at the end).
+        let idWriter: AtomicFileWriter
+        let idOffsetWriter: AtomicFileWriter
+        var idBytes: UInt64 = 0
+        // With verify: per document, count then sorted unique hashes; and the word offset of each
+        // document's count (one more at the end).
+        let shingleWriter: AtomicFileWriter?
+        let shingleOffsetWriter: AtomicFileWriter?
+        var shingleWordCount: UInt64 = 0
 
-        init(stage: MinHashDeduplicator, context: CorpusContext) {
+        init(stage: MinHashDeduplicator, context: CorpusContext) throws {
             self.stage = stage
             self.context = context
             cursors = DedupIndex.Cursors(bands: stage.index?.bands.count ?? 0)
             (a, b) = MinHashDeduplicator.permutations(count: stage.bands * stage.rows, seed: stage.seed)
             bandEntries = Array(repeating: [], count: stage.bands)
+            limit = max(1, context.memoryBudget / 2)
+            idWriter = try AtomicFileWriter(path: context.path(MinHashDeduplicator.idFile(context.shard)))
+            idOffsetWriter = try AtomicFileWriter(path: context.path(MinHashDeduplicator.idOffsetFile(context.shard)))
+            if stage.verify != nil {
+                shingleWriter = try AtomicFileWriter(path: context.path(MinHashDeduplicator.shingleFile(context.shard)))
+                shingleOffsetWriter = try AtomicFileWriter(path: context.path(MinHashDeduplicator.shingleOffsetFile(context.shard)))
+            } else {
+                shingleWriter = nil
+                shingleOffsetWriter = nil
+            }
         }
 
         func observe(_ document: Document, index: Int) throws {
             let normalized = DatatroveNormalizer().normalizeUTF8(document.text)
             let sh = MinHashDeduplicator.shingles(normalized, ngram: stage.ngram)
             count += 1
-            ids.append(contentsOf: document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 })
-            ids.append(0x0A)
-            if stage.verify != nil {
-                let unique = Array(Set(sh)).sorted()
-                shingleWords.append(UInt64(unique.count))
-                shingleWords.append(contentsOf: unique)
+            var id = document.id.utf8.map { $0 == 0x0A ? 0x20 : $0 }
+            id.append(0x0A)
+            try writeWord(idOffsetWriter, idBytes)
+            try id.withUnsafeBytes { try idWriter.write($0) }
+            idBytes += UInt64(id.count)
+            if let shingleWriter, let shingleOffsetWriter {
+                var unique = Array(Set(sh)).sorted()
+                unique.insert(UInt64(unique.count), at: 0)
+                try writeWord(shingleOffsetWriter, shingleWordCount)
+                try unique.withUnsafeBytes { try shingleWriter.write($0) }
+                shingleWordCount += UInt64(unique.count)
             }
             if sh.isEmpty { return }  // nothing to compare: never a candidate
             let keys = MinHashDeduplicator.bandKeys(shingles: sh, bands: stage.bands, rows: stage.rows, a: a, b: b)
@@ -236,27 +278,8 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
                 bandEntries[band].append(UInt64(index))
             }
             held += stage.bands * 16
-            // External sort: past the memory budget, spill sorted runs and merge them at the end.
-            if held > context.memoryBudget { try spill() }
-        }
-
-        /// (key, index) pairs sorted by key then index, flattened.
-        static func sorted(_ entries: [UInt64]) -> [UInt64] {
-            var pairs: [(UInt64, UInt64)] = []
-            pairs.reserveCapacity(entries.count / 2)
-            var i = 0
-            while i + 1 < entries.count {
-                pairs.append((entries[i], entries[i + 1]))
-                i += 2
-            }
-            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            var flat: [UInt64] = []
-            flat.reserveCapacity(pairs.count * 2)
-            for (k, v) in pairs {
-                flat.append(k)
-                flat.append(v)
-            }
-            return flat
+            // External sort: past half the memory budget, spill sorted runs and merge them at the end.
+            if held > limit { try spill() }
         }
 
         func runFile(band: Int, run: Int) -> String {
@@ -265,7 +288,8 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
 
         func spill() throws {
             for band in 0..<stage.bands {
-                try writeWords(runFile(band: band, run: runs), Self.sorted(bandEntries[band]))
+                sortPairsInPlace(&bandEntries[band])
+                try writeWords(runFile(band: band, run: runs), bandEntries[band])
                 bandEntries[band].removeAll(keepingCapacity: true)
             }
             runs += 1
@@ -277,17 +301,24 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
             for band in 0..<stage.bands {
                 let path = context.path(MinHashDeduplicator.bandFile(shard: context.shard, band: band))
                 if runs == 0 {
-                    try writeWords(path, Self.sorted(bandEntries[band]))
+                    sortPairsInPlace(&bandEntries[band])
+                    try writeWords(path, bandEntries[band])
+                    bandEntries[band] = []
                 } else {
                     let inputs = (0..<runs).map { runFile(band: band, run: $0) }
-                    try mergeSortedPairs(inputs, into: path)
+                    let bufferWords = max(512, min(1 << 17, limit / 8 / runs))
+                    try mergeSortedPairs(inputs, into: path, bufferWords: bufferWords)
                     for f in inputs { try FileSystem.remove(f) }
                 }
             }
-            try FileSystem.writeAll(context.path(MinHashDeduplicator.idFile(context.shard)), ids)
+            try writeWord(idOffsetWriter, idBytes)
+            try idWriter.commit()
+            try idOffsetWriter.commit()
             try writeWords(context.path(MinHashDeduplicator.countFile(context.shard)), [UInt64(count)])
-            if stage.verify != nil {
-                try writeWords(context.path(MinHashDeduplicator.shingleFile(context.shard)), shingleWords)
+            if let shingleWriter, let shingleOffsetWriter {
+                try writeWord(shingleOffsetWriter, shingleWordCount)
+                try shingleWriter.commit()
+                try shingleOffsetWriter.commit()
             }
             if stage.index != nil {
                 try writeWords(context.path(MinHashDeduplicator.indexHitFile(context.shard)), indexHits)
@@ -296,11 +327,12 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
     }
 
     static func bandFile(shard: Int, band: Int) -> String { "band-\(band)-shard-\(shard).u64" }
-    static func edgeFile(band: Int) -> String { "edges-\(band).u64" }
     static func idFile(_ shard: Int) -> String { "ids-\(shard).txt" }
     static func countFile(_ shard: Int) -> String { "count-\(shard).u64" }
     static func decisionFile(_ shard: Int) -> String { "decisions-\(shard).tsv" }
     static func shingleFile(_ shard: Int) -> String { "shingles-\(shard).u64" }
+    static func shingleOffsetFile(_ shard: Int) -> String { "shingle-offsets-\(shard).u64" }
+    static func idOffsetFile(_ shard: Int) -> String { "id-offsets-\(shard).u64" }
     static func indexHitFile(_ shard: Int) -> String { "index-hits-\(shard).u64" }
 
     /// Exact Jaccard of two sorted sets of hashes.
@@ -325,188 +357,7 @@ public struct MinHashDeduplicator: CorpusStage, RegisteredStage {
 
     /// Creates the per-shard observer.
     public func makeObserver(context: CorpusContext) throws -> any CorpusObserver {
-        Observer(stage: self, context: context)
-    }
-
-    // MARK: - Resolve
-
-    /// Step 0 has one partition per band; step 1 clusters.
-    public var resolveSteps: [Int] { [bands, 1] }
-
-    /// Runs one partition of a resolve step.
-    public func resolve(step: Int, partition: Int, context: CorpusContext) throws {
-        if step == 0 {
-            try resolveBand(partition, context: context)
-        } else {
-            try cluster(context: context)
-        }
-    }
-
-    /// Documents with equal keys in this band: each is linked to the first of them (in
-    /// shard, index order). Node = shard << 32 | index.
-    ///
-    /// Each shard's band file is sorted by (key, index), so this is a streaming k-way merge:
-    /// memory is one read buffer per shard, whatever the corpus size.
-    func resolveBand(_ band: Int, context: CorpusContext) throws {
-        let readers = try (0..<context.shardCount).map { shard in
-            try WordStream(path: context.path(Self.bandFile(shard: shard, band: band)))
-        }
-        // Heads of each stream: (key, node); a small binary heap over shards.
-        var heap = BinaryHeap<MergeHead>(capacity: readers.count)
-        func refill(_ shard: Int) throws {
-            if let key = try readers[shard].next(), let index = try readers[shard].next() {
-                heap.push(MergeHead(key: key, node: UInt64(shard) << 32 | index, shard: shard))
-            }
-        }
-        for shard in 0..<readers.count { try refill(shard) }
-        let out = try AtomicFileWriter(path: context.path(Self.edgeFile(band: band)))
-        var buffer: [UInt64] = []
-        buffer.reserveCapacity(1 << 16)
-        var groupKey: UInt64 = 0
-        var groupFirst: UInt64?
-        var groupPrevious: UInt64 = 0
-        while let e = heap.pop() {
-            try refill(e.shard)
-            if let first = groupFirst, e.key == groupKey {
-                // Link each member to the bucket's first document and, with verify, also to
-                // the member before it: a pair rejected by the Jaccard check against the first
-                // can still join through a closer neighbour.
-                buffer.append(first)
-                buffer.append(e.node)
-                if verify != nil && groupPrevious != first {
-                    buffer.append(groupPrevious)
-                    buffer.append(e.node)
-                }
-                groupPrevious = e.node
-                if buffer.count >= 1 << 16 {
-                    try buffer.withUnsafeBytes { try out.write($0) }
-                    buffer.removeAll(keepingCapacity: true)
-                }
-            } else {
-                groupKey = e.key
-                groupFirst = e.node
-                groupPrevious = e.node
-            }
-        }
-        try buffer.withUnsafeBytes { try out.write($0) }
-        try out.commit()
-    }
-
-    /// Union-find over every band's edges; the root of a cluster is its first document.
-    func cluster(context: CorpusContext) throws {
-        var offsets: [Int] = [0]
-        var total = 0
-        for shard in 0..<context.shardCount {
-            total += Int(try readWords(context.path(Self.countFile(shard))).first ?? 0)
-            offsets.append(total)
-        }
-        var parent = [Int32](unsafeUninitializedCapacity: total) { buf, n in
-            for i in 0..<total { buf[i] = Int32(i) }
-            n = total
-        }
-        func find(_ x: Int) -> Int {
-            var r = x
-            while Int(parent[r]) != r { r = Int(parent[r]) }
-            var y = x
-            while Int(parent[y]) != r {
-                let next = Int(parent[y])
-                parent[y] = Int32(r)
-                y = next
-            }
-            return r
-        }
-        func dense(_ node: UInt64) -> Int { offsets[Int(node >> 32)] + Int(node & 0xFFFF_FFFF) }
-        // With verify: every document's sorted shingle set, located by (start, count).
-        var shingles: [Int: (words: [UInt64], starts: [Int])] = [:]
-        func shingleSet(_ node: UInt64) throws -> ArraySlice<UInt64> {
-            let shard = Int(node >> 32)
-            let words: [UInt64]
-            let starts: [Int]
-            if let loaded = shingles[shard] {
-                (words, starts) = loaded
-            } else {
-                words = try readWords(context.path(Self.shingleFile(shard)))
-                var found: [Int] = []
-                var i = 0
-                while i < words.count {
-                    found.append(i)
-                    i += Int(words[i]) + 1
-                }
-                starts = found
-                shingles[shard] = (words, starts)
-            }
-            let s = starts[Int(node & 0xFFFF_FFFF)]
-            return words[(s + 1)..<(s + 1 + Int(words[s]))]
-        }
-        var checked = Set<UInt64>()
-        for band in 0..<bands {
-            let stream = try WordStream(path: context.path(Self.edgeFile(band: band)))
-            while let u = try stream.next(), let v = try stream.next() {
-                if let threshold = verify {
-                    // The same pair can come from several bands: check it once.
-                    let first = checked.insert((u &* 0x9E37_79B9_7F4A_7C15) ^ v).inserted
-                    let joined = find(dense(u)) == find(dense(v))
-                    var reject = !first
-                    if first && !joined {
-                        reject = Self.jaccard(try shingleSet(u), try shingleSet(v)) < threshold
-                    }
-                    if reject { continue }
-                }
-                let ra = find(dense(u))
-                let rb = find(dense(v))
-                if ra != rb {
-                    // The smaller dense id (earlier in input order) stays the root.
-                    if ra < rb { parent[rb] = Int32(ra) } else { parent[ra] = Int32(rb) }
-                }
-            }
-        }
-        var size = [Int32](repeating: 0, count: total)
-        var root = [Int32](repeating: 0, count: total)
-        for i in 0..<total {
-            let r = find(i)
-            root[i] = Int32(r)
-            size[r] += 1
-        }
-        // With an index: a cluster holding a document that shares a band key with the reference
-        // corpus joins that corpus, which comes first: every member is dropped.
-        var rootInIndex = [Bool](repeating: false, count: index == nil ? 0 : total)
-        if index != nil {
-            for shard in 0..<context.shardCount {
-                for i in try readWords(context.path(Self.indexHitFile(shard))) {
-                    rootInIndex[Int(root[offsets[shard] + Int(i)])] = true
-                }
-            }
-        }
-        // Ids of every root of a cluster with more than one member.
-        var neededShards = Set<Int>()
-        for i in 0..<total where size[Int(root[i])] > 1 && !(rootInIndex.isEmpty ? false : rootInIndex[Int(root[i])]) {
-            neededShards.insert(shardOf(Int(root[i]), offsets))
-        }
-        var ids: [Int: [Substring]] = [:]
-        for shard in neededShards.sorted() {
-            let text = String(decoding: try FileSystem.readAll(context.path(Self.idFile(shard))), as: UTF8.self)
-            ids[shard] = text.split(separator: "\n", omittingEmptySubsequences: false)
-        }
-        func id(_ d: Int) -> Substring {
-            let s = shardOf(d, offsets)
-            return ids[s]?[d - offsets[s]] ?? ""
-        }
-        for shard in 0..<context.shardCount {
-            var out = ""
-            for d in offsets[shard]..<offsets[shard + 1] {
-                let r = Int(root[d])
-                let n = size[r]
-                if !rootInIndex.isEmpty && rootInIndex[r] {
-                    // index \t position \t (no root id) \t cluster size in the input
-                    out += "x\t\(d - offsets[shard])\t\t\(n)\n"
-                    continue
-                }
-                if n <= 1 { continue }
-                // drop \t index \t root id \t size  |  keep \t index \t root id \t size
-                out += "\(r == d ? "k" : "d")\t\(d - offsets[shard])\t\(id(r))\t\(n)\n"
-            }
-            try FileSystem.writeAll(context.path(Self.decisionFile(shard)), Array(out.utf8))
-        }
+        try Observer(stage: self, context: context)
     }
 
     func shardOf(_ d: Int, _ offsets: [Int]) -> Int {
@@ -581,33 +432,26 @@ func writeWords(_ path: String, _ words: [UInt64]) throws {
     try w.commit()
 }
 
+/// Writes one 64-bit word (little-endian).
+func writeWord(_ writer: AtomicFileWriter, _ word: UInt64) throws {
+    var w = word.littleEndian
+    try withUnsafeBytes(of: &w) { try writer.write($0) }
+}
+
 /// Merges files of (key, value) word pairs, each sorted by (key, value), into one sorted file,
-/// streaming (one buffer per input).
-func mergeSortedPairs(_ inputs: [String], into output: String) throws {
-    let streams = try inputs.map { try WordStream(path: $0) }
-    var heads: [(UInt64, UInt64)?] = try streams.map { s in
-        guard let k = try s.next(), let v = try s.next() else { return nil }
-        return (k, v)
-    }
+/// streaming (one buffer of `bufferWords` words per input).
+func mergeSortedPairs(_ inputs: [String], into output: String, bufferWords: Int = 1 << 17) throws {
+    let merged = try MergedPairSource(inputs.map { try FilePairSource(path: $0, bufferWords: bufferWords) }, distinct: false)
     let out = try AtomicFileWriter(path: output)
     var buffer: [UInt64] = []
-    buffer.reserveCapacity(1 << 16)
-    while true {
-        // Few inputs (spilled runs of one shard): a linear scan for the smallest head is enough.
-        var best = -1
-        for (i, h) in heads.enumerated() {
-            guard let h else { continue }
-            if best < 0 { best = i; continue }
-            if let b = heads[best], h.0 < b.0 || (h.0 == b.0 && h.1 < b.1) { best = i }
-        }
-        guard best >= 0, let h = heads[best] else { break }
-        buffer.append(h.0)
-        buffer.append(h.1)
-        if buffer.count >= 1 << 16 {
+    buffer.reserveCapacity(1 << 14)
+    while let p = try merged.next() {
+        buffer.append(p.first)
+        buffer.append(p.second)
+        if buffer.count >= 1 << 14 {
             try buffer.withUnsafeBytes { try out.write($0) }
             buffer.removeAll(keepingCapacity: true)
         }
-        if let k = try streams[best].next(), let v = try streams[best].next() { heads[best] = (k, v) } else { heads[best] = nil }
     }
     try buffer.withUnsafeBytes { try out.write($0) }
     try out.commit()

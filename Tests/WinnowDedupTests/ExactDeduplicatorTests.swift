@@ -6,8 +6,8 @@ import WinnowIO
 
 @Suite("exact_dedup")
 struct ExactDeduplicatorTests {
-    func run(_ shards: [[String]], normalize: Bool = true) throws -> [[(Verdict, String?)]] {
-        try runCorpusStage(ExactDeduplicator(normalize: normalize), shards).map { shard in
+    func run(_ shards: [[String]], normalize: Bool = true, budget: Int = 1 << 30) throws -> [[(Verdict, String?)]] {
+        try runCorpusStage(ExactDeduplicator(normalize: normalize), shards, budget: budget).map { shard in
             shard.map { ($0.verdict, $0.document.metadata["duplicate_of"]?.stringValue) }
         }
     }
@@ -33,5 +33,28 @@ struct ExactDeduplicatorTests {
     func empty() throws {
         let r = try run([[], ["x"], []])
         #expect(r[1][0].0 == .keep)
+    }
+
+    @Test("tiny budgets (spilled (hash, document) and (copy, original) runs) give the verdicts and originals of an unbounded run",
+          arguments: [16, 100, 1000])
+    func spills(budget: Int) throws {
+        // 11 shards (more than the 8 parts of each resolve step), texts repeated within and across shards.
+        var shards: [[String]] = []
+        for s in 0..<11 {
+            var texts: [String] = []
+            for i in 0..<23 {
+                let n = (s * 23 + i) * 7 % 61
+                texts.append(i % 4 == 0 ? "TEXT \(n)" : "text \(n)")
+            }
+            shards.append(texts)
+        }
+        let unbounded = try run(shards)
+        let bounded = try run(shards, budget: budget)
+        let verdicts: [Verdict] = unbounded.flatMap { $0.map(\.0) }
+        let originals: [String?] = unbounded.flatMap { $0.map(\.1) }
+        #expect(verdicts == bounded.flatMap { $0.map(\.0) })
+        #expect(originals == bounded.flatMap { $0.map(\.1) })
+        let dropped = verdicts.filter { $0 != .keep }.count
+        #expect(dropped == 11 * 23 - 61)
     }
 }

@@ -13,6 +13,10 @@ func runCorpusStage(_ stage: any CorpusStage, _ shards: [[String]], budget: Int 
     let dir = NSTemporaryDirectory() + "winnow-corpus-stage-\(UUID().uuidString)"
     try FileSystem.createDirectory(dir)
     defer { try? FileSystem.remove(dir) }
+    // The stage deletes its own temporary files (spilled runs): a file it did not write survives.
+    let sentinel = dir + "/sentinel.txt"
+    try FileSystem.writeAll(sentinel, Array("not the stage's".utf8))
+    defer { #expect(FileSystem.exists(sentinel), "the stage deleted a file it did not write") }
     func context(_ shard: Int, partition: Int = -1) -> CorpusContext {
         CorpusContext(workDirectory: dir, shard: shard, shardCount: shards.count, partition: partition, memoryBudget: budget)
     }

@@ -85,6 +85,47 @@ struct RunTests {
         #expect(try snapshot(dir + "/big/removed") == snapshot(dir + "/small/removed"))
     }
 
+    @Test("minhash_dedup with verify and a tiny memory budget (band runs, pair runs, dropped mappings) gives the bytes of an unbounded run, for 1 and 2 workers")
+    func minhashVerifyBudget() throws {
+        let dir = try temporaryFolder()
+        // Near-duplicates at several edit levels (Jaccard on both sides of 0.8), over three files.
+        var state: UInt64 = 5
+        func word() -> String {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return "w" + String(state >> 52, radix: 26)
+        }
+        var docs: [String] = []
+        for k in 0..<60 {
+            var words = (0..<120).map { _ in word() }
+            docs.append(words.joined(separator: " "))
+            for c in 0..<(k % 4) {
+                for e in 0..<(k % 3 == 0 ? 2 : 8) { words[(c * 31 + e * 13 + k) % 120] = "e\(c)q\(e)" }
+                docs.append(words.joined(separator: " "))
+            }
+        }
+        for f in 0..<3 {
+            var out: [UInt8] = []
+            for (i, t) in docs.enumerated() where i % 3 == f {
+                JSONLCodec().encode(Document(id: "d\(i)", text: t), into: &out)
+            }
+            let w = try CompressedWriter(path: dir + "/in/part-\(f).jsonl.gz", compression: .gzip)
+            try out.withUnsafeBytes { try w.write($0) }
+            try w.commit()
+        }
+        let stages = "  - minhash_dedup: { verify: 0.8 }\n"
+        for (memory, workers, out) in [("", 1, "big"), ("memory: 2KB", 1, "small1"), ("memory: 2KB", 2, "small2")] {
+            _ = try recipe(dir, input: "in/*.jsonl.gz", extra: memory, output: out, stages: stages)
+            let r = try runWinnow(["run", "recipe.yaml", "--workers", "\(workers)", "-q"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let removed = try snapshot(dir + "/big/removed")
+        #expect(!removed.isEmpty)
+        for out in ["small1", "small2"] {
+            #expect(try snapshot(dir + "/big/data") == snapshot(dir + "/\(out)/data"))
+            #expect(try snapshot(dir + "/\(out)/removed") == removed)
+        }
+    }
+
     @Test("a run killed with SIGKILL resumes to the same output and redoes no finished task")
     func killAndResume() throws {
         let dir = try temporaryFolder()

@@ -313,7 +313,7 @@ struct TaskFromEnvTests {
         let freeze = try runWinnow(["run", "recipe.yaml", "--output", "k8s"], in: dir)
         #expect(freeze.status == 0, "\(freeze.stderr)")
         let plan = try ClusterPlan.load(from: dir + "/k8s")
-        #expect(plan.units.map(\.name) == ["p0/shard", "p0/resolve0", "p1/shard", "merge"])
+        #expect(plan.units.map(\.name) == ["p0/shard", "p0/resolve0", "p0/resolve1", "p1/shard", "merge"])
         for unit in plan.units {
             for i in 0..<unit.count {
                 let t = try runWinnow(
