@@ -107,6 +107,10 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         return z ^ (z >> 31)
     }
 
+    /// Documents of up to this many words find their shared windows in a table of counts;
+    /// longer ones group the windows (``NGramGroups``), which never probes outside the cache.
+    static let countedWindows = 4096
+
     /// Bytes of joined text whose equality at two word starts is a prefilter of repeated n-grams.
     static let window = 16
 
@@ -314,10 +318,28 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                 keys[i] = ((m << 31) | (m >> 33)) &* 0xC2B2_AE3D_27D4_EB4F ^ len
             }
         }
-        groups.group(keys, count: nw, ids: true)
-        let (windowIds, _) = groups.walkBuffers()
-        let sizes = groups.groupSizes()
-        for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 }
+        if nw <= Self.countedWindows {
+            // Up to a few thousand words: saturating counts in a table of 16 slots per word
+            // (≤ 64 KB, in cache). A window that occurs twice has a count of two; one that only
+            // shares its slot with another becomes a candidate too, which each pass checks
+            // exactly.
+            var bits = 4
+            while (1 << bits) < 16 * nw { bits += 1 }
+            let counts = s.windowCounts.reserve(1 << bits)
+            counts.initialize(repeating: 0, count: 1 << bits)
+            let shift = UInt64(64 - bits)
+            @inline(__always) func slot(_ k: UInt64) -> Int { Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+            for i in 0..<nw {
+                let k = slot(keys[i])
+                if counts[k] < 2 { counts[k] += 1 }
+            }
+            for i in 0..<nw { shared[i] = counts[slot(keys[i])] > 1 }
+        } else {
+            groups.group(keys, count: nw, ids: true)
+            let (windowIds, _) = groups.walkBuffers()
+            let sizes = groups.groupSizes()
+            for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 }
+        }
 
         // The candidates of the smallest n hold those of every larger n (an n-gram is at least as
         // long as the shorter one at the same start): one scan of all positions, then of these.

@@ -84,12 +84,14 @@ final class RuleScratch {
     var widest: [Int] = []
     /// gopher_repetition: whether each word start's window of joined text occurs at another.
     var shared = Growable<Bool>()
+    /// gopher_repetition: saturating counts of window keys (documents of a few thousand words).
+    var windowCounts = Growable<UInt8>()
     var seen = HashSlots()
     /// One n-gram pass's keys, grouped by `groups`.
     var keys = Growable<UInt64>()
     let groups = NGramGroups()
     init() {}
-    deinit { keys.free(); shared.free() }
+    deinit { keys.free(); shared.free(); windowCounts.free() }
 }
 
 /// The last document text's word tokens, shared by the rule stages of one task
