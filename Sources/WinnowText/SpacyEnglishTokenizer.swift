@@ -83,6 +83,8 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     // MARK: - Scratch
 
     struct Scratch {
+        /// The shared tables, read once per call instead of once per chunk.
+        let tables = SpacyEnglishTokenizer.tables
         var sc: [UInt32] = []      // scalars of the current chunk
         var off: [Int] = []        // byte offset of each scalar, plus the end
         var prefixes: [(Int, Int)] = []
@@ -97,6 +99,11 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         var start = 0
         var inWS = false
         while i < n {
+            if !inWS {
+                // Inside a chunk: ASCII bytes above the space are never whitespace.
+                while i < n && u[i] > 0x20 && u[i] < 0x80 { i += 1 }
+                if i == n { break }
+            }
             let (v, l) = PythonText.decode(u, i)
             let ws = PythonText.isSpace(v)
             if ws != inWS {
@@ -168,7 +175,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         // With a digit, a unit could end the word ("5km,") or the chunk (a unit mark after a
         // digit further back than findSuffix's window): those go the general way.
         if hasDigit {
-            let t = SpacyEnglishTokenizer.tables
+            let t = s.tables
             guard !t.unitLast.contains(UInt32(u[be - 2])), !t.unitLast.contains(UInt32(last)) else { return .notThisShape }
         }
         s.sc.removeAll(keepingCapacity: true)
@@ -176,7 +183,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         s.sc.append(UInt32(u[be - 2]))
         s.sc.append(UInt32(last))
         guard findSuffix(s.sc, 0, s.sc.count) == 1 else { return .notThisShape }
-        let t = SpacyEnglishTokenizer.tables
+        let t = s.tables
         if let k = t.special(u, bs, be) {
             emitSpecial(k, bs, into: &out)
             return .emittedSpecial
@@ -207,7 +214,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
 
     private func chunkAffixes(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan],
                               scratch s: inout Scratch, specials: Bool) {
-        let t = SpacyEnglishTokenizer.tables
+        let t = s.tables
         // Fast path: a plain ASCII lowercase/uppercase word with no affix characters.
         var plain = true
         for i in bs..<be {
