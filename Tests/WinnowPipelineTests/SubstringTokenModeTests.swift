@@ -55,8 +55,10 @@ struct SubstringTokenModeTests {
         let tokenizer = try HuggingFaceTokenizer(file: smallBPE)
         let sentenceTokens = tokenizer.encode(" " + Self.sentence).count
         let shortTokens = tokenizer.encode(" " + Self.shortRepeat).count
-        #expect(sentenceTokens >= 20 && shortTokens < 12, "\(sentenceTokens) / \(shortTokens) tokens")
-        let stage = "{ mode: tokens, tokenizer: \"hf:\(smallBPE)\", min_tokens: 12 }"
+        // The threshold sits between the two repeats (this small BPE splits words finely).
+        let minTokens = shortTokens + 3
+        #expect(sentenceTokens >= minTokens + 10, "\(sentenceTokens) / \(shortTokens) tokens")
+        let stage = "{ mode: tokens, tokenizer: \"hf:\(smallBPE)\", min_tokens: \(minTokens) }"
         let docs = try run(dir, stage: stage, out: "out-tokens")
         #expect(docs.count == 4)
         let first = try #require(docs.first { $0.id == "f0-0" })
