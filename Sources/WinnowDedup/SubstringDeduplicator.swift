@@ -31,15 +31,16 @@ public struct SubstringTokenEncoder: Sendable {
 /// covered, each piece tokenized on its own).
 ///
 /// Memory of the resolve step, for N = input bytes + separators (2–9 bytes per document):
-/// - bytes, whole build (5.25·N + 8·names + 64 KiB ≤ the step's `memory:` budget): the mapped
+/// - bytes, whole build (5.2·N + 8·names + 64 KiB ≤ the step's `memory:` budget): the mapped
 ///   sequence (N) + the 32-bit suffix array (4N) + SA-IS's type bits (N/8, freed before the
-///   marks) + the marks (N/8) + SA-IS's recursion (≤ N/16): about **5.3 bytes per input byte**;
+///   marks) + the marks (N/8) + SA-IS's recursion (≤ N/16): about **5.2 bytes per input byte**
+///   (measured: docs/benchmarks.md, `bench/substring_memory.py`);
 /// - past the budget: suffix arrays per block and a merge (see ``RepeatFinder``): the mapped
 ///   sequence (page cache) + the marks (N/8) + one block's 4.25 bytes per position, within the
 ///   budget (unless the budget is below N/8 + one 4,096-position block, or more than 256 blocks
 ///   would be needed); the same cuts, byte for byte.
 /// - tokens: the same with 4 bytes per symbol (T tokens + one separator per document), about
-///   9.3 bytes per token whole, i.e. about 2.3 bytes per input byte at 4 bytes per token.
+///   8.2 bytes per token whole, i.e. about 2 bytes per input byte at 4 bytes per token.
 /// Observe holds one document at a time; decide holds one shard's cut list.
 public struct SubstringDeduplicator: CorpusStage, RegisteredStage {
     /// The stage name.
@@ -68,7 +69,7 @@ public struct SubstringDeduplicator: CorpusStage, RegisteredStage {
     public static func makeDescriptor(tokenizers: (@Sendable (String) throws -> SubstringTokenEncoder)?) -> StageDescriptor {
         StageDescriptor(
             name: "substring_dedup", kind: .corpus,
-            summary: "Exact-substring dedup (Lee et al. 2022) on bytes or tokens: cuts every span of at least min_bytes bytes (mode tokens: min_tokens token ids) that occurred earlier in the corpus (input order), found with a 32-bit suffix array; documents left with fewer than min_words words are dropped. Resolve needs about 5.3 bytes of memory per input byte (bytes) or 9.3 per token; past the memory budget it builds suffix arrays per block and merges them, with the same cuts.",
+            summary: "Exact-substring dedup (Lee et al. 2022) on bytes or tokens: cuts every span of at least min_bytes bytes (mode tokens: min_tokens token ids) that occurred earlier in the corpus (input order), found with a 32-bit suffix array; documents left with fewer than min_words words are dropped. Resolve needs about 5.2 bytes of memory per input byte (bytes) or 8.2 per token; past the memory budget it builds suffix arrays per block and merges them, with the same cuts.",
             parameters: [
                 ParameterSpec("min_bytes", "int", default: "100", "shortest repeated span removed, in bytes (mode bytes)"),
                 ParameterSpec("min_words", "int", default: "1", "drop documents left with fewer words"),
