@@ -41,7 +41,11 @@ public enum SuffixArray {
     }
 
     /// SA-IS. `t` has symbols in 0..<k; `sa` (same count) receives the suffix array.
-    private static func sais<T: FixedWidthInteger>(_ t: UnsafeBufferPointer<T>, _ sa: UnsafeMutableBufferPointer<Int32>, _ k: Int) {
+    /// `scratch`, when given, holds 2·k free words for the bucket arrays (the recursion passes
+    /// the unused middle of the caller's suffix array, so its buckets cost no memory).
+    private static func sais<T: FixedWidthInteger>(
+        _ t: UnsafeBufferPointer<T>, _ sa: UnsafeMutableBufferPointer<Int32>, _ k: Int, scratch: UnsafeMutablePointer<Int32>? = nil
+    ) {
         let n = t.count
         // Types, one bit each: 1 = S-type, 0 = L-type. The virtual sentinel after the end is S,
         // so the last symbol is L.
@@ -60,13 +64,12 @@ public enum SuffixArray {
         }
         @inline(__always) func isLMS(_ i: Int) -> Bool { i > 0 && isS(i) && !isS(i - 1) }
 
-        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: k)
-        counts.initialize(repeating: 0, count: k)
-        defer { counts.deallocate() }
+        let buckets = scratch ?? UnsafeMutablePointer<Int32>.allocate(capacity: 2 * k)
+        defer { if scratch == nil { buckets.deallocate() } }
+        buckets.initialize(repeating: 0, count: 2 * k)
+        let counts = buckets
+        let bkt = buckets + k
         for i in 0..<n { counts[Int(t[i])] += 1 }
-        let bkt = UnsafeMutablePointer<Int32>.allocate(capacity: k)
-        bkt.initialize(repeating: 0, count: k)
-        defer { bkt.deallocate() }
         func bucketStarts() {
             var sum: Int32 = 0
             for c in 0..<k {
@@ -167,7 +170,10 @@ public enum SuffixArray {
         //    (the reduced string sa[n-m..<n] and its suffix array sa[0..<m] do not overlap).
         if Int(name) < m {
             let reduced = UnsafeBufferPointer<Int32>(start: base + reducedStart, count: m)
-            sais(reduced, UnsafeMutableBufferPointer(start: base, count: m), Int(name))
+            // sa[m..<n-m] is unused while the recursion runs: its buckets go there when they fit.
+            let names = Int(name)
+            let scratch = 2 * names <= reducedStart - m ? base + m : nil
+            sais(reduced, UnsafeMutableBufferPointer(start: base, count: m), names, scratch: scratch)
         } else {
             for i in 0..<m { sa[Int(sa[reducedStart + i])] = Int32(i) }
         }
