@@ -41,7 +41,7 @@ public enum SuffixArray {
     }
 
     /// SA-IS. `t` has symbols in 0..<k; `sa` (same count) receives the suffix array.
-    /// `scratch`, when given, holds 2·k free words for the bucket arrays (the recursion passes
+    /// `scratch`, when given, holds k free words for the bucket heads (the recursion passes
     /// the unused middle of the caller's suffix array, so its buckets cost no memory).
     private static func sais<T: FixedWidthInteger>(
         _ t: UnsafeBufferPointer<T>, _ sa: UnsafeMutableBufferPointer<Int32>, _ k: Int, scratch: UnsafeMutablePointer<Int32>? = nil
@@ -64,24 +64,52 @@ public enum SuffixArray {
         }
         @inline(__always) func isLMS(_ i: Int) -> Bool { i > 0 && isS(i) && !isS(i - 1) }
 
-        let buckets = scratch ?? UnsafeMutablePointer<Int32>.allocate(capacity: 2 * k)
-        defer { if scratch == nil { buckets.deallocate() } }
-        buckets.initialize(repeating: 0, count: 2 * k)
-        let counts = buckets
-        let bkt = buckets + k
-        for i in 0..<n { counts[Int(t[i])] += 1 }
+        // Bucket heads (k words). Symbol counts are kept beside them for small alphabets and
+        // recounted from `t` for large ones (the recursion's names), so a recursion needs only
+        // k words, which fit in the caller's unused middle more often.
+        let keepCounts = k <= 1 << 16
+        let bkt = scratch ?? UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        defer { if scratch == nil { bkt.deallocate() } }
+        bkt.initialize(repeating: 0, count: k)
+        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: keepCounts ? k : 1)
+        defer { counts.deallocate() }
+        if keepCounts {
+            counts.initialize(repeating: 0, count: k)
+            for i in 0..<n { counts[Int(t[i])] += 1 }
+        }
         func bucketStarts() {
-            var sum: Int32 = 0
-            for c in 0..<k {
-                bkt[c] = sum
-                sum += counts[c]
+            if keepCounts {
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    bkt[c] = sum
+                    sum += counts[c]
+                }
+            } else {
+                for c in 0..<k { bkt[c] = 0 }
+                for i in 0..<n { bkt[Int(t[i])] += 1 }
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    let count = bkt[c]
+                    bkt[c] = sum
+                    sum += count
+                }
             }
         }
         func bucketEnds() {
-            var sum: Int32 = 0
-            for c in 0..<k {
-                sum += counts[c]
-                bkt[c] = sum
+            if keepCounts {
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    sum += counts[c]
+                    bkt[c] = sum
+                }
+            } else {
+                for c in 0..<k { bkt[c] = 0 }
+                for i in 0..<n { bkt[Int(t[i])] += 1 }
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    sum += bkt[c]
+                    bkt[c] = sum
+                }
             }
         }
 
@@ -172,7 +200,7 @@ public enum SuffixArray {
             let reduced = UnsafeBufferPointer<Int32>(start: base + reducedStart, count: m)
             // sa[m..<n-m] is unused while the recursion runs: its buckets go there when they fit.
             let names = Int(name)
-            let scratch = 2 * names <= reducedStart - m ? base + m : nil
+            let scratch = names <= reducedStart - m ? base + m : nil
             sais(reduced, UnsafeMutableBufferPointer(start: base, count: m), names, scratch: scratch)
         } else {
             for i in 0..<m { sa[Int(sa[reducedStart + i])] = Int32(i) }
