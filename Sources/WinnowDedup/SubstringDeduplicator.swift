@@ -34,8 +34,8 @@ public struct SubstringTokenEncoder: Sendable {
 /// - bytes, whole build (5.2·N + 8·names + 64 KiB ≤ the step's `memory:` budget): the mapped
 ///   sequence (N) + the 32-bit suffix array (4N) + SA-IS's type bits (N/8, freed before the
 ///   marks) + the marks (N/8) + SA-IS's recursion (≤ N/16): about **5.2 bytes per input byte**
-///   by this count; the whole process measured 6.07 on 1 GB (docs/benchmarks.md,
-///   `bench/substring_memory.py`), about 0.9 above it from a phase not yet identified;
+///   by this count (docs/benchmarks.md, `bench/substring_memory.py`: 6.07 on 1 GB before the
+///   recursion's buckets moved into the suffix array, ≈ 5.3 on 100 MB after);
 /// - past the budget: suffix arrays per block and a merge (see ``RepeatFinder``): the mapped
 ///   sequence (page cache) + the marks (N/8) + one block's 4.25 bytes per position, within the
 ///   budget (unless the budget is below N/8 + one 4,096-position block, or more than 256 blocks
@@ -70,7 +70,7 @@ public struct SubstringDeduplicator: CorpusStage, RegisteredStage {
     public static func makeDescriptor(tokenizers: (@Sendable (String) throws -> SubstringTokenEncoder)?) -> StageDescriptor {
         StageDescriptor(
             name: "substring_dedup", kind: .corpus,
-            summary: "Exact-substring dedup (Lee et al. 2022) on bytes or tokens: cuts every span of at least min_bytes bytes (mode tokens: min_tokens token ids) that occurred earlier in the corpus (input order), found with a 32-bit suffix array; documents left with fewer than min_words words are dropped. Resolve needs about 5.2 bytes of memory per input byte by count (6.07 measured on 1 GB with the process) or 8.2 per token; past the memory budget it builds suffix arrays per block and merges them, with the same cuts.",
+            summary: "Exact-substring dedup (Lee et al. 2022) on bytes or tokens: cuts every span of at least min_bytes bytes (mode tokens: min_tokens token ids) that occurred earlier in the corpus (input order), found with a 32-bit suffix array; documents left with fewer than min_words words are dropped. Resolve needs about 5.2 bytes of memory per input byte (bytes) or 8.2 per token; past the memory budget it builds suffix arrays per block and merges them, with the same cuts.",
             parameters: [
                 ParameterSpec("min_bytes", "int", default: "100", "shortest repeated span removed, in bytes (mode bytes)"),
                 ParameterSpec("min_words", "int", default: "1", "drop documents left with fewer words"),
