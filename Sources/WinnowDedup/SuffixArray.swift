@@ -1,82 +1,156 @@
-/// Suffix arrays over bytes: SA-IS (Nong, Zhang & Chan 2009) in linear time, Kasai's LCP
-/// array, and the longest-previous-factor array (Crochemore & Ilie 2008) that exact-substring
-/// dedup needs: for each position, the longest prefix of its suffix that also starts earlier.
+/// Suffix arrays: SA-IS (Nong, Zhang & Chan 2009) in linear time over any integer alphabet,
+/// Kasai's LCP array, and the longest-previous-factor array (Crochemore & Ilie 2008).
+///
+/// Memory of ``build(_:alphabet:into:)``: the caller's text and 32-bit suffix array, plus one
+/// type bit per symbol (n/8 bytes) and two bucket arrays of 4·alphabet bytes; the reduced problem
+/// of the recursion lives inside the suffix array itself (its LMS suffixes are at most n/2), so
+/// each level adds only its own type bits (≤ n/16 bytes) and buckets of 8 bytes per name.
 public enum SuffixArray {
     /// The suffix array of `text` (positions of its suffixes in lexicographic order).
     /// `alphabet` bounds the symbols (256 for bytes).
     public static func build(_ text: [Int32], alphabet: Int) -> [Int32] {
-        let n = text.count
-        if n == 0 { return [] }
-        if n == 1 { return [0] }
-        var sa = [Int32](repeating: -1, count: n)
+        var sa = [Int32](repeating: -1, count: text.count)
         text.withUnsafeBufferPointer { t in
-            sa.withUnsafeMutableBufferPointer { s in sais(t, s, alphabet) }
+            sa.withUnsafeMutableBufferPointer { s in build(t, alphabet: alphabet, into: s) }
         }
         return sa
     }
 
     /// The suffix array of bytes.
     public static func build(bytes: [UInt8]) -> [Int32] {
-        build(bytes.map { Int32($0) }, alphabet: 256)
-    }
-
-    private static func buckets(_ t: UnsafeBufferPointer<Int32>, _ k: Int, end: Bool) -> [Int32] {
-        var count = [Int32](repeating: 0, count: k)
-        for c in t { count[Int(c)] += 1 }
-        var sum: Int32 = 0
-        var b = [Int32](repeating: 0, count: k)
-        for i in 0..<k {
-            sum += count[i]
-            b[i] = end ? sum : sum - count[i]
+        var sa = [Int32](repeating: -1, count: bytes.count)
+        bytes.withUnsafeBufferPointer { t in
+            sa.withUnsafeMutableBufferPointer { s in build(t, alphabet: 256, into: s) }
         }
-        return b
+        return sa
     }
 
-    /// SA-IS. `t` has symbols in 0..<k; `sa` receives the suffix array.
-    private static func sais(_ t: UnsafeBufferPointer<Int32>, _ sa: UnsafeMutableBufferPointer<Int32>, _ k: Int) {
+    /// Writes the suffix array of `text` into `sa` (same count, below 2³¹ symbols); every
+    /// symbol must be in 0..<`alphabet`. Nothing happens when the counts differ.
+    public static func build<T: FixedWidthInteger>(
+        _ text: UnsafeBufferPointer<T>, alphabet: Int, into sa: UnsafeMutableBufferPointer<Int32>
+    ) {
+        let n = text.count
+        guard n == sa.count, n < Int(Int32.max) else { return }
+        if n == 0 { return }
+        if n == 1 {
+            sa[0] = 0
+            return
+        }
+        sais(text, sa, max(1, alphabet))
+    }
+
+    /// SA-IS. `t` has symbols in 0..<k; `sa` (same count) receives the suffix array.
+    /// `scratch`, when given, holds k free words for the bucket heads (the recursion passes
+    /// the unused middle of the caller's suffix array, so its buckets cost no memory).
+    private static func sais<T: FixedWidthInteger>(
+        _ t: UnsafeBufferPointer<T>, _ sa: UnsafeMutableBufferPointer<Int32>, _ k: Int, scratch: UnsafeMutablePointer<Int32>? = nil
+    ) {
         let n = t.count
-        // Types: true = S-type, false = L-type. The virtual sentinel after the end is S.
-        var isS = [Bool](repeating: false, count: n)
-        isS[n - 1] = false  // the last symbol is L (greater than the sentinel)
-        if n >= 2 {
-            for i in stride(from: n - 2, through: 0, by: -1) {
-                isS[i] = t[i] < t[i + 1] || (t[i] == t[i + 1] && isS[i + 1])
-            }
+        // Types, one bit each: 1 = S-type, 0 = L-type. The virtual sentinel after the end is S,
+        // so the last symbol is L.
+        let words = (n + 63) >> 6
+        let types = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        types.initialize(repeating: 0, count: words)
+        defer { types.deallocate() }
+        @inline(__always) func isS(_ i: Int) -> Bool { (types[i >> 6] >> UInt64(i & 63)) & 1 != 0 }
+        var nextS = false
+        for i in stride(from: n - 2, through: 0, by: -1) {
+            let a = t[i]
+            let b = t[i + 1]
+            let s = a < b || (a == b && nextS)
+            if s { types[i >> 6] |= 1 << UInt64(i & 63) }
+            nextS = s
         }
-        func isLMS(_ i: Int) -> Bool { i > 0 && isS[i] && !isS[i - 1] }
+        @inline(__always) func isLMS(_ i: Int) -> Bool { i > 0 && isS(i) && !isS(i - 1) }
 
-        func induce() {
-            var bkt = buckets(t, k, end: false)
-            // The sentinel suffix (position n) is first; its predecessor n-1 is L-type.
-            sa[Int(bkt[Int(t[n - 1])])] = Int32(n - 1)
-            bkt[Int(t[n - 1])] += 1
-            for i in 0..<n {
-                let j = Int(sa[i]) - 1
-                if sa[i] > 0 && !isS[j] {
-                    sa[Int(bkt[Int(t[j])])] = Int32(j)
-                    bkt[Int(t[j])] += 1
+        // Bucket heads (k words). Symbol counts are kept beside them for small alphabets and
+        // recounted from `t` for large ones (the recursion's names), so a recursion needs only
+        // k words, which fit in the caller's unused middle more often.
+        let keepCounts = k <= 1 << 16
+        let bkt = scratch ?? UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        defer { if scratch == nil { bkt.deallocate() } }
+        bkt.initialize(repeating: 0, count: k)
+        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: keepCounts ? k : 1)
+        defer { counts.deallocate() }
+        if keepCounts {
+            counts.initialize(repeating: 0, count: k)
+            for i in 0..<n { counts[Int(t[i])] += 1 }
+        }
+        func bucketStarts() {
+            if keepCounts {
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    bkt[c] = sum
+                    sum += counts[c]
+                }
+            } else {
+                for c in 0..<k { bkt[c] = 0 }
+                for i in 0..<n { bkt[Int(t[i])] += 1 }
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    let count = bkt[c]
+                    bkt[c] = sum
+                    sum += count
                 }
             }
-            bkt = buckets(t, k, end: true)
+        }
+        func bucketEnds() {
+            if keepCounts {
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    sum += counts[c]
+                    bkt[c] = sum
+                }
+            } else {
+                for c in 0..<k { bkt[c] = 0 }
+                for i in 0..<n { bkt[Int(t[i])] += 1 }
+                var sum: Int32 = 0
+                for c in 0..<k {
+                    sum += bkt[c]
+                    bkt[c] = sum
+                }
+            }
+        }
+
+        func induce() {
+            bucketStarts()
+            // The sentinel suffix (position n) is first; its predecessor n-1 is L-type.
+            let last = Int(t[n - 1])
+            sa[Int(bkt[last])] = Int32(n - 1)
+            bkt[last] += 1
+            for i in 0..<n {
+                let v = Int(sa[i])
+                if v > 0 && !isS(v - 1) {
+                    let c = Int(t[v - 1])
+                    sa[Int(bkt[c])] = Int32(v - 1)
+                    bkt[c] += 1
+                }
+            }
+            bucketEnds()
             for i in stride(from: n - 1, through: 0, by: -1) {
-                let j = Int(sa[i]) - 1
-                if sa[i] > 0 && isS[j] {
-                    bkt[Int(t[j])] -= 1
-                    sa[Int(bkt[Int(t[j])])] = Int32(j)
+                let v = Int(sa[i])
+                if v > 0 && isS(v - 1) {
+                    let c = Int(t[v - 1])
+                    bkt[c] -= 1
+                    sa[Int(bkt[c])] = Int32(v - 1)
                 }
             }
         }
 
         // 1. Place LMS suffixes at bucket ends, induce, to sort LMS substrings.
         for i in 0..<n { sa[i] = -1 }
-        var bkt = buckets(t, k, end: true)
+        bucketEnds()
         for i in 1..<n where isLMS(i) {
-            bkt[Int(t[i])] -= 1
-            sa[Int(bkt[Int(t[i])])] = Int32(i)
+            let c = Int(t[i])
+            bkt[c] -= 1
+            sa[Int(bkt[c])] = Int32(i)
         }
         induce()
 
-        // 2. Compact the sorted LMS substrings and name them.
+        // 2. Compact the sorted LMS substrings into sa[0..<m] and name them; names go to
+        //    sa[m + pos/2] (LMS positions are at least 2 apart, so m ≤ n/2 and these never
+        //    collide), then move to the end: the reduced string is sa[n-m..<n].
         var m = 0
         for i in 0..<n where isLMS(Int(sa[i])) {
             sa[m] = sa[i]
@@ -93,7 +167,7 @@ public enum SuffixArray {
                 while true {
                     let a = pos + d
                     let b = prev + d
-                    if a >= n || b >= n || t[a] != t[b] || isS[a] != isS[b] {
+                    if a >= n || b >= n || t[a] != t[b] || isS(a) != isS(b) {
                         diff = true
                         break
                     }
@@ -110,30 +184,43 @@ public enum SuffixArray {
             }
             sa[m + pos / 2] = name - 1
         }
-        var reduced: [Int32] = []
-        reduced.reserveCapacity(m)
-        for i in m..<n where sa[i] >= 0 { reduced.append(sa[i]) }
-
-        // 3. Sort the LMS suffixes: directly if names are unique, else recursively.
-        var reducedSA = [Int32](repeating: -1, count: m)
-        if Int(name) < m {
-            reduced.withUnsafeBufferPointer { r in
-                reducedSA.withUnsafeMutableBufferPointer { s in sais(r, s, Int(name)) }
+        var j = n - 1
+        if m > 0 {
+            for i in stride(from: n - 1, through: m, by: -1) where sa[i] >= 0 {
+                sa[j] = sa[i]
+                j -= 1
             }
+        }
+        let reducedStart = n - m
+        guard let base = sa.baseAddress else { return }
+
+        // 3. Sort the LMS suffixes into sa[0..<m]: directly if names are unique, else recursively
+        //    (the reduced string sa[n-m..<n] and its suffix array sa[0..<m] do not overlap).
+        if Int(name) < m {
+            let reduced = UnsafeBufferPointer<Int32>(start: base + reducedStart, count: m)
+            // sa[m..<n-m] is unused while the recursion runs: its buckets go there when they fit.
+            let names = Int(name)
+            let scratch = names <= reducedStart - m ? base + m : nil
+            sais(reduced, UnsafeMutableBufferPointer(start: base, count: m), names, scratch: scratch)
         } else {
-            for i in 0..<m { reducedSA[Int(reduced[i])] = Int32(i) }
+            for i in 0..<m { sa[Int(sa[reducedStart + i])] = Int32(i) }
         }
 
-        // 4. Place the sorted LMS suffixes and induce the full order.
-        var lms: [Int32] = []
-        lms.reserveCapacity(m)
-        for i in 1..<n where isLMS(i) { lms.append(Int32(i)) }
-        for i in 0..<n { sa[i] = -1 }
-        bkt = buckets(t, k, end: true)
+        // 4. Map the reduced order back to LMS positions, place them at bucket ends, induce.
+        j = reducedStart
+        for i in 1..<n where isLMS(i) {
+            sa[j] = Int32(i)
+            j += 1
+        }
+        for i in 0..<m { sa[i] = sa[reducedStart + Int(sa[i])] }
+        for i in m..<n { sa[i] = -1 }
+        bucketEnds()
         for i in stride(from: m - 1, through: 0, by: -1) {
-            let j = Int(lms[Int(reducedSA[i])])
-            bkt[Int(t[j])] -= 1
-            sa[Int(bkt[Int(t[j])])] = Int32(j)
+            let p = Int(sa[i])
+            sa[i] = -1
+            let c = Int(t[p])
+            bkt[c] -= 1
+            sa[Int(bkt[c])] = Int32(p)
         }
         induce()
     }

@@ -34,7 +34,10 @@ public struct StageRegistry: Sendable {
         ExactDeduplicator.descriptor,
         MinHashDeduplicator.descriptor,
         LineDeduplicator.descriptor,
-        SubstringDeduplicator.descriptor,
+        SubstringDeduplicator.makeDescriptor(tokenizers: { spec in
+            let tokenizer = try TokenCounters.tokenizer(spec)
+            return SubstringTokenEncoder(name: tokenizer.name, encode: { tokenizer.encode($0, into: &$1) })
+        }),
         Decontaminator.descriptor,
         EmbedStage.descriptor,
         PerplexityBucketer.descriptor,

@@ -6,8 +6,8 @@ import WinnowIO
 
 @Suite("substring_dedup")
 struct SubstringDeduplicatorTests {
-    func run(_ shards: [[String]], minBytes: Int = 100) throws -> [[(Verdict, String)]] {
-        try runCorpusStage(SubstringDeduplicator(minBytes: minBytes), shards).map { $0.map { ($0.verdict, $0.document.text) } }
+    func run(_ shards: [[String]], minBytes: Int = 100, budget: Int = 1 << 30) throws -> [[(Verdict, String)]] {
+        try runCorpusStage(SubstringDeduplicator(minBytes: minBytes), shards, budget: budget).map { $0.map { ($0.verdict, $0.document.text) } }
     }
 
     /// Pseudo-random lowercase words: text that occurs nowhere else.
@@ -44,7 +44,7 @@ struct SubstringDeduplicatorTests {
     static let wikitext = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../shared/data/text/wikitext-2-raw/wiki.test.raw").standardizedFileURL.path
 
-    @Test("WikiText with planted spans: every span ≥ the threshold is removed, nothing planted below it",
+    @Test("WikiText with planted spans: every span ≥ the threshold is removed, nothing planted below it; a 64 KiB budget (blocks + merge) gives the same bytes",
           .enabled(if: FileManager.default.fileExists(atPath: wikitext), "needs ../shared/data/text/wikitext-2-raw (absent: skipped)"))
     func plantedWikiText() throws {
         let raw = try String(contentsOfFile: Self.wikitext, encoding: .utf8)
@@ -75,6 +75,9 @@ struct SubstringDeduplicatorTests {
         }
         let shards = [Array(articles[0..<20]), Array(articles[20..<40]), Array(articles[40...])]
         let out = try run(shards).flatMap { $0.map(\.1) }
+        // 1.3 MB of text under a 64 KiB budget: suffix arrays of 256 blocks and their merge.
+        let spilled = try run(shards, budget: 64 << 10).flatMap { $0.map(\.1) }
+        #expect(spilled == out, "the block build changed the output")
         for (span, first, second) in spans {
             #expect(out[first].contains(span), "first occurrence of a \(span.utf8.count)-byte span was cut")
             if span.utf8.count >= 100 {
