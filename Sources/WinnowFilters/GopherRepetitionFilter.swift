@@ -97,14 +97,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         }
         // The length separates words that differ only by trailing zero bytes; for one first half
         // and length the key is a bijection of the second half.
-        return fmix(fmix(lo &+ UInt64(len) &* 0x9E37_79B9_7F4A_7C15) ^ hi)
-    }
-
-    /// SplitMix64's finaliser (a bijection).
-    @inline(__always) static func fmix(_ x: UInt64) -> UInt64 {
-        var z = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return NGramGroups.mix(NGramGroups.mix(lo &+ UInt64(len) &* 0x9E37_79B9_7F4A_7C15) ^ hi)
     }
 
     /// Documents of up to this many words find their shared windows in a table of counts;
