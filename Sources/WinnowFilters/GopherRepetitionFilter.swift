@@ -229,18 +229,23 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         var charPrefix = s.charPrefix
         s.hashes = []; s.charPrefix = []
         defer { s.hashes = wordHash; s.charPrefix = charPrefix }
+        // Sized once, then written through pointers: a per-word `append` costs a uniqueness
+        // check of the array each time.
         wordHash.removeAll(keepingCapacity: true)
         charPrefix.removeAll(keepingCapacity: true)
-        wordHash.reserveCapacity(nw)
-        charPrefix.reserveCapacity(nw + 1)
-        charPrefix.append(0)
+        wordHash.append(contentsOf: repeatElement(0, count: nw))
+        charPrefix.append(contentsOf: repeatElement(0, count: nw + 1))
         let raw = UnsafeRawBufferPointer(u)
         var wordChars = 0
         let ascii = Int(textChars) == u.count  // then every word's characters are its bytes
-        for t in words {
-            wordHash.append(Self.wordKey(raw, t.start, t.end))
-            wordChars += ascii ? t.end - t.start : PythonText.scalarCount(u, t.range)
-            charPrefix.append(wordChars)
+        wordHash.withUnsafeMutableBufferPointer { wh in
+            charPrefix.withUnsafeMutableBufferPointer { cp in
+                for (i, t) in words.enumerated() {
+                    wh[i] = Self.wordKey(raw, t.start, t.end)
+                    wordChars += ascii ? t.end - t.start : PythonText.scalarCount(u, t.range)
+                    cp[i + 1] = wordChars
+                }
+            }
         }
         // Each pass writes its n-gram keys, then groups equal keys (``NGramGroups``: partitioned
         // into cache-sized buckets, so no probe into a table larger than the cache).
@@ -290,16 +295,33 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         var candidates = s.positions
         s.bytes = []; s.joinedStart = []; s.positions = []
         defer { s.bytes = joined; s.joinedStart = joinedStart; s.positions = candidates }
+        // The words' bytes back to back, then `window` zero bytes (the last windows' padding).
+        // A word of up to 16 bytes is copied as two 8-byte stores (its bytes and whatever follows
+        // it in the text; the next word, or the padding, overwrites the excess).
+        var joinedLen = 0
+        for t in words { joinedLen += t.end - t.start }
         joined.removeAll(keepingCapacity: true)
+        joined.append(contentsOf: repeatElement(0, count: joinedLen + Self.window + 16))
         joinedStart.removeAll(keepingCapacity: true)
-        joinedStart.reserveCapacity(nw + 1)
-        for t in words {
-            joinedStart.append(joined.count)
-            joined.append(contentsOf: UnsafeBufferPointer(rebasing: u[t.range]))
+        joinedStart.append(contentsOf: repeatElement(0, count: nw + 1))
+        joined.withUnsafeMutableBytes { j in
+            joinedStart.withUnsafeMutableBufferPointer { js in
+                var at = 0
+                for (i, t) in words.enumerated() {
+                    js[i] = at
+                    let len = t.end - t.start
+                    if len <= 16 && t.start + 16 <= raw.count {
+                        j.storeBytes(of: raw.loadUnaligned(fromByteOffset: t.start, as: UInt64.self), toByteOffset: at, as: UInt64.self)
+                        j.storeBytes(of: raw.loadUnaligned(fromByteOffset: t.start + 8, as: UInt64.self), toByteOffset: at + 8, as: UInt64.self)
+                    } else {
+                        UnsafeMutableRawBufferPointer(rebasing: j[at..<(at + len)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[t.range]))
+                    }
+                    at += len
+                }
+                js[nw] = at
+                UnsafeMutableRawBufferPointer(rebasing: j[at...]).initializeMemory(as: UInt8.self, repeating: 0)
+            }
         }
-        let joinedLen = joined.count
-        joinedStart.append(joinedLen)
-        joined.append(contentsOf: repeatElement(0, count: Self.window))
         let shared = s.shared.reserve(nw)
         joined.withUnsafeBytes { j in
             for i in 0..<nw {

@@ -451,12 +451,16 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         if t.unitLast.contains(last) {
             for k in a..<(b - 1) where Self.isDigit(sc[k]) { digitBefore = true; break }
         }
-        for unit in t.unitScalars where digitBefore && unit.count + 1 <= n && unit.count > best {
-            let s = b - unit.count
-            if Self.isDigit(sc[s - 1]) {
-                var ok = true
-                for k in 0..<unit.count where sc[s + k] != unit[k] { ok = false; break }
-                if ok { best = unit.count }
+        // Only when a digit can precede a unit: the list has over a hundred entries, and a
+        // `where` on the loop would still walk all of them for every chunk.
+        if digitBefore {
+            for unit in t.unitScalars where unit.count + 1 <= n && unit.count > best {
+                let s = b - unit.count
+                if Self.isDigit(sc[s - 1]) {
+                    var ok = true
+                    for k in 0..<unit.count where sc[s + k] != unit[k] { ok = false; break }
+                    if ok { best = unit.count }
+                }
             }
         }
         if best >= 1 { return best }
