@@ -36,26 +36,43 @@ public final class RunManifest: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
         }
-        do {
-            db = try DatabaseQueue(path: path, configuration: config)
-            try db.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                        CREATE TABLE IF NOT EXISTS tasks (
-                            key TEXT PRIMARY KEY,
-                            status TEXT NOT NULL,
-                            attempts INTEGER NOT NULL DEFAULT 0,
-                            outputs TEXT NOT NULL DEFAULT '{}',
-                            stats TEXT NOT NULL DEFAULT '{}',
-                            started_at REAL,
-                            finished_at REAL
-                        );
-                        """)
+        // N task processes may open a new manifest at the same moment: two that both switch it
+        // to WAL can deadlock inside SQLite, which then answers SQLITE_BUSY at once instead of
+        // waiting. The opening is retried (for about a minute), as any other lock wait is.
+        var attempt = 0
+        while true {
+            do {
+                db = try Self.open(path: path, configuration: config)
+                break
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 300
+            {
+                attempt += 1
+                usleep(useconds_t(min(200_000, 10_000 * attempt)))
+            } catch let error as DatabaseError {
+                throw FileError(path: path, "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")")
             }
-        } catch let error as DatabaseError {
-            throw FileError(path: path, "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")")
         }
+    }
+
+    private static func open(path: String, configuration config: Configuration) throws -> DatabaseQueue {
+        let db = try DatabaseQueue(path: path, configuration: config)
+        try db.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS tasks (
+                        key TEXT PRIMARY KEY,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        outputs TEXT NOT NULL DEFAULT '{}',
+                        stats TEXT NOT NULL DEFAULT '{}',
+                        started_at REAL,
+                        finished_at REAL
+                    );
+                    """)
+        }
+        return db
     }
 
     /// Whether `path` is a Winnow manifest (an SQLite file with the run and tasks tables),
@@ -80,6 +97,11 @@ public final class RunManifest: Sendable {
         try write {
             try $0.execute(sql: "INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)", arguments: [key, value])
         }
+    }
+
+    /// Removes a run-level value (nothing when it is absent).
+    public func removeValue(_ key: String) throws {
+        try write { try $0.execute(sql: "DELETE FROM run WHERE key = ?", arguments: [key]) }
     }
 
     /// Sets a run-level value unless one exists; returns the stored value.

@@ -26,8 +26,43 @@ struct RunManifestTests {
         #expect(try m.value("recipe") == "abc")
     }
 
+    @Test("eight connections opening one new manifest at the same moment all succeed (SQLITE_BUSY on the WAL switch is retried)")
+    func concurrentOpen() throws {
+        for round in 0..<20 {
+            let path = NSTemporaryDirectory() + "winnow-manifest-open-\(round)-\(UUID().uuidString).sqlite"
+            defer {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            }
+            let errors = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                do {
+                    let m = try RunManifest(path: path)
+                    _ = try m.setValueIfAbsent("opened-by", String(i))
+                    try m.setValue("opener-\(i)", "yes")
+                } catch {
+                    errors.withLock { $0.append("\(i): \(error)") }
+                }
+            }
+            #expect(errors.withLock { $0 }.isEmpty, "round \(round): \(errors.withLock { $0 })")
+            let m = try RunManifest(path: path)
+            for i in 0..<8 { #expect(try m.value("opener-\(i)") == "yes") }
+        }
+    }
+
     @Test("an unwritable path is a FileError-like failure, not a crash")
     func badPath() {
         #expect(throws: (any Error).self) { _ = try RunManifest(path: "/nonexistent-dir/x/run.sqlite") }
+    }
+}
+
+/// A value behind a lock, for the threads of one test.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }
