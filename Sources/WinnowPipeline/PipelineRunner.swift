@@ -76,6 +76,24 @@ public final class PipelineRunner: Sendable {
         let shards = try planInputShards(files: files, input: recipe.input)
         let plan = Plan(recipe: recipe, shards: shards)
         let manifest = try RunManifest(path: out + "/run.sqlite")
+        // Task mode: this task's failure is recorded in the manifest, so the others stop waiting
+        // for its work and say why; a new start of the task clears it.
+        let failureKey = options.task.map { Self.taskFailureKey($0) }
+        if options.isTaskMode, let key = failureKey { try manifest.removeValue(key) }
+        do {
+            return try run(plan: plan, folder: folder, manifest: manifest, files: files, shards: shards, started: started)
+        } catch {
+            if options.isTaskMode, let key = failureKey { try? manifest.setValue(key, String(describing: error)) }
+            throw error
+        }
+    }
+
+    /// The manifest key under which task `task` of a task-mode run records its failure.
+    static func taskFailureKey(_ task: Int) -> String { "task_failed/\(task)" }
+
+    private func run(
+        plan: Plan, folder: RunFolder, manifest: RunManifest, files: [String], shards: [InputShard], started: Double
+    ) throws -> RunSummary {
         try checkManifest(manifest, shards: shards)
         progress.log("winnow: \(recipe.name): \(files.count) file(s), \(shards.count) shard(s); \(plan.summary)")
         let wasComplete = try manifest.value("complete") == "1"
@@ -341,16 +359,31 @@ public final class PipelineRunner: Sendable {
         return sum.hex
     }
 
-    /// Task mode: waits until every key is done in the manifest.
+    /// Task mode: waits until every key is done in the manifest; fails as soon as another task
+    /// of the run records a failure (its work will not come), and says every minute what it
+    /// still waits for.
     func waitFor(keys: [String], manifest: RunManifest, what: String) throws {
-        var announced = false
+        var lastSaid = -1.0
+        let start = ProgressReporter.now()
         while true {
             let records = try manifest.tasks()
             let missing = keys.filter { records[$0]?.status != "done" }
             if missing.isEmpty { return }
-            if !announced {
-                progress.log("waiting for \(missing.count) other task(s) of \(what)…")
-                announced = true
+            if let n = options.tasks {
+                for t in 0..<n where t != (options.task ?? 0) {
+                    if let message = try manifest.value(Self.taskFailureKey(t)) {
+                        throw ClusterError(
+                            "task \(t) of \(n) failed, so \(what) cannot finish (\(missing.count) task(s) left, first: \(missing[0])): "
+                                + message + "; run that task again (the others resume where they are)")
+                    }
+                }
+            }
+            let waited = ProgressReporter.now() - start
+            if lastSaid < 0 || waited - lastSaid >= 60 {
+                progress.log(
+                    "waiting for \(missing.count) other task(s) of \(what) (first: \(missing[0]))"
+                        + (lastSaid < 0 ? "…" : ", \(Int(waited)) s so far"))
+                lastSaid = waited
             }
             usleep(200_000)
         }

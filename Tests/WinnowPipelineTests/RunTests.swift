@@ -196,17 +196,47 @@ struct RunTests {
         let r = try recipe(dir)
         #expect(try runWinnow(["run", r, "--output", "ref", "-q"], in: dir).status == 0)
         // Start both tasks at once, as a scheduler would.
-        let procs = try (0..<2).map { t -> Process in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: winnowBinary())
-            p.arguments = ["run", r, "--task", "\(t)", "--tasks", "2", "--workers", "1", "-q"]
-            p.currentDirectoryURL = URL(fileURLWithPath: dir)
-            try p.run()
-            return p
-        }
-        for p in procs { p.waitUntilExit() }
-        #expect(procs.allSatisfy { $0.terminationStatus == 0 })
+        let results = try runWinnowTogether((0..<2).map { ["run", r, "--task", "\($0)", "--tasks", "2", "--workers", "1", "-q"] }, in: dir)
+        for (t, p) in results.enumerated() { #expect(p.status == 0 && !p.signaled, "task \(t): \(p.stderr)") }
         #expect(try snapshot(dir + "/out/data") == snapshot(dir + "/ref/data"))
+    }
+
+    @Test("--task I --tasks N: a task that fails makes the others stop waiting and name it; rerun, the run completes")
+    func taskModeSiblingFails() throws {
+        let dir = try temporaryFolder()
+        try FileSystem.createDirectory(dir + "/in")
+        // The two small files make one shard, task 0's, with a broken record; task 1 has no shard
+        // of its own and waits for it.
+        let good = (0..<40).map { #"{"id":"b\#($0)","text":"a clean document number \#($0 % 25) with words"}"# }
+        try FileSystem.writeAll(dir + "/in/a.jsonl", Array((good.prefix(20) + [#"{"id":"x","text": broken"#]).joined(separator: "\n").utf8))
+        try FileSystem.writeAll(dir + "/in/b.jsonl", Array(good.suffix(20).joined(separator: "\n").utf8))
+        let text = """
+            name: fails
+            input: { path: "in/*.jsonl", format: jsonl }
+            output: { path: out, format: jsonl }
+            on_error: fail
+            stages:
+              - length: { min_words: 2 }
+              - exact_dedup: {}
+
+            """
+        try FileSystem.writeAll(dir + "/recipe.yaml", Array(text.utf8))
+        try FileSystem.writeAll(dir + "/sentinel.txt", Array("keep me\n".utf8))
+        let args = (0..<2).map { ["run", "recipe.yaml", "--task", "\($0)", "--tasks", "2", "--workers", "1"] }
+        let results = try runWinnowTogether(args, in: dir)
+        #expect(results.allSatisfy { !$0.signaled }, "\(results.map(\.stderr))")
+        #expect(results[0].status != 0)
+        #expect(results[0].stderr.contains("a.jsonl:21"), "\(results[0].stderr)")
+        #expect(results[1].status != 0)
+        #expect(results[1].stderr.contains("task 0 of 2 failed"), "\(results[1].stderr)")
+        #expect(results[1].stderr.contains("a.jsonl:21"), "\(results[1].stderr)")
+        // The broken record fixed, both tasks again: the run completes, failures forgotten.
+        try FileSystem.writeAll(dir + "/in/a.jsonl", Array(good.prefix(20).joined(separator: "\n").utf8))
+        try FileSystem.remove(dir + "/out")
+        let again = try runWinnowTogether(args, in: dir)
+        for (t, p) in again.enumerated() { #expect(p.status == 0 && !p.signaled, "task \(t): \(p.stderr)") }
+        #expect(FileSystem.isRegularFile(dir + "/out/stats.json"))
+        #expect(FileSystem.exists(dir + "/sentinel.txt"))
     }
 
     // MARK: - Bad input

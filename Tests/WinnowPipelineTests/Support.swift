@@ -72,6 +72,40 @@ func writeCorpus(_ dir: String, files: Int = 3, perFile: Int = 400, gzip: Bool =
     return total
 }
 
+/// Runs several `winnow` processes at once (as a scheduler starts the tasks of a run), each
+/// with its standard error in `<dir>/<name>.err`; any still running after `limit` seconds is
+/// killed and reported as signalled, so a task that waits forever fails the test instead of
+/// hanging it.
+func runWinnowTogether(_ argumentLists: [[String]], in dir: String, limit: Double = 300) throws -> [ProcessResult] {
+    var running: [(Process, String)] = []
+    for (i, args) in argumentLists.enumerated() {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: winnowBinary())
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let errPath = dir + "/process-\(i).err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        running.append((p, errPath))
+    }
+    let deadline = Date().addingTimeInterval(limit)
+    while running.contains(where: { $0.0.isRunning }) && Date() < deadline { usleep(100_000) }
+    var killed = Set<Int>()
+    for (i, (p, _)) in running.enumerated() where p.isRunning {
+        kill(p.processIdentifier, SIGKILL)
+        killed.insert(i)
+    }
+    return running.enumerated().map { i, pe in
+        pe.0.waitUntilExit()
+        let err = String(decoding: (try? FileSystem.readAll(pe.1)) ?? [], as: UTF8.self)
+        return ProcessResult(
+            status: pe.0.terminationStatus, signaled: killed.contains(i) || pe.0.terminationReason == .uncaughtSignal, stdout: "",
+            stderr: killed.contains(i) ? "still running after \(Int(limit)) s: killed\n" + err : err)
+    }
+}
+
 /// Every file under a folder (relative path → bytes), for byte-for-byte comparison.
 func snapshot(_ dir: String) throws -> [String: [UInt8]] {
     var out: [String: [UInt8]] = [:]
@@ -84,6 +118,23 @@ func snapshot(_ dir: String) throws -> [String: [UInt8]] {
     }
     if FileSystem.isDirectory(dir) { try walk("") }
     return out
+}
+
+/// What differs between two snapshots: files only in one, and files whose bytes differ (the
+/// first 400 bytes of each side for small files), so a failed comparison says what went wrong.
+func snapshotDifference(_ a: [String: [UInt8]], _ b: [String: [UInt8]]) -> String {
+    var lines: [String] = []
+    for k in Set(a.keys).union(b.keys).sorted() {
+        switch (a[k], b[k]) {
+        case (nil, _): lines.append("only in the second: \(k)")
+        case (_, nil): lines.append("only in the first: \(k)")
+        case (let x?, let y?) where x != y:
+            func head(_ v: [UInt8]) -> String { String(decoding: v.prefix(400), as: UTF8.self) }
+            lines.append("differs: \(k) (\(x.count) vs \(y.count) bytes)\n  first:  \(head(x))\n  second: \(head(y))")
+        default: break
+        }
+    }
+    return lines.isEmpty ? "identical" : lines.joined(separator: "\n")
 }
 
 /// Documents in all data/ shards, in order.
