@@ -82,7 +82,10 @@ struct CrashSafetyTests {
         #expect(kills >= 3)
         let resumed = try runWinnow(["run", r, "--resume", "-q"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(try result(dir + "/out") == result(dir + "/ref"))
+        do {
+            let (got, want) = (try result(dir + "/out"), try result(dir + "/ref"))
+            #expect(got == want, "\(snapshotDifference(got, want))")
+        }
         #expect(try snapshot(dir + "/out").keys.allSatisfy { !$0.contains(".tmp-") })
         #expect(!FileSystem.exists(dir + "/out/work") && !FileSystem.exists(dir + "/out/work.removing"))
     }
@@ -103,7 +106,10 @@ struct CrashSafetyTests {
         let resumed = try runWinnow(["run", r, "--resume", "-q"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(!FileSystem.exists(dir + "/out/work.removing"))
-        #expect(try result(dir + "/out") == result(dir + "/ref"))
+        do {
+            let (got, want) = (try result(dir + "/out"), try result(dir + "/ref"))
+            #expect(got == want, "\(snapshotDifference(got, want))")
+        }
     }
 
     /// The sizes put the failure in the manifest (16k), in corpus-stage state (96k) and in the
@@ -131,7 +137,10 @@ struct CrashSafetyTests {
         #expect(try shell(["mount", "-o", "remount,size=64m", mnt]) == 0)
         let resumed = try runWinnow(["run", r, "--resume", "-q"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(try result(mnt) == result(dir + "/ref"))
+        do {
+            let (got, want) = (try result(mnt), try result(dir + "/ref"))
+            #expect(got == want, "\(snapshotDifference(got, want))")
+        }
     }
 
     func shell(_ args: [String]) throws -> Int32 {

@@ -104,6 +104,14 @@ struct SlurmExecutorTests {
         return all
     }
 
+    /// Every task log of a cluster run (what each attempt did, on which Slurm job), for a failure.
+    func taskLogs(_ run: String) -> String {
+        let names = ((try? FileSystem.list(run + "/logs")) ?? []).sorted()
+        return names.map { name in
+            "== logs/\(name)\n" + String(decoding: (try? FileSystem.readAll(run + "/logs/" + name)) ?? [], as: UTF8.self)
+        }.joined(separator: "\n")
+    }
+
     func slurm(_ args: [String], in dir: String, env: [String: String] = [:]) throws -> ProcessResult {
         try runWinnow(args, in: dir, env: LocalSlurm.environment.merging(env) { $1 })
     }
@@ -123,7 +131,10 @@ struct SlurmExecutorTests {
             ["run", r, "--output", "cl", "--executor", "slurm", "--array-limit", "2", "--max-attempts", "3"], in: dir,
             env: ["WINNOW_FAULT_FAIL_TASK": "p0/resolve0/1:1"])
         #expect(run.status == 0, "\(run.stderr)\n\(run.stdout)")
-        #expect(try result(dir + "/cl") == result(dir + "/local"))
+        do {
+            let (got, want) = (try result(dir + "/cl"), try result(dir + "/local"))
+            #expect(got == want, "\(snapshotDifference(got, want))\n\(taskLogs(dir + "/cl"))")
+        }
         #expect(FileSystem.exists(dir + "/sentinel.txt"))
         #expect(!FileSystem.exists(dir + "/cl/work"))
         let plan = try ClusterPlan.load(from: dir + "/cl")
@@ -228,7 +239,10 @@ struct SlurmExecutorTests {
         // Resume: only the unfinished tasks are submitted, and the output matches.
         let resumed = try slurm(["run", r, "--output", "cl", "--executor", "slurm", "--resume"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(try result(dir + "/cl") == result(dir + "/local"))
+        do {
+            let (got, want) = (try result(dir + "/cl"), try result(dir + "/local"))
+            #expect(got == want, "\(snapshotDifference(got, want))\n\(taskLogs(dir + "/cl"))")
+        }
         let second2 = try #require(try jobs(dir + "/cl").submissions.last)
         #expect(second2.number == 2)
         #expect(second2.jobs.first { $0.unit == "p0/shard" }?.indices == [5])
