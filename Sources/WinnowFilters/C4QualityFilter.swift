@@ -84,6 +84,8 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
     static let policy: [[UInt8]] = [
         "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
     ].map { Array($0.utf8) }
+    /// Each policy phrase's first two bytes (first << 8 | second).
+    static let policyHeads: [UInt16] = policy.map { UInt16($0[0]) << 8 | UInt16($0[1]) }
     static let lorem = Array("lorem ipsum".utf8)
     static let javascript = Array("javascript".utf8)
     static let ellipsis = Array("...".utf8)
@@ -272,6 +274,8 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
             return f
         }
         var f: UInt8 = 0
+        let (lorem, javascript, policy, policyHeads) = (Self.lorem, Self.javascript, Self.policy, Self.policyHeads)
+        let everything = foundLorem | foundJavascript | foundPolicy
         @inline(__always) func at(_ i: Int, _ needle: [UInt8]) -> Bool {
             guard i + needle.count <= l.count else { return false }
             for k in 1..<needle.count {
@@ -288,9 +292,15 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
             case 0x6C: if at(i, lorem) { f |= foundLorem }  // l
             case 0x6A: if at(i, javascript) { f |= foundJavascript }  // j
             case 0x74, 0x70, 0x63, 0x75:  // t, p, c, u
-                for p in policy where p[0] == c && at(i, p) { f |= foundPolicy; break }
+                // Most t/p/c/u start no phrase: compare the first two letters before the rest.
+                guard f & foundPolicy == 0, i + 1 < l.count else { break }
+                var n = l[i + 1]
+                if n >= 0x41 && n <= 0x5A { n |= 0x20 }
+                let head = UInt16(c) << 8 | UInt16(n)
+                for (k, h) in policyHeads.enumerated() where h == head && at(i, policy[k]) { f |= foundPolicy; break }
             default: break
             }
+            if f == everything { return f }
         }
         return f
     }

@@ -64,6 +64,42 @@ struct C4QualityFilterTests {
         #expect(out.hasSuffix("no terminal punctuation here"))
     }
 
+    @Test("the one-pass phrase search finds what a lowercased substring search finds (seeded lines, mixed case)")
+    func phraseSearchMatchesPlainSearch() {
+        // Pieces that start, nearly start or cut the phrases, in random case, glued at random.
+        let pieces = [
+            "terms of use", "terms of us", "Privacy Policy", "privacy polic", "cookie policy", "COOKIE", "uses cookies",
+            "use of cookies", "use cookies", "use", "Lorem Ipsum", "lorem ipsu", "JavaScript", "javascrip", "t", "p", "c", "u",
+            "th", "te", "pr", "co", "us", " ", "policy", "the cat", "é", "K",
+        ]
+        var state: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int {
+            state = state &+ 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        for _ in 0..<4000 {
+            var line = ""
+            for _ in 0..<(1 + next(6)) {
+                let p = pieces[next(pieces.count)]
+                line += next(3) == 0 ? p.uppercased() : p
+            }
+            let lower = line.lowercased()
+            var expected: UInt8 = 0
+            if lower.contains("lorem ipsum") { expected |= C4QualityFilter.foundLorem }
+            if lower.contains("javascript") { expected |= C4QualityFilter.foundJavascript }
+            if C4QualityFilter.policy.contains(where: { lower.contains(String(decoding: $0, as: UTF8.self)) }) {
+                expected |= C4QualityFilter.foundPolicy
+            }
+            let bytes = Array(line.utf8)
+            let got = bytes.withUnsafeBufferPointer { C4QualityFilter.phrases($0) }
+            #expect(got == expected, "\(line)")
+            if got != expected { return }
+        }
+    }
+
     @Test("min_words_per_line counts words before citation removal")
     func wordsBeforeCitations() {
         let (_, out) = run((good + ["Two words [1] [2]."]).joined(separator: "\n"))
