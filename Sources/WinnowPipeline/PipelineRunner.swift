@@ -91,6 +91,10 @@ public final class PipelineRunner: Sendable {
     /// The manifest key under which task `task` of a task-mode run records its failure.
     static func taskFailureKey(_ task: Int) -> String { "task_failed/\(task)" }
 
+    /// Seconds a task's failure record must stand before the tasks waiting for it give up
+    /// (5; `WINNOW_TASK_FAILURE_GRACE` sets it, for tests on slow machines).
+    static let failureGrace = ProcessInfo.processInfo.environment["WINNOW_TASK_FAILURE_GRACE"].flatMap(Double.init) ?? 5.0
+
     private func run(
         plan: Plan, folder: RunFolder, manifest: RunManifest, files: [String], shards: [InputShard], started: Double
     ) throws -> RunSummary {
@@ -365,17 +369,29 @@ public final class PipelineRunner: Sendable {
     func waitFor(keys: [String], manifest: RunManifest, what: String) throws {
         var lastSaid = -1.0
         let start = ProgressReporter.now()
+        // A failure record must stand for `failureGrace` seconds: a record left by an earlier
+        // attempt disappears as soon as that task is started again (all N restarted together).
+        var seenFailure: [Int: (message: String, since: Double)] = [:]
         while true {
             let records = try manifest.tasks()
             let missing = keys.filter { records[$0]?.status != "done" }
             if missing.isEmpty { return }
             if let n = options.tasks {
                 for t in 0..<n where t != (options.task ?? 0) {
-                    if let message = try manifest.value(Self.taskFailureKey(t)) {
-                        throw ClusterError(
-                            "task \(t) of \(n) failed, so \(what) cannot finish (\(missing.count) task(s) left, first: \(missing[0])): "
-                                + message + "; run that task again (the others resume where they are)")
+                    guard let message = try manifest.value(Self.taskFailureKey(t)) else {
+                        seenFailure[t] = nil
+                        continue
                     }
+                    let now = ProgressReporter.now()
+                    if let seen = seenFailure[t], seen.message == message {
+                        if now - seen.since < Self.failureGrace { continue }
+                    } else {
+                        seenFailure[t] = (message, now)
+                        continue
+                    }
+                    throw ClusterError(
+                        "task \(t) of \(n) failed, so \(what) cannot finish (\(missing.count) task(s) left, first: \(missing[0])): "
+                            + message + "; run that task again (the others resume where they are)")
                 }
             }
             let waited = ProgressReporter.now() - start

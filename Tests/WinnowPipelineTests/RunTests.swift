@@ -239,6 +239,36 @@ struct RunTests {
         #expect(FileSystem.exists(dir + "/sentinel.txt"))
     }
 
+    @Test("--task I --tasks N: a failure record left by an earlier attempt does not stop a task that waits while the failed task starts again")
+    func taskModeStaleFailure() throws {
+        let dir = try temporaryFolder()
+        try writeCorpus(dir, files: 2, perFile: 30)
+        let text = """
+            name: stale
+            input: { path: "in/*.jsonl", format: jsonl }
+            output: { path: out, format: jsonl }
+            stages:
+              - length: { min_words: 2 }
+              - exact_dedup: {}
+
+            """
+        try FileSystem.writeAll(dir + "/recipe.yaml", Array(text.utf8))
+        // An earlier attempt of task 0 failed and left its record.
+        _ = try runWinnow(["run", "recipe.yaml", "--task", "0", "--tasks", "2", "--workers", "1"], in: dir,
+                          env: ["WINNOW_FAULT_KILL_AFTER_TASKS": "0"])
+        let manifest = try RunManifest(path: dir + "/out/run.sqlite")
+        try manifest.setValue("task_failed/0", "an earlier failure")
+        // Task 1 starts first and sees the record; task 0 starts again while task 1 waits.
+        let args = (0..<2).map { ["run", "recipe.yaml", "--task", "\($0)", "--tasks", "2", "--workers", "1"] }
+        let env = ["WINNOW_TASK_FAILURE_GRACE": "60"]
+        let results = try runWinnowTogether([args[1]], in: dir, env: env, startNext: { dir in
+            (try? String(decoding: FileSystem.readAll(dir + "/process-0.err"), as: UTF8.self).contains("waiting for")) ?? false
+        }, then: [args[0]])
+        for (i, p) in results.enumerated() { #expect(p.status == 0 && !p.signaled, "process \(i): \(p.stderr)") }
+        #expect(FileSystem.isRegularFile(dir + "/out/stats.json"))
+        #expect(try manifest.value("task_failed/0") == nil)
+    }
+
     // MARK: - Bad input
 
     func writeBad(_ dir: String) throws {

@@ -73,17 +73,23 @@ func writeCorpus(_ dir: String, files: Int = 3, perFile: Int = 400, gzip: Bool =
 }
 
 /// Runs several `winnow` processes at once (as a scheduler starts the tasks of a run), each
-/// with its standard error in `<dir>/<name>.err`; any still running after `limit` seconds is
-/// killed and reported as signalled, so a task that waits forever fails the test instead of
-/// hanging it.
-func runWinnowTogether(_ argumentLists: [[String]], in dir: String, limit: Double = 300) throws -> [ProcessResult] {
+/// with its standard error in `<dir>/process-<i>.err`; when `then` is given, those start once
+/// `startNext(dir)` holds. Any process still running after `limit` seconds is killed and
+/// reported as signalled, so a task that waits forever fails the test instead of hanging it.
+func runWinnowTogether(
+    _ argumentLists: [[String]], in dir: String, env: [String: String] = [:], limit: Double = 300,
+    startNext: ((String) -> Bool)? = nil, then later: [[String]] = []
+) throws -> [ProcessResult] {
     var running: [(Process, String)] = []
-    for (i, args) in argumentLists.enumerated() {
+    func start(_ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: winnowBinary())
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let errPath = dir + "/process-\(i).err"
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let errPath = dir + "/process-\(running.count).err"
         FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = FileHandle.nullDevice
@@ -91,6 +97,11 @@ func runWinnowTogether(_ argumentLists: [[String]], in dir: String, limit: Doubl
         running.append((p, errPath))
     }
     let deadline = Date().addingTimeInterval(limit)
+    for args in argumentLists { try start(args) }
+    if !later.isEmpty {
+        while !(startNext?(dir) ?? true) && Date() < deadline { usleep(50_000) }
+        for args in later { try start(args) }
+    }
     while running.contains(where: { $0.0.isRunning }) && Date() < deadline { usleep(100_000) }
     var killed = Set<Int>()
     for (i, (p, _)) in running.enumerated() where p.isRunning {
