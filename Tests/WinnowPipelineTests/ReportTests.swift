@@ -376,8 +376,8 @@ struct ReportTests {
     }
 }
 
-/// Starts `winnow` without waiting for it.
-func startWinnow(_ args: [String], in dir: String, env: [String: String] = [:]) throws -> Process {
+/// Starts `winnow` without waiting for it (standard error into `stderrPath`, else discarded).
+func startWinnow(_ args: [String], in dir: String, env: [String: String] = [:], stderrPath: String? = nil) throws -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: winnowBinary())
     p.arguments = args
@@ -386,7 +386,12 @@ func startWinnow(_ args: [String], in dir: String, env: [String: String] = [:]) 
     for (k, v) in env { e[k] = v }
     p.environment = e
     p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
+    if let stderrPath {
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+    } else {
+        p.standardError = FileHandle.nullDevice
+    }
     try p.run()
     return p
 }

@@ -82,19 +82,8 @@ func runWinnowTogether(
 ) throws -> [ProcessResult] {
     var running: [(Process, String)] = []
     func start(_ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: winnowBinary())
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
         let errPath = dir + "/process-\(running.count).err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        running.append((p, errPath))
+        running.append((try startWinnow(args, in: dir, env: env, stderrPath: errPath), errPath))
     }
     let deadline = Date().addingTimeInterval(limit)
     for args in argumentLists { try start(args) }
