@@ -89,7 +89,8 @@ public final class PipelineRunner: Sendable {
     }
 
     /// The manifest key under which task `task` of a task-mode run records its failure.
-    static func taskFailureKey(_ task: Int) -> String { "task_failed/\(task)" }
+    static func taskFailureKey(_ task: Int) -> String { taskFailurePrefix + String(task) }
+    static let taskFailurePrefix = "task_failed/"
 
     /// Seconds a task's failure record must stand before the tasks waiting for it give up
     /// (5; `WINNOW_TASK_FAILURE_GRACE` sets it, for tests on slow machines).
@@ -377,8 +378,9 @@ public final class PipelineRunner: Sendable {
             let missing = keys.filter { records[$0]?.status != "done" }
             if missing.isEmpty { return }
             if let n = options.tasks {
+                let failures = try manifest.values(prefix: Self.taskFailurePrefix)  // one query per look
                 for t in 0..<n where t != (options.task ?? 0) {
-                    guard let message = try manifest.value(Self.taskFailureKey(t)) else {
+                    guard let message = failures[Self.taskFailureKey(t)] else {
                         seenFailure[t] = nil
                         continue
                     }

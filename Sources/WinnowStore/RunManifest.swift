@@ -99,6 +99,17 @@ public final class RunManifest: Sendable {
         }
     }
 
+    /// Every run-level value whose key starts with `prefix` (key → value), in one query.
+    public func values(prefix: String) throws -> [String: String] {
+        try read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM run WHERE substr(key, 1, ?) = ?", arguments: [prefix.count, prefix]) {
+                out[row["key"]] = row["value"]
+            }
+            return out
+        }
+    }
+
     /// Removes a run-level value (nothing when it is absent).
     public func removeValue(_ key: String) throws {
         try write { try $0.execute(sql: "DELETE FROM run WHERE key = ?", arguments: [key]) }
