@@ -387,7 +387,7 @@ func startWinnow(_ args: [String], in dir: String, env: [String: String] = [:], 
     p.environment = e
     p.standardOutput = FileHandle.nullDevice
     if let stderrPath {
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
     } else {
         p.standardError = FileHandle.nullDevice
