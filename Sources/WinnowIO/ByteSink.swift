@@ -49,6 +49,17 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Lets `body` append bytes straight to the write buffer (no copy through a caller's
+    /// buffer); returns how many it appended.
+    @discardableResult
+    public func append(_ body: (inout [UInt8]) throws -> Void) throws -> Int {
+        let before = buffer.count
+        try body(&buffer)
+        let n = buffer.count - before
+        if buffer.count >= bufferSize { try flushBuffer() }
+        return n
+    }
+
     private func flushBuffer() throws {
         if buffer.isEmpty { return }
         try buffer.withUnsafeBytes { raw in
@@ -186,6 +197,16 @@ public final class CompressedWriter {
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
             if pending.count == chunk { try compressPending(finish: false) }
         }
+    }
+
+    /// Whether ``append(_:)`` writes straight to the file (no compression).
+    public var isPlain: Bool { compression == .none }
+
+    /// Lets `body` append uncompressed bytes straight to the file's write buffer (plain files
+    /// only: see ``isPlain``).
+    public func append(_ body: (inout [UInt8]) throws -> Void) throws {
+        precondition(compression == .none, "CompressedWriter.append is for plain files")
+        bytesIn += Int64(try file.append(body))
     }
 
     /// Appends the UTF-8 bytes of a string.

@@ -60,6 +60,11 @@ public final class JSONLWriter: DocumentWriter {
 
     /// Appends one document.
     public func write(_ document: Document) throws {
+        if writer.isPlain {
+            try writer.append { codec.encode(document, into: &$0) }
+            documents += 1
+            return
+        }
         line.removeAll(keepingCapacity: true)
         codec.encode(document, into: &line)
         try line.withUnsafeBytes { try writer.write($0) }

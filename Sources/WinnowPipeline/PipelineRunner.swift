@@ -527,9 +527,9 @@ public final class PipelineRunner: Sendable {
             docStages.isEmpty, observer == nil, let writer
         {
             let path = out + "/" + plan.phaseOutput(phase: j, shard: shard.index)
-            let lines = LineReader(source: try FileSource(path: path), path: path)
+            let lines = try MappedLines(path: path)  // the run's own file: no copy out of the page cache
             let codec = JSONLCodec()
-            while let line = try lines.next() {
+            while let line = lines.next() {
                 if line.bytes.isEmpty { continue }
                 batchDocs += 1
                 if batchDocs == 1024 {
