@@ -62,6 +62,33 @@ struct GopherQualityFilterTests {
             .joined(separator: "\n")
     }
 
+    @Test("# and ellipsis counts agree with Python's str.count on 3,000 seeded strings at every alignment")
+    func hashAndEllipsisCounts() {
+        // str.count: non-overlapping matches, left to right.
+        func count(_ s: [UInt8], _ p: [UInt8]) -> Int {
+            var n = 0
+            var i = 0
+            while i + p.count <= s.count {
+                if Array(s[i..<(i + p.count)]) == p { n += 1; i += p.count } else { i += 1 }
+            }
+            return n
+        }
+        var state: UInt64 = 23
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let pieces = ["word", " ", "#", ".", "..", "...", "....", "…", "\u{2026}\u{2026}", "\u{2020}", "\u{20AC}", "ab.cd", "##", "\n"]
+        for _ in 0..<3000 {
+            var s = ""
+            for _ in 0..<Int(next() % 80) { s += pieces[Int(next() % UInt64(pieces.count))] }
+            let bytes = Array(s.utf8)
+            let got = bytes.withUnsafeBufferPointer { GopherQualityFilter.hashesAndEllipses($0) }
+            #expect(got.hashes == count(bytes, Array("#".utf8)), "\(s.debugDescription)")
+            #expect(got.ellipses == count(bytes, Array("...".utf8)) + count(bytes, Array("…".utf8)), "\(s.debugDescription)")
+        }
+    }
+
     @Test("bullet lines: 9 of 10 keep, 10 of 10 drop; ellipsis lines: 3 of 10 keep, 4 drop")
     func lineRules() {
         #expect(v(lines(10, prefix: { $0 < 9 ? "- " : "" })) == .keep)
