@@ -5,7 +5,9 @@
 #                                  one-node slurm.conf into a state folder, start munged, slurmctld
 #                                  and slurmd in the background, wait until `sinfo` shows the node
 #                                  idle; prints `export SLURM_CONF=…` on its last line
-#   scripts/slurm-local.sh stop    stop the daemons this script started (by the PIDs it recorded)
+#   scripts/slurm-local.sh stop    stop the daemons this script started (by the PIDs it recorded,
+#                                  and any started with this state folder's slurm.conf whose pid
+#                                  file was lost or written over)
 #   scripts/slurm-local.sh env     print `export SLURM_CONF=…` when the cluster is up
 #
 # State folder: $WINNOW_SLURM_DIR (default /tmp/winnow-slurm). No systemd needed: the daemons run
@@ -34,7 +36,13 @@ install_if_missing() {
     }
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether the PID in file $1 runs (a zombie -- dead, not yet reaped -- does not).
+alive() {
+    [ -f "$1" ] || return 1
+    local p
+    p="$(cat "$1")"
+    kill -0 "$p" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]
+}
 
 start_munge() {
     if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then return 0; fi
@@ -98,6 +106,27 @@ wait_idle() {
     return 1
 }
 
+# PIDs of running $1 (slurmd or slurmctld) started for this cluster -- SLURM_CONF=$D/slurm.conf in
+# their environment -- whatever the pid files say. One left behind (its pid file lost or written
+# over by a later start) holds the node's ports and blocks the next start.
+strays() {
+    local p
+    for p in $(pgrep -x "$1" 2>/dev/null); do
+        tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "SLURM_CONF=$D/slurm.conf" && echo "$p"
+    done
+}
+
+# Stops the strays of $1 (TERM, then KILL after 5 s).
+stop_strays() {
+    local pids
+    pids="$(strays "$1")"
+    [ -n "$pids" ] || return 0
+    log "stopping $1 left from an earlier start (pid $(echo $pids))"
+    kill $pids 2>/dev/null
+    for _ in $(seq 50); do [ -n "$(strays "$1")" ] || return 0; sleep 0.1; done
+    kill -9 $(strays "$1") 2>/dev/null
+}
+
 start() {
     export SLURM_CONF="$D/slurm.conf"
     mkdir -p "$D"
@@ -108,8 +137,8 @@ start() {
     install_if_missing || return 1
     write_conf
     start_munge || return 1
-    alive "$D/slurmctld.pid" || { slurmctld -D >>"$D/slurmctld.out" 2>&1 & echo $! >"$D/slurmctld.pid"; }
-    alive "$D/slurmd.pid" || { slurmd -D >>"$D/slurmd.out" 2>&1 & echo $! >"$D/slurmd.pid"; }
+    alive "$D/slurmctld.pid" || { stop_strays slurmctld; slurmctld -D >>"$D/slurmctld.out" 2>&1 & echo $! >"$D/slurmctld.pid"; }
+    alive "$D/slurmd.pid" || { stop_strays slurmd; slurmd -D >>"$D/slurmd.out" 2>&1 & echo $! >"$D/slurmd.pid"; }
     wait_idle || return 1
     log "one-node cluster up ($H, state in $D)"
     echo "export SLURM_CONF=$SLURM_CONF"
@@ -122,6 +151,7 @@ stop() {
             for _ in $(seq 50); do alive "$D/$d.pid" || break; sleep 0.1; done
         fi
         rm -f "$D/$d.pid"
+        stop_strays "$d"
     done
     # munged is stopped only when this script started it (its PID was recorded then).
     if alive "$D/munged.pid"; then kill "$(cat "$D/munged.pid")" 2>/dev/null; fi
