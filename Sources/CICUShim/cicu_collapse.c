@@ -11,6 +11,17 @@
 #define CICU_X86 1
 #endif
 
+/* Copies the `len` bytes of y to dst without those flagged in `drop` (bit k for y[k]); returns
+   the bytes written. Branch-free: every byte is stored, the cursor moves past the kept ones. */
+static inline size_t compact(const uint8_t *y, int len, uint32_t drop, uint8_t *dst) {
+    size_t w = 0;
+    for (int k = 0; k < len; k++) {
+        dst[w] = y[k];
+        w += ((drop >> k) & 1) ^ 1;
+    }
+    return w;
+}
+
 static size_t blocks_portable(const uint8_t *src, size_t n, uint8_t *dst, int32_t lower, int32_t *after_space,
                               size_t *written) {
     size_t i = 0, w = 0;
@@ -26,11 +37,7 @@ static size_t blocks_portable(const uint8_t *src, size_t n, uint8_t *dst, int32_
             y[k] = isws ? 0x20 : ((lower && c >= 0x41 && c <= 0x5A) ? (uint8_t)(c | 0x20) : c);
         }
         if (high) break;
-        uint32_t drop = ws & ((ws << 1) | after);
-        for (int k = 0; k < 16; k++) {
-            dst[w] = y[k];
-            w += ((drop >> k) & 1) ^ 1;
-        }
+        w += compact(y, 16, ws & ((ws << 1) | after), dst + w);
         after = (ws >> 15) & 1;
         i += 16;
     }
@@ -67,10 +74,7 @@ static size_t blocks_sse2(const uint8_t *src, size_t n, uint8_t *dst, int32_t lo
         } else {
             uint8_t t[16];
             _mm_storeu_si128((__m128i *)t, y);
-            for (int k = 0; k < 16; k++) {
-                dst[w] = t[k];
-                w += ((drop >> k) & 1) ^ 1;
-            }
+            w += compact(t, 16, drop, dst + w);
         }
         after = (m >> 15) & 1;
         i += 16;
@@ -108,10 +112,7 @@ static size_t blocks_avx2(const uint8_t *src, size_t n, uint8_t *dst, int32_t lo
         } else {
             uint8_t t[32];
             _mm256_storeu_si256((__m256i *)t, y);
-            for (int k = 0; k < 32; k++) {
-                dst[w] = t[k];
-                w += ((drop >> k) & 1) ^ 1;
-            }
+            w += compact(t, 32, drop, dst + w);
         }
         after = m >> 31;
         i += 32;
