@@ -33,7 +33,9 @@ let package = Package(
     targets: [
         // MARK: - C libraries (Debian packages)
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS, opened with dlopen by the first matrix call (Debian libopenblas0): commands that
+        // multiply no matrix never start its thread pool, and its environment is set in-process.
+        .target(name: "COpenBLAS"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // libdeflate: whole-buffer DEFLATE, several times faster than zlib; gzip output is written

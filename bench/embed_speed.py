@@ -4,8 +4,9 @@
     bench/.venv/bin/python bench/embed_speed.py [--runs 3] [--threads 2] [--winnow .build/release/winnow]
         [--coretype SkylakeX]   # also run Winnow with OPENBLAS_CORETYPE set (both rows are reported)
 
-`winnow` picks OPENBLAS_CORETYPE itself when OpenBLAS falls back to a generic kernel; run the
-script with WINNOW_OPENBLAS_AUTO=0 in the environment to measure the generic kernel.
+`winnow` sets OPENBLAS_CORETYPE from the CPU's features (SkylakeX with AVX-512, Haswell with AVX2)
+before it opens OpenBLAS; run the script with WINNOW_OPENBLAS_AUTO=0 in the environment to leave
+the choice to OpenBLAS (the generic kernel on CPUs it does not know).
 
 Issue 6, "Done when" item 3. Two inputs, built deterministically from ../shared/data:
   * paragraphs: the first 1,024 paragraphs (non-heading lines) of WikiText-2's test split

@@ -3,16 +3,40 @@ internal import COpenBLAS
 import Glibc
 #endif
 
-/// The OpenBLAS library behind the tensor core: which kernel it runs and how many threads it uses.
+/// The OpenBLAS library behind the tensor core: loading it, which kernel it runs and how many
+/// threads it uses.
 ///
-/// Debian's OpenBLAS 0.3.21 falls back to its generic "Prescott" kernel on recent Xeons; set
-/// `OPENBLAS_CORETYPE` (for example `SkylakeX` or `Haswell`) before the process starts to pick
-/// a faster one. Report `coreName` beside every throughput figure.
+/// OpenBLAS is opened (dlopen) by the first matrix call, not linked: a command that multiplies
+/// no matrix never starts its thread pool. Before it opens, ``prepareEnvironment()`` sets
+/// `OPENBLAS_NUM_THREADS=1` and, on a CPU with AVX-512 or AVX2, `OPENBLAS_CORETYPE` (Debian's
+/// OpenBLAS 0.3.21 falls back to its generic "Prescott" kernel on recent Xeons, 3–5× slower);
+/// values the user set are kept, and `WINNOW_OPENBLAS_AUTO=0` leaves the kernel to OpenBLAS.
+/// Report `coreName` beside every throughput figure.
 public enum BLAS {
+    /// OpenBLAS could not be opened (not installed, or a library without the CBLAS symbols).
+    public struct LoadError: Error, CustomStringConvertible {
+        /// The loader's message, naming the library and how to install it.
+        public let description: String
+    }
+
+    /// Sets OpenBLAS's environment before it loads (see the type's summary). Call it while the
+    /// process has one thread, as `winnow`'s `main` does first; the first matrix call does it
+    /// otherwise. Idempotent.
+    public static func prepareEnvironment() { wblas_prepare_environment() }
+
+    /// Opens OpenBLAS now if it is not open yet.
+    /// - Throws: ``LoadError`` when it cannot be opened.
+    public static func load() throws(LoadError) {
+        if let e = wblas_load_error() { throw LoadError(description: String(cString: e)) }
+    }
+
+    /// Whether OpenBLAS has been opened in this process (this does not open it).
+    public static var isLoaded: Bool { wblas_is_loaded() != 0 }
+
     /// The kernel OpenBLAS selected for this CPU, as `openblas_get_corename()` reports it
-    /// (for example `"Prescott"`, `"Haswell"`, `"SkylakeX"`).
+    /// (for example `"Prescott"`, `"Haswell"`, `"SkylakeX"`); opens OpenBLAS.
     public static var coreName: String {
-        guard let name = openblas_get_corename() else { return "unknown" }
+        guard (try? load()) != nil, let name = wblas_corename() else { return "unavailable" }
         return String(cString: name)
     }
 
@@ -23,13 +47,13 @@ public enum BLAS {
     }
 
     /// The number of threads OpenBLAS uses for one call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var threadCount: Int { Int(wblas_get_num_threads()) }
 
     /// Sets the number of threads OpenBLAS uses for one call. Call with 1 when the caller runs
     /// tasks in parallel itself, so the threads do not oversubscribe the cores.
     /// - Parameter count: threads per BLAS call, at least 1.
     public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        wblas_set_num_threads(Int32(max(1, count)))
     }
 
     /// The `OPENBLAS_CORETYPE` that suits this CPU when OpenBLAS fell back to a generic kernel:
@@ -38,12 +62,13 @@ public enum BLAS {
     /// has neither.
     public static var suggestedCoreType: String? {
         guard isGenericCore else { return nil }
-        let flags = cpuFlags()
-        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy({ flags.contains(Substring($0)) }) {
-            return "SkylakeX"
-        }
-        if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
-        return nil
+        return coreTypeForThisCPU
+    }
+
+    /// The `OPENBLAS_CORETYPE` ``prepareEnvironment()`` sets from the CPU's features alone:
+    /// `SkylakeX` with AVX-512 F, CD, BW, DQ and VL, `Haswell` with AVX2 and FMA, else `nil`.
+    public static var coreTypeForThisCPU: String? {
+        wblas_suggested_coretype().map { String(cString: $0) }
     }
 
     /// A warning when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512 (OpenBLAS

@@ -46,7 +46,7 @@ public struct MatrixView {
             out.initialize(repeating: 0, count: a.count * b.count)
             return
         }
-        cblas_sgemm(
+        wblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(a.count), Int32(b.count), Int32(columns), 1,
             row(a.lowerBound), Int32(columns), other.row(b.lowerBound), Int32(columns), 0, out, Int32(b.count))
     }
@@ -59,7 +59,7 @@ public struct MatrixView {
             out.initialize(repeating: 0, count: rows)
             return
         }
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, row(0), Int32(columns), vector, 1, 0, out, 1)
+        wblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, row(0), Int32(columns), vector, 1, 0, out, 1)
     }
 
     /// The squared Euclidean length of every row, summed in index order.

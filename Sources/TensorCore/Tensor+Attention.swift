@@ -83,7 +83,7 @@ extension Tensor {
                 for h in 0 ..< heads {
                     let inOffset = b * s * inputStride + h * headSize
                     let outOffset = b * s * hidden + h * headSize
-                    cblas_sgemm(
+                    wblas_sgemm(
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(headSize),
                         scale, q + inOffset, Int32(inputStride), k + inOffset, Int32(inputStride),
                         0, sc, Int32(s))
@@ -93,7 +93,7 @@ extension Tensor {
                         }
                     }
                     ctk_softmax_rows(sc, n, n, s)
-                    cblas_sgemm(
+                    wblas_sgemm(
                         CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(headSize), Int32(n),
                         1, sc, Int32(s), v + inOffset, Int32(inputStride),
                         0, o + outOffset, Int32(hidden))

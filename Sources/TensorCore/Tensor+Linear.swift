@@ -3,7 +3,7 @@ internal import COpenBLAS
 // MARK: - Matrix multiply, bias and residual
 
 extension Tensor {
-    /// Multiplies two tensors viewed as matrices with `cblas_sgemm`: `alpha · op(a) · op(b)`.
+    /// Multiplies two tensors viewed as matrices with `cblas_sgemm` (OpenBLAS): `alpha · op(a) · op(b)`.
     ///
     /// `a` is viewed as `a.rows × a.columns` and `b` as `b.rows × b.columns`; `op` transposes when
     /// asked. Without `transposeA` the result keeps `a`'s leading dimensions and replaces its last
@@ -30,7 +30,7 @@ extension Tensor {
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
                 c.scalars.withUnsafeMutableBufferPointer { pc in
-                    cblas_sgemm(
+                    wblas_sgemm(
                         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha,
@@ -71,7 +71,7 @@ extension Tensor {
         x.scalars.withUnsafeBufferPointer { px in
             weight.scalars.withUnsafeBufferPointer { pw in
                 y.scalars.withUnsafeMutableBufferPointer { py in
-                    cblas_sgemm(
+                    wblas_sgemm(
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
                         px.baseAddress, Int32(k), pw.baseAddress, Int32(k), 1, py.baseAddress, Int32(n))
                 }

@@ -16,7 +16,7 @@ extension Tensor {
         scalars.withUnsafeBufferPointer { pm in
             query.withUnsafeBufferPointer { pq in
                 dots.withUnsafeMutableBufferPointer { pd in
-                    cblas_sgemv(
+                    wblas_sgemv(
                         CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, pm.baseAddress, Int32(n),
                         pq.baseAddress, 1, 0, pd.baseAddress, 1)
                 }

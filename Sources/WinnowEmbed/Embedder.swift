@@ -38,6 +38,11 @@ public struct Embedder: Sendable {
     /// - Throws: ``EmbedError`` naming the file at fault; pooling modes other than mean and CLS
     ///   are rejected.
     public init(folder: ModelFolder) throws(EmbedError) {
+        do {
+            try BLAS.load()  // the model runs on OpenBLAS: a missing library is an error here, not an abort later
+        } catch {
+            throw EmbedError(path: folder.path, message: error.description)
+        }
         tokenizer = try WordPieceTokenizer(folder: folder)
         model = try BertModel(folder: folder)
         let poolingPath = "1_Pooling/config.json"

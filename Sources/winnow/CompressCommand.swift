@@ -100,7 +100,7 @@ struct CompressCommand: ParsableCommand {
         config.miniLMTokenBudget = minilmBudget
         let compressor = try PromptCompressor(configuration: config)
         for warning in compressor.loadWarnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        if let warning = BLAS.kernelWarning, !noMinilm { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        if !noMinilm, let warning = BLAS.kernelWarning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
 

@@ -1,25 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TensorCore
 
-/// Makes OpenBLAS use the kernel that suits the CPU.
+/// Sets OpenBLAS's environment before anything can open it.
 ///
-/// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic SSE3
-/// "Prescott" kernel (3–5× slower sgemm). It picks the kernel in a library constructor, before
-/// `main` runs, from `OPENBLAS_CORETYPE`; so when the generic kernel is running on a CPU with
-/// AVX-512 or AVX2 and the user set nothing, `winnow` sets the variable and re-executes itself
-/// once. `OPENBLAS_CORETYPE` set by the user is always respected; `WINNOW_OPENBLAS_AUTO=0` turns
-/// this off (the warning then names the fix).
+/// OpenBLAS is opened by the first matrix call (``BLAS``), and reads `OPENBLAS_CORETYPE` and
+/// `OPENBLAS_NUM_THREADS` when it opens. Debian's OpenBLAS 0.3.21 does not recognise recent Xeons
+/// and falls back to its generic SSE3 "Prescott" kernel (3–5× slower sgemm), so on a CPU with
+/// AVX-512 or AVX2 `winnow` sets `OPENBLAS_CORETYPE` (`SkylakeX` or `Haswell`), and one BLAS
+/// thread per call (the parallelism is Winnow's own). This runs first in `main`, while the
+/// process has one thread (`setenv` is not safe beside other threads). Values the user set are
+/// kept; `WINNOW_OPENBLAS_AUTO=0` leaves the kernel to OpenBLAS (the warning then names the fix).
 enum OpenBLASKernel {
     static func selectForThisCPU() {
-        guard getenv("OPENBLAS_CORETYPE") == nil else { return }
-        if let auto = getenv("WINNOW_OPENBLAS_AUTO"), String(cString: auto) == "0" { return }
-        guard let core = BLAS.suggestedCoreType else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv("WINNOW_OPENBLAS_AUTO", "0", 1)  // the re-executed process must not loop
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // exec failed (no /proc?): go on with the generic kernel; the warning says what to do.
-        unsetenv("OPENBLAS_CORETYPE")
+        BLAS.prepareEnvironment()
     }
 }

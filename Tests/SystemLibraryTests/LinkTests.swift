@@ -37,9 +37,11 @@ struct LinkTests {
         let a: [Float] = [1, 2, 3, 4]  // 2×2
         let b: [Float] = [5, 6, 7, 8]
         var c = [Float](repeating: 0, count: 4)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
+        #expect(wblas_load_error() == nil)
+        wblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
         #expect(c == [19, 22, 43, 50])
-        #expect(!String(cString: openblas_get_corename()).isEmpty)
+        #expect(wblas_is_loaded() != 0)
+        #expect(!String(cString: wblas_corename()).isEmpty)
     }
 
     @Test("ICU segments words and normalises through the C shim")

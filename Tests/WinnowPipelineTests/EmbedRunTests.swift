@@ -99,3 +99,47 @@ struct EmbedRunTests {
         }
     }
 }
+
+/// OpenBLAS is opened by the first matrix call, not linked (TensorCore's `BLAS`).
+@Suite("OpenBLAS loading")
+struct OpenBLASLoadingTests {
+    @Test("a run that multiplies no matrix never opens OpenBLAS: it succeeds with an unloadable library named")
+    func notOpenedWithoutMatrices() throws {
+        let dir = try temporaryFolder()
+        _ = try writeDocs(dir)
+        let recipe = """
+            name: no-blas
+            input: { path: "in/*.jsonl" }
+            output: { path: out, format: jsonl }
+            stages:
+              - length: { min_chars: 10 }
+              - exact_dedup: {}
+            """
+        try FileSystem.writeAll(dir + "/r.yaml", Array(recipe.utf8))
+        let r = try runWinnow(["run", "r.yaml", "--quiet"], in: dir, env: ["WINNOW_OPENBLAS_LIBRARY": dir + "/no-such-libopenblas.so"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("OpenBLAS"))
+        var lines = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/out/data") {
+            lines += String(decoding: try FileSystem.readAll(dir + "/out/data/" + name), as: UTF8.self).split(separator: "\n").count
+        }
+        #expect(lines == 20)
+    }
+
+    @Test("a command that needs OpenBLAS and cannot open it fails with the library's name and writes nothing",
+          .enabled(if: hasModel, "needs \(modelPath) (run scripts/fetch-models.sh)"))
+    func missingLibraryIsAnError() throws {
+        let dir = try temporaryFolder()
+        _ = try writeDocs(dir)
+        for library in [dir + "/no-such-libopenblas.so", "libz.so.1"] {
+            let r = try runWinnow(
+                ["embed", "--input", "in/part-0.jsonl", "--output", "v.npy", "--model", modelPath], in: dir,
+                env: ["WINNOW_OPENBLAS_LIBRARY": library])
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(!r.signaled)
+            #expect(r.stderr.contains("OpenBLAS") && r.stderr.contains(library == "libz.so.1" ? "has no symbol cblas_sgemm" : "no-such-libopenblas.so"),
+                    "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/v.npy"))
+        }
+    }
+}
