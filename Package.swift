@@ -76,7 +76,7 @@ let package = Package(
             dependencies: ["WinnowCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // fastText .bin/.ftz loading and prediction (language ID), pure Swift.
         .target(name: "WinnowFastText", dependencies: ["WinnowCore"]),
-        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowFastText"]),
+        .target(name: "WinnowFilters", dependencies: ["WinnowCore", "WinnowIO", "WinnowText", "WinnowFastText", "CICUShim"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         // Tokenizers shared by the prompt compressor, the embedder, the `tokenize` stage and the
         // server: tiktoken and Hugging Face tokenizer.json (BPE, Unigram, WordPiece), no Foundation.

@@ -5,6 +5,7 @@
    that follow a space. A block with nothing to drop is stored whole (whitespace turned into
    spaces, A-Z lowercased); one with drops is copied byte by byte without branches. */
 #include "cicu_collapse.h"
+#include "cicu_isa.h"
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -125,23 +126,13 @@ static size_t blocks_avx2(const uint8_t *src, size_t n, uint8_t *dst, int32_t lo
 
 static int32_t chosen = -1;  /* benign race: every thread computes the same value */
 
-static int32_t best_isa(void) {
-#ifdef CICU_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 2 : 1;
-#else
-    return 0;
-#endif
-}
-
 void cicu_collapse_set_isa(int32_t isa) {
-    int32_t best = best_isa();
-    chosen = (isa < 0 || isa > best) ? best : isa;
+    chosen = cicu_choose_isa(isa);
 }
 
 size_t cicu_collapse_ascii(const uint8_t *src, size_t n, uint8_t *dst, int32_t lower, int32_t *after_space,
                            size_t *written) {
-    if (chosen < 0) chosen = best_isa();
+    if (chosen < 0) chosen = cicu_best_isa();
     switch (chosen) {
 #ifdef CICU_X86
     case 2: return blocks_avx2(src, n, dst, lower, after_space, written);

@@ -1,5 +1,6 @@
 import WinnowCore
 import WinnowText
+internal import CICUShim
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -88,6 +89,15 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
     static let policyHeads: [UInt16] = policy.map { UInt16($0[0]) << 8 | UInt16($0[1]) }
     static let lorem = Array("lorem ipsum".utf8)
     static let javascript = Array("javascript".utf8)
+    static let loremHead = UInt16(lorem[0]) << 8 | UInt16(lorem[1])
+    static let javascriptHead = UInt16(javascript[0]) << 8 | UInt16(javascript[1])
+    /// The distinct first-two-letter heads of every phrase (at most 8: ``cicu_find_bigram``).
+    static let allHeads: [UInt16] = {
+        var heads: [UInt16] = []
+        for h in [loremHead, javascriptHead] + policyHeads where !heads.contains(h) { heads.append(h) }
+        precondition(heads.count <= 8)
+        return heads
+    }()
     static let ellipsis = Array("...".utf8)
 
     /// Rewrites the text to its kept lines, or drops the page. A page whose kept lines are the
@@ -278,32 +288,45 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
         let everything = foundLorem | foundJavascript | foundPolicy
         @inline(__always) func at(_ i: Int, _ needle: [UInt8]) -> Bool {
             guard i + needle.count <= l.count else { return false }
-            for k in 1..<needle.count {
+            for k in 2..<needle.count {
                 var c = l[i + k]
                 if c >= 0x41 && c <= 0x5A { c |= 0x20 }
                 if c != needle[k] { return false }
             }
             return true
         }
-        for i in all {
-            var c = l[i]
-            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
-            switch c {
-            case 0x6C: if at(i, lorem) { f |= foundLorem }  // l
-            case 0x6A: if at(i, javascript) { f |= foundJavascript }  // j
-            case 0x74, 0x70, 0x63, 0x75:  // t, p, c, u
-                // Most t/p/c/u start no phrase: compare the first two letters before the rest.
-                guard f & foundPolicy == 0, i + 1 < l.count else { break }
-                var n = l[i + 1]
-                if n >= 0x41 && n <= 0x5A { n |= 0x20 }
-                let head = UInt16(c) << 8 | UInt16(n)
+        // Only where a phrase's first two letters are (in any ASCII case: the vector search) is
+        // the rest compared; "lo", "ja", "te", "pr", "co" and "us" start about one position in 30.
+        guard let base = l.baseAddress else { return 0 }
+        let heads = Self.allHeads
+        var i = 0
+        while true {
+            i = heads.withUnsafeBufferPointer { cicu_find_bigram(base, l.count, i, $0.baseAddress, Int32($0.count)) }
+            if i >= l.count { return f }
+            let head = UInt16(l[i] | 0x20) << 8 | UInt16(l[i + 1] | 0x20)
+            if head == Self.loremHead {
+                if at(i, lorem) { f |= foundLorem }
+            } else if head == Self.javascriptHead {
+                if at(i, javascript) { f |= foundJavascript }
+            } else if f & foundPolicy == 0 {
                 for (k, h) in policyHeads.enumerated() where h == head && at(i, policy[k]) { f |= foundPolicy; break }
-            default: break
             }
             if f == everything { return f }
+            i += 1
         }
-        return f
     }
+
+    /// The first position at or after `from` where a phrase's two-letter head starts (any ASCII
+    /// case), or `bytes.count` (tests).
+    static func firstHead(_ bytes: [UInt8], from: Int) -> Int {
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return 0 }
+            return allHeads.withUnsafeBufferPointer { cicu_find_bigram(base, b.count, from, $0.baseAddress, Int32($0.count)) }
+        }
+    }
+
+    /// Chooses the phrase search's block code (tests): 0 byte by byte, 1 SSE2, 2 AVX2, -1 the best.
+    static func setPhraseSearchISA(_ isa: Int32) { cicu_bigram_set_isa(isa) }
 
     /// Whether `l` contains U+212A KELVIN SIGN (E2 84 AA).
     static func hasKelvin(_ l: UnsafeBufferPointer<UInt8>) -> Bool {

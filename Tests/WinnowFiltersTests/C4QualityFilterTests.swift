@@ -64,42 +64,6 @@ struct C4QualityFilterTests {
         #expect(out.hasSuffix("no terminal punctuation here"))
     }
 
-    @Test("the one-pass phrase search finds what a lowercased substring search finds (seeded lines, mixed case)")
-    func phraseSearchMatchesPlainSearch() {
-        // Pieces that start, nearly start or cut the phrases, in random case, glued at random.
-        let pieces = [
-            "terms of use", "terms of us", "Privacy Policy", "privacy polic", "cookie policy", "COOKIE", "uses cookies",
-            "use of cookies", "use cookies", "use", "Lorem Ipsum", "lorem ipsu", "JavaScript", "javascrip", "t", "p", "c", "u",
-            "th", "te", "pr", "co", "us", " ", "policy", "the cat", "é", "K",
-        ]
-        var state: UInt64 = 0x5EED
-        func next(_ n: Int) -> Int {
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
-        for _ in 0..<4000 {
-            var line = ""
-            for _ in 0..<(1 + next(6)) {
-                let p = pieces[next(pieces.count)]
-                line += next(3) == 0 ? p.uppercased() : p
-            }
-            let lower = line.lowercased()
-            var expected: UInt8 = 0
-            if lower.contains("lorem ipsum") { expected |= C4QualityFilter.foundLorem }
-            if lower.contains("javascript") { expected |= C4QualityFilter.foundJavascript }
-            if C4QualityFilter.policy.contains(where: { lower.contains(String(decoding: $0, as: UTF8.self)) }) {
-                expected |= C4QualityFilter.foundPolicy
-            }
-            let bytes = Array(line.utf8)
-            let got = bytes.withUnsafeBufferPointer { C4QualityFilter.phrases($0) }
-            #expect(got == expected, "\(line)")
-            if got != expected { return }
-        }
-    }
-
     @Test("min_words_per_line counts words before citation removal")
     func wordsBeforeCitations() {
         let (_, out) = run((good + ["Two words [1] [2]."]).joined(separator: "\n"))
@@ -187,5 +151,72 @@ struct FineWebQualityFilterTests {
         }
         #expect(v(mk(0)) == .keep)
         #expect(v(mk(1)) == .drop(reason: "list_ratio"))
+    }
+}
+
+/// The vector search under C4's phrase search: each block width against the plain definition.
+@Suite("c4_quality phrase search", .serialized)
+struct C4PhraseSearchTests {
+    @Test("the phrase search finds what a lowercased substring search finds (seeded lines, mixed case)", arguments: [Int32(0), 1, 2])
+    func phraseSearchMatchesPlainSearch(isa: Int32) {
+        C4QualityFilter.setPhraseSearchISA(isa)
+        defer { C4QualityFilter.setPhraseSearchISA(-1) }
+        // Pieces that start, nearly start or cut the phrases, in random case, glued at random.
+        let pieces = [
+            "terms of use", "terms of us", "Privacy Policy", "privacy polic", "cookie policy", "COOKIE", "uses cookies",
+            "use of cookies", "use cookies", "use", "Lorem Ipsum", "lorem ipsu", "JavaScript", "javascrip", "t", "p", "c", "u",
+            "th", "te", "pr", "co", "us", " ", "policy", "the cat", "é", "K", "lo", "ja", "L", "J", "@", "`", "\u{212A}",
+            "a long stretch of words without any of the heads in it ", "ＬＯ",
+        ]
+        var state: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int {
+            state = state &+ 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        for _ in 0..<4000 {
+            var line = ""
+            for _ in 0..<(1 + next(16)) {
+                let p = pieces[next(pieces.count)]
+                line += next(3) == 0 ? p.uppercased() : p
+            }
+            let lower = line.lowercased()
+            var expected: UInt8 = 0
+            if lower.contains("lorem ipsum") { expected |= C4QualityFilter.foundLorem }
+            if lower.contains("javascript") { expected |= C4QualityFilter.foundJavascript }
+            if C4QualityFilter.policy.contains(where: { lower.contains(String(decoding: $0, as: UTF8.self)) }) {
+                expected |= C4QualityFilter.foundPolicy
+            }
+            let bytes = Array(line.utf8)
+            let got = bytes.withUnsafeBufferPointer { C4QualityFilter.phrases($0) }
+            #expect(got == expected, "\(line)")
+            if got != expected { return }
+        }
+    }
+
+    @Test("finds the first two-letter head at every offset and block boundary", arguments: [Int32(0), 1, 2])
+    func bigramAtEveryOffset(isa: Int32) {
+        C4QualityFilter.setPhraseSearchISA(isa)
+        defer { C4QualityFilter.setPhraseSearchISA(-1) }
+        let heads = C4QualityFilter.allHeads
+        for length in [0, 1, 2, 15, 16, 17, 31, 32, 33, 34, 64, 65, 100] {
+            for at in 0..<max(1, length - 1) {
+                for pair in [("l", "O"), ("J", "a"), ("u", "s"), ("L", "p"), ("@", "o")] {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+                    if at + 1 < length {
+                        bytes[at] = UInt8(ascii: Unicode.Scalar(pair.0)!)
+                        bytes[at + 1] = UInt8(ascii: Unicode.Scalar(pair.1)!)
+                    }
+                    let head = at + 1 < length ? UInt16(bytes[at] | 0x20) << 8 | UInt16(bytes[at + 1] | 0x20) : 0
+                    let expected = at + 1 < length && heads.contains(head) && pair.0 != "@" ? at : length
+                    for from in [0, at, at + 1] where from <= length {
+                        let got = C4QualityFilter.firstHead(bytes, from: from)
+                        #expect(got == (from <= expected ? expected : length), "length \(length) at \(at) from \(from) \(pair)")
+                    }
+                }
+            }
+        }
     }
 }
