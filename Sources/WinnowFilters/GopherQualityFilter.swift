@@ -184,9 +184,12 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
         var nonSymbolChars = 0
         let ascii = DatatroveSets.asciiMask
         let punct = DatatroveSets.punctuation
+        // In an all-ASCII text a word's characters are its bytes: one count over the text instead
+        // of one per word.
+        let textIsASCII = PythonText.scalarCount(u, 0..<u.count) == u.count  // valid UTF-8: no continuation byte, no lead byte
         for t in tokens where Self.isNonSymbol(u, t, ascii: ascii, punct: punct) {
             nonSymbol += 1
-            nonSymbolChars += PythonText.scalarCount(u, t.range)
+            nonSymbolChars += textIsASCII ? t.end - t.start : PythonText.scalarCount(u, t.range)
             // Past the maximum (and at or past the minimum), the document is long whatever follows.
             if let mx = maxWords, nonSymbol > mx, minWords.map({ nonSymbol >= $0 }) ?? true {
                 return .drop(reason: "gopher_long_doc")

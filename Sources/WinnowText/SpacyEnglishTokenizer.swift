@@ -103,6 +103,16 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 // Inside a chunk: ASCII bytes above the space are never whitespace.
                 while i < n && u[i] > 0x20 && u[i] < 0x80 { i += 1 }
                 if i == n { break }
+                // One space between two chunks (the commonest boundary), followed by ASCII that is
+                // not whitespace: the chunk ends and the next starts after the space, as the two
+                // switches below would do (the space itself is never a token: it is spaCy's
+                // separator, and a run of one space leaves an empty whitespace token out).
+                if fastPaths && u[i] == 0x20 && i + 1 < n && u[i + 1] > 0x20 && u[i + 1] < 0x80 {
+                    if start < i { chunk(u, start, i, into: &out, scratch: &s) }
+                    i += 1
+                    start = i
+                    continue
+                }
             }
             let (v, l) = PythonText.decode(u, i)
             let ws = PythonText.isSpace(v)
