@@ -176,11 +176,6 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
         let countSentences = minNumSentences != -1
         for unit in units(u, s) {
             let r = PythonText.strip(u, unit)
-            PythonText.splitWhitespace(u, r, into: &s.words)
-            if maxWordLength != -1
-                && s.words.contains(where: { $0.count > maxWordLength && PythonText.scalarCount(u, $0) > maxWordLength }) {
-                continue
-            }
             // The line after citation removal: `u[r]` itself unless it has a `[` to look at.
             var changed = false
             if removeCitations && Self.hasByte(u, r, 0x5B) {
@@ -195,7 +190,20 @@ public struct C4QualityFilter: Transformer, RegisteredStage {
                     let endsOK = last == 0x2E || last == 0x3F || last == 0x21 || last == 0x22 || last == 0x27
                     if !endsOK || PythonText.hasSuffix(l, all, Self.ellipsis) { return .keep }  // .keep = skip line
                 }
-                if s.words.count < minWordsPerLine { return .keep }
+                // datatrove's first two checks, the word length and count (of the line before
+                // citation removal), come after the punctuation check here: all three only skip
+                // the line, so their order changes nothing, and most lines that fail one fail the
+                // cheap punctuation check. No word can be longer than a line of at most
+                // max_word_length bytes; the words are counted only up to min_words_per_line.
+                if maxWordLength != -1 && r.count > maxWordLength {
+                    PythonText.splitWhitespace(u, r, into: &s.words)
+                    if s.words.contains(where: { $0.count > maxWordLength && PythonText.scalarCount(u, $0) > maxWordLength }) {
+                        return .keep
+                    }
+                    if s.words.count < minWordsPerLine { return .keep }
+                } else if minWordsPerLine > 0 && PythonText.wordCount(u, r, upTo: minWordsPerLine) < minWordsPerLine {
+                    return .keep
+                }
                 let found = filterLoremIpsum || filterJavascript || filterPolicy ? Self.phrases(l) : 0
                 if filterLoremIpsum && found & Self.foundLorem != 0 { return .drop(reason: "lorem_ipsum") }
                 if filterJavascript && found & Self.foundJavascript != 0 { return .keep }

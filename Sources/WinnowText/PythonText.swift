@@ -147,6 +147,12 @@ public enum PythonText {
         var i = range.lowerBound
         var start = -1
         while i < range.upperBound {
+            if u[i] > 0x20 && u[i] < 0x80 {  // ASCII above the space: never whitespace
+                if start < 0 { start = i }
+                i += 1
+                while i < range.upperBound && u[i] > 0x20 && u[i] < 0x80 { i += 1 }
+                continue
+            }
             let (v, l) = decode(u, i)
             if isSpace(v) {
                 if start >= 0 { out.append(start..<i); start = -1 }
@@ -156,6 +162,31 @@ public enum PythonText {
             i += l
         }
         if start >= 0 { out.append(start..<range.upperBound) }
+    }
+
+    /// `min(len(str.split()), limit)` for `u[range]`: counts the words of ``splitWhitespace(_:_:into:)``
+    /// and stops at `limit`.
+    public static func wordCount(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, upTo limit: Int) -> Int {
+        var n = 0
+        var i = range.lowerBound
+        var inWord = false
+        while i < range.upperBound && n < limit {
+            let c = u[i]
+            if c > 0x20 && c < 0x80 {
+                if !inWord { inWord = true; n += 1 }
+                i += 1
+                continue
+            }
+            let (v, l) = decode(u, i)
+            if isSpace(v) {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                n += 1
+            }
+            i += l
+        }
+        return n
     }
 
     /// `str.count(needle)`: non-overlapping occurrences of `needle` bytes in `u[range]`.

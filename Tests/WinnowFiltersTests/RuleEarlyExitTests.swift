@@ -346,7 +346,9 @@ struct RuleEarlyExitTests {
                     "See the cookie policy here.", "This site Uses Cookies a lot.", "We limit use of cookies here.",
                     "The lorem ipsu text stays.", "Java script is not one word."]
         for i in 0..<n {
-            let w = words(Int.random(in: 1...14, using: &g), vocabulary: 1_000_000, &g).joined(separator: " ")
+            // Mostly single spaces; sometimes other whitespace (tab, no-break and ideographic space).
+            let gap = Int.random(in: 0..<12, using: &g) == 0 ? ["\t", "\u{A0}", "  ", "\u{3000}"].randomElement(using: &g)! : " "
+            let w = words(Int.random(in: 1...14, using: &g), vocabulary: 1_000_000, &g).joined(separator: gap)
             var l = w + [".", ". Next one here.", "!", "", "...", "?", " [2].", " [citation needed]."].randomElement(using: &g)!
             if i == n - 1 && Bool.random(using: &g) { l = late.randomElement(using: &g)! }
             if Int.random(in: 0..<30, using: &g) == 0 { l = "  " + l + " " }
@@ -360,10 +362,16 @@ struct RuleEarlyExitTests {
     func c4Fuzz() {
         var g = RuleRNG(seed: 53)
         var reasons: [String: Int] = [:]
-        for k in 0..<80 {
+        for k in 0..<160 {
             let text = Self.c4Document(&g)
             var f = C4QualityFilter()
             if k % 4 == 3 { f.minNumSentences = [-1, 0, 30].randomElement(using: &g)! }
+            // Word limits that lines cross: a line longer than max_word_length is split into
+            // words, a shorter one only counted up to min_words_per_line.
+            if k % 5 == 4 {
+                f.maxWordLength = [-1, 4, 6, 9, 40].randomElement(using: &g)!
+                f.minWordsPerLine = [-1, 0, 2, 3, 6].randomElement(using: &g)!
+            }
             let (expected, expectedText) = RuleOracle.c4(text, f)
             var d = Document(id: "d\(k)", text: text)
             let got = f.transform(&d, context: StageContext())
