@@ -1,7 +1,4 @@
 internal import COpenBLAS
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The OpenBLAS library behind the tensor core: loading it, which kernel it runs and how many
 /// threads it uses.
@@ -29,9 +26,6 @@ public enum BLAS {
     public static func load() throws(LoadError) {
         if let e = wblas_load_error() { throw LoadError(description: String(cString: e)) }
     }
-
-    /// Whether OpenBLAS has been opened in this process (this does not open it).
-    public static var isLoaded: Bool { wblas_is_loaded() != 0 }
 
     /// The kernel OpenBLAS selected for this CPU, as `openblas_get_corename()` reports it
     /// (for example `"Prescott"`, `"Haswell"`, `"SkylakeX"`); opens OpenBLAS.
@@ -62,13 +56,7 @@ public enum BLAS {
     /// has neither.
     public static var suggestedCoreType: String? {
         guard isGenericCore else { return nil }
-        return coreTypeForThisCPU
-    }
-
-    /// The `OPENBLAS_CORETYPE` ``prepareEnvironment()`` sets from the CPU's features alone:
-    /// `SkylakeX` with AVX-512 F, CD, BW, DQ and VL, `Haswell` with AVX2 and FMA, else `nil`.
-    public static var coreTypeForThisCPU: String? {
-        wblas_suggested_coretype().map { String(cString: $0) }
+        return wblas_suggested_coretype().map { String(cString: $0) }  // what prepareEnvironment() sets
     }
 
     /// A warning when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512 (OpenBLAS
@@ -78,24 +66,5 @@ public enum BLAS {
         guard let suggestion = suggestedCoreType else { return nil }
         return "OpenBLAS runs its generic '\(coreName)' kernel on a CPU with \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2"); "
             + "set OPENBLAS_CORETYPE=\(suggestion) for several times faster matrix multiplies"
-    }
-
-    /// The `flags` words of the first processor in `/proc/cpuinfo` (empty where there is none).
-    static func cpuFlags() -> Set<Substring> {
-        #if canImport(Glibc)
-        guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0 {
-            guard let line else { break }
-            let text = String(cString: line)
-            if text.hasPrefix("flags") {
-                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == ":" }).dropFirst())
-            }
-        }
-        #endif
-        return []
     }
 }

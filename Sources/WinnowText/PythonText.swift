@@ -144,10 +144,29 @@ public enum PythonText {
     /// `str.split()` (no argument): ranges of maximal runs of non-whitespace.
     public static func splitWhitespace(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Range<Int>]) {
         out.removeAll(keepingCapacity: true)
+        forEachWord(u, range) { out.append($0); return true }
+    }
+
+    /// `min(len(str.split()), limit)` for `u[range]`: counts the words of ``splitWhitespace(_:_:into:)``
+    /// and stops at `limit`.
+    public static func wordCount(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, upTo limit: Int) -> Int {
+        var n = 0
+        guard limit > 0 else { return 0 }
+        forEachWord(u, range) { _ in
+            n += 1
+            return n < limit
+        }
+        return n
+    }
+
+    /// Calls `body` with each maximal run of non-whitespace in `u[range]`, in order, until it
+    /// returns false. ASCII above the space (never whitespace) is passed without decoding.
+    @inline(__always)
+    static func forEachWord(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Range<Int>) -> Bool) {
         var i = range.lowerBound
         var start = -1
         while i < range.upperBound {
-            if u[i] > 0x20 && u[i] < 0x80 {  // ASCII above the space: never whitespace
+            if u[i] > 0x20 && u[i] < 0x80 {
                 if start < 0 { start = i }
                 i += 1
                 while i < range.upperBound && u[i] > 0x20 && u[i] < 0x80 { i += 1 }
@@ -155,38 +174,16 @@ public enum PythonText {
             }
             let (v, l) = decode(u, i)
             if isSpace(v) {
-                if start >= 0 { out.append(start..<i); start = -1 }
+                if start >= 0 {
+                    if !body(start..<i) { return }
+                    start = -1
+                }
             } else if start < 0 {
                 start = i
             }
             i += l
         }
-        if start >= 0 { out.append(start..<range.upperBound) }
-    }
-
-    /// `min(len(str.split()), limit)` for `u[range]`: counts the words of ``splitWhitespace(_:_:into:)``
-    /// and stops at `limit`.
-    public static func wordCount(_ u: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, upTo limit: Int) -> Int {
-        var n = 0
-        var i = range.lowerBound
-        var inWord = false
-        while i < range.upperBound && n < limit {
-            let c = u[i]
-            if c > 0x20 && c < 0x80 {
-                if !inWord { inWord = true; n += 1 }
-                i += 1
-                continue
-            }
-            let (v, l) = decode(u, i)
-            if isSpace(v) {
-                inWord = false
-            } else if !inWord {
-                inWord = true
-                n += 1
-            }
-            i += l
-        }
-        return n
+        if start >= 0 { _ = body(start..<range.upperBound) }
     }
 
     /// `str.count(needle)`: non-overlapping occurrences of `needle` bytes in `u[range]`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WinnowCore
+import TensorCore
 
 /// The `winnow` command.
 struct Winnow: ParsableCommand {
@@ -43,7 +44,10 @@ extension Winnow {
 @main
 enum Main {
     static func main() {
-        OpenBLASKernel.selectForThisCPU()
+        // OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_NUM_THREADS when it opens (at the first
+        // matrix call): set them now, while the process has one thread (setenv is not safe beside
+        // others). Debian's 0.3.21 picks its generic kernel on recent Xeons; see BLAS.
+        BLAS.prepareEnvironment()
         let command: ParsableCommand
         do {
             command = try Winnow.parseAsRoot()
