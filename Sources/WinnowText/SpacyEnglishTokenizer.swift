@@ -1,3 +1,4 @@
+internal import CICUShim
 import WinnowCore
 
 /// spaCy's rule-based English tokenizer (`spacy.blank("en")`, spaCy 3.8), reimplemented over
@@ -89,6 +90,8 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         var off: [Int] = []        // byte offset of each scalar, plus the end
         var prefixes: [(Int, Int)] = []
         var suffixes: [(Int, Int)] = []
+        /// Spans written by `cicu_plain_words` (allocated on first use).
+        var spans: [TokenSpan] = []
     }
 
     // MARK: - Whitespace split
@@ -108,8 +111,9 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 // switches below would do (the space itself is never a token: it is spaCy's
                 // separator, and a run of one space leaves an empty whitespace token out).
                 if fastPaths && u[i] == 0x20 && i + 1 < n && u[i + 1] > 0x20 && u[i + 1] < 0x80 {
-                    if start < i { chunk(u, start, i, into: &out, scratch: &s) }
-                    i += 1
+                    if start < i && !plainWord(u, start, i, into: &out, tables: s.tables) { chunk(u, start, i, into: &out, scratch: &s) }
+                    // The plain words after it, each followed by one space, go in C.
+                    i = plainWords(u, from: i + 1, into: &out, scratch: &s)
                     start = i
                     continue
                 }
@@ -136,6 +140,55 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 chunk(u, start, n, into: &out, scratch: &s)
             }
         }
+    }
+
+    /// The commonest chunk, ASCII letters and digits that are no special case, appended as one
+    /// token without the chunk machinery: exactly what ``chunk`` gives it (``wordAndMark`` does
+    /// not take a chunk ending in a letter or digit, and ``chunkAffixes``'s plain path keeps it
+    /// whole unless a unit ends it after a digit, which is left to ``chunk``). Returns false,
+    /// appending nothing, for any other chunk.
+    @inline(__always)
+    private func plainWord(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], tables t: Tables) -> Bool {
+        var digit = false
+        for i in bs..<be {
+            let c = u[i]
+            if c &- 0x30 < 10 { digit = true; continue }
+            if (c | 0x20) &- 0x61 >= 26 { return false }
+        }
+        if digit && t.unitLast.contains(UInt32(u[be - 1])) { return false }
+        if t.special(u, bs, be) != nil { return false }
+        out.append(TokenSpan(bs, be))
+        return true
+    }
+
+    /// Takes the stretch of plain words at `from`, each followed by one space (what
+    /// ``plainWord`` takes, found 16 bytes at a time in C: `cicu_plain_words`); returns where
+    /// the first chunk it did not take starts.
+    private func plainWords(_ u: UnsafeBufferPointer<UInt8>, from: Int, into out: inout [TokenSpan], scratch s: inout Scratch) -> Int {
+        guard let base = u.baseAddress else { return from }
+        let tables = s.tables.plainTables
+        if s.spans.isEmpty { s.spans = Array(repeating: TokenSpan(0, 0), count: Self.plainBatch) }
+        var at = from
+        while true {
+            var count = 0
+            let next = s.spans.withUnsafeMutableBytes { sp in
+                cicu_plain_words(base, u.count, at, tables.pointer, sp.baseAddress!.assumingMemoryBound(to: Int64.self), Self.plainBatch, &count)
+            }
+            out.append(contentsOf: s.spans[0..<count])
+            if count < Self.plainBatch { return next }
+            at = next
+        }
+    }
+
+    /// Spans taken from C per call.
+    static let plainBatch = 256
+
+    /// Chooses `cicu_plain_words`'s code (tests): 0 byte by byte, 1 SSE2, -1 the best the CPU has.
+    static func setPlainWordsISA(_ isa: Int32) { cicu_plain_words_set_isa(isa) }
+
+    /// `cicu_plain_filter_bit` (tests: it must equal ``Tables/filterBit(_:_:_:)``).
+    static func plainFilterBit(_ u: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> Int {
+        Int(cicu_plain_filter_bit(u.baseAddress!, a, b))
     }
 
     // MARK: - One chunk (spaCy's _tokenize: _split_affixes + _attach_tokens)
@@ -561,6 +614,8 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         let specialFilter: [UInt64]
         let specialKeys: [[UInt8]]
         let specialPieces: [[Int]]
+        /// The same filters, and the ASCII unit ends, for `cicu_plain_words`.
+        let plainTables: PlainTables
 
         init() {
             alpha = ScalarSet(SpacyEnglishTables.alpha)
@@ -617,6 +672,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
             specialFilter = filter
             specialKeys = keys
             specialPieces = pieces
+            plainTables = PlainTables(firstLengths: fbl, lastLengths: lbl, filter: filter, unitLast: unitLast)
         }
 
         /// Bits of ``specialFilter``'s index (2^16 bits, 8 KB: stays in L1).
@@ -700,5 +756,26 @@ struct ScalarSet: Sendable {
         }
         guard lo > 0 else { return false }
         return v <= bounds[2 * (lo - 1) + 1]
+    }
+}
+
+/// `cicu_plain_words`'s tables: copies of the special-case filters that live as long as the
+/// process (the tokenizer's tables are built once and never freed).
+struct PlainTables: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<cicu_plain_tables>
+
+    init(firstLengths: [UInt64], lastLengths: [UInt64], filter: [UInt64], unitLast: ScalarSet) {
+        func copy(_ a: [UInt64]) -> UnsafePointer<UInt64> {
+            let p = UnsafeMutablePointer<UInt64>.allocate(capacity: a.count)
+            p.initialize(from: a, count: a.count)
+            return UnsafePointer(p)
+        }
+        var units: (UInt64, UInt64) = (0, 0)
+        for b in 0..<128 where unitLast.contains(UInt32(b)) {
+            if b < 64 { units.0 |= 1 << UInt64(b) } else { units.1 |= 1 << UInt64(b - 64) }
+        }
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: cicu_plain_tables(
+            first_lengths: copy(firstLengths), last_lengths: copy(lastLengths), filter: copy(filter), unit_last: units))
     }
 }
