@@ -104,6 +104,9 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
     /// longer ones group the windows (``NGramGroups``), which never probes outside the cache.
     static let countedWindows = 4096
 
+    /// At most 2^15 slots (256 KB) in the top n-gram passes' bounding table.
+    static let boundBits = 15
+
     /// Bytes of joined text whose equality at two word starts is a prefilter of repeated n-grams.
     static let window = 16
 
@@ -242,7 +245,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             charPrefix.withUnsafeMutableBufferPointer { cp in
                 for (i, t) in words.enumerated() {
                     wh[i] = Self.wordKey(raw, t.start, t.end)
-                    wordChars += ascii ? t.end - t.start : PythonText.scalarCount(u, t.range)
+                    wordChars += ascii ? t.end - t.start : wordScalarCount(u, t)
                     cp[i + 1] = wordChars
                 }
             }
@@ -269,8 +272,37 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                 for i in 0...(nw - n) { longest = max(longest, charPrefix[i + n] - charPrefix[i]) }
                 if !(Double(k.maxCount * (longest + n - 1)) / textChars > frac) { continue }
             }
+            // First an upper bound, in one pass: each key lands in a slot of a table of at least
+            // two slots per n-gram (equal keys in the same slot), which keeps its count and its
+            // longest n-gram. The most frequent n-gram's count times its length is at most its
+            // slot's count times that slot's longest, so when no slot can exceed the share
+            // neither can it, and the exact grouping is skipped (on natural text it nearly
+            // always is). The largest slot count bounds every n-gram's count for the passes after.
+            var bits = 4
+            while (1 << bits) < 2 * (nw - n + 1) && bits < Self.boundBits { bits += 1 }
+            let slots = s.topBound.reserve(1 << bits)
+            slots.initialize(repeating: 0, count: 1 << bits)
+            let shift = UInt64(64 - bits)
+            var worst = 0
+            var maxSlotCount = 0
+            for i in 0...(nw - n) {
+                let k = key(i, n)
+                keys[i] = k
+                let j = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                let len = UInt64(charPrefix[i + n] - charPrefix[i] + (n - 1))
+                // count in the high half, longest n-gram in the low half
+                var e = slots[j] &+ (1 << 32)
+                if len > e & 0xFFFF_FFFF { e = e & ~0xFFFF_FFFF | min(len, 0xFFFF_FFFF) }
+                slots[j] = e
+                let c = Int(e >> 32)
+                worst = max(worst, c * Int(e & 0xFFFF_FFFF))
+                maxSlotCount = max(maxSlotCount, c)
+            }
+            if !(Double(worst) / textChars > frac) {
+                if known.map({ $0.n < n }) ?? true { known = (n, maxSlotCount) }
+                continue
+            }
             // Counter.most_common(1): the highest count; ties go to the n-gram seen first.
-            for i in 0...(nw - n) { keys[i] = key(i, n) }
             groups.group(keys, count: nw - n + 1, ids: false)
             let bestCount = groups.bestCount
             let i0 = groups.bestFirst
@@ -292,9 +324,8 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         if enabledDup.isEmpty { return .keep }
         var joined = s.bytes
         var joinedStart = s.joinedStart
-        var candidates = s.positions
-        s.bytes = []; s.joinedStart = []; s.positions = []
-        defer { s.bytes = joined; s.joinedStart = joinedStart; s.positions = candidates }
+        s.bytes = []; s.joinedStart = []
+        defer { s.bytes = joined; s.joinedStart = joinedStart }
         // The words' bytes back to back, then `window` zero bytes (the last windows' padding).
         // A word of up to 16 bytes is copied as two 8-byte stores (its bytes and whatever follows
         // it in the text; the next word, or the padding, overwrites the excess).
@@ -323,6 +354,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             }
         }
         let shared = s.shared.reserve(nw)
+        let windowKeys = s.windowKeys.reserve(nw)  // kept: the passes below read them again
         joined.withUnsafeBytes { j in
             for i in 0..<nw {
                 let at = joinedStart[i]
@@ -331,6 +363,7 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                 let len = UInt64(min(Self.window, joinedLen - at))
                 let m = lo &* 0x9E37_79B9_7F4A_7C15 ^ hi
                 keys[i] = ((m << 31) | (m >> 33)) &* 0xC2B2_AE3D_27D4_EB4F ^ len
+                windowKeys[i] = keys[i]
             }
         }
         if nw <= Self.countedWindows {
@@ -338,50 +371,81 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             // (≤ 64 KB, in cache). A window that occurs twice has a count of two; one that only
             // shares its slot with another becomes a candidate too, which each pass checks
             // exactly.
-            var bits = 4
-            while (1 << bits) < 16 * nw { bits += 1 }
-            let counts = s.windowCounts.reserve(1 << bits)
-            counts.initialize(repeating: 0, count: 1 << bits)
-            let shift = UInt64(64 - bits)
-            @inline(__always) func slot(_ k: UInt64) -> Int { Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift) }
-            for i in 0..<nw {
-                let k = slot(keys[i])
-                if counts[k] < 2 { counts[k] += 1 }
-            }
-            for i in 0..<nw { shared[i] = counts[slot(keys[i])] > 1 }
+            let counts = KeyCounts(&s.windowCounts, keys: nw, slotsPerKey: 16)
+            for i in 0..<nw { counts.add(keys[i]) }
+            for i in 0..<nw { shared[i] = counts.repeated(keys[i]) ? 1 : 0 }
         } else {
             groups.group(keys, count: nw, ids: true)
             let (windowIds, _) = groups.walkBuffers()
             let sizes = groups.groupSizes()
-            for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 }
+            for i in 0..<nw { shared[i] = sizes[Int(windowIds[i])] > 1 ? 1 : 0 }
         }
 
         // The candidates of the smallest n hold those of every larger n (an n-gram is at least as
         // long as the shorter one at the same start): one scan of all positions, then of these.
         let nMin = enabledDup.map(\.0).min() ?? 1
-        var widest = s.widest
-        s.widest = []
-        defer { s.widest = widest }
-        widest.removeAll(keepingCapacity: true)
-        for i in 0..<(nw - nMin + 1) where shared[i] || joinedStart[i + nMin] - joinedStart[i] < Self.window { widest.append(i) }
+        // Positions are kept without a branch (one store each, the count moves when kept): which
+        // ones are kept is unpredictable, and a mispredicted branch per word cost more than the store.
+        let widest = s.widest.reserve(nw)
+        let candidates = s.positions.reserve(nw)
+        var widestCount = 0
+        joinedStart.withUnsafeBufferPointer { js in
+            for i in 0..<(nw - nMin + 1) {
+                widest[widestCount] = i
+                widestCount += Int(shared[i] | (js[i + nMin] - js[i] < Self.window ? 1 : 0))
+            }
+        }
         for (n, frac) in enabledDup {
             // datatrove's find_all_duplicate over the candidates alone, stopping once the share
             // is exceeded (it only grows).
             let count = nw - n + 1
-            candidates.removeAll(keepingCapacity: true)
-            for i in widest where i < count && (shared[i] || joinedStart[i + n] - joinedStart[i] < Self.window) { candidates.append(i) }
-            if candidates.isEmpty { continue }
-            joined.withUnsafeBytes { j in
-                for (c, i) in candidates.enumerated() {
-                    let a = joinedStart[i]
-                    keys[c] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: j[a..<joinedStart[i + n]]))
+            var candidateCount = 0
+            joinedStart.withUnsafeBufferPointer { js in
+                for w in 0..<widestCount {
+                    let i = widest[w]
+                    if i >= count { break }  // positions ascend
+                    candidates[candidateCount] = i
+                    candidateCount += Int(shared[i] | (js[i + n] - js[i] < Self.window ? 1 : 0))
                 }
             }
-            groups.group(keys, count: candidates.count, ids: true)
+            if candidateCount == 0 { continue }
+            // The candidates' keys, hashing as few n-grams whole as possible:
+            // - under 16 bytes, the n-gram is its window's first bytes: those bytes and the length
+            //   are the key (``wordKey``'s exact form over the zero-padded joined text);
+            // - otherwise two equal n-grams have the same window and the same length, so an
+            //   n-gram whose (window, length) no other candidate has occurs once, and that pair
+            //   is its key; only the others (repeated phrases) are hashed whole with xxHash.
+            // Saturating counts of the pairs in a table of at least two slots per candidate: a
+            // pair that merely shares a slot is hashed whole too, which is exact, just slower.
+            let pairCounts = KeyCounts(&s.windowCounts, keys: candidateCount, slotsPerKey: 2)
+            joined.withUnsafeBytes { j in
+                joinedStart.withUnsafeBufferPointer { js in
+                    for c in 0..<candidateCount {
+                        let i = candidates[c]
+                        let len = js[i + n] - js[i]
+                        if len < Self.window {
+                            keys[c] = Self.wordKey(j, js[i], js[i + n])
+                        } else {
+                            let k = NGramGroups.mix(windowKeys[i] ^ UInt64(len) &* 0xC2B2_AE3D_27D4_EB4F)
+                            keys[c] = k
+                            pairCounts.add(k)
+                        }
+                    }
+                    for c in 0..<candidateCount {
+                        let i = candidates[c]
+                        let len = js[i + n] - js[i]
+                        if len >= Self.window && pairCounts.repeated(keys[c]) {
+                            keys[c] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: j[js[i]..<js[i + n]]))
+                        }
+                    }
+                }
+            }
+            groups.group(keys, count: candidateCount, ids: true)
             let (ids, seen) = groups.walkBuffers()
             var repeated = 0
             var idx = 0
-            for (c, i) in candidates.enumerated() where i >= idx {
+            for c in 0..<candidateCount where candidates[c] >= idx {
+                let i = candidates[c]
                 // Positions idx..<i hold n-grams found nowhere else: the walk steps over them.
                 let g = Int(ids[c])
                 let bit: UInt64 = 1 << UInt64(g & 63)
@@ -398,6 +462,31 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
         return .keep
     }
 
+}
+
+/// Saturating counts (0, 1, 2 for two or more) of 64-bit keys in a table of at least
+/// `slotsPerKey` slots per key, reused across documents: a key counted twice is repeated; one
+/// that only shares its slot with another reads as repeated too (callers then check exactly).
+struct KeyCounts {
+    let counts: UnsafeMutablePointer<UInt8>
+    let shift: UInt64
+
+    init(_ buffer: inout Growable<UInt8>, keys n: Int, slotsPerKey: Int) {
+        var bits = 4
+        while (1 << bits) < slotsPerKey * n { bits += 1 }
+        counts = buffer.reserve(1 << bits)
+        counts.initialize(repeating: 0, count: 1 << bits)
+        shift = UInt64(64 - bits)
+    }
+
+    @inline(__always) func slot(_ k: UInt64) -> Int { Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    @inline(__always) func add(_ k: UInt64) {
+        let q = slot(k)
+        if counts[q] < 2 { counts[q] += 1 }
+    }
+
+    @inline(__always) func repeated(_ k: UInt64) -> Bool { counts[slot(k)] > 1 }
 }
 
 extension Substring {

@@ -68,6 +68,27 @@ struct RuleOptions: Sendable {
     return v
 }
 
+/// A word's characters (code points), inline for the short words that make up most of a text
+/// (``PythonText/scalarCount(_:_:)`` is a call into another module).
+/// Up to 16 bytes are read as two 8-byte loads masked to the word, and their continuation bytes
+/// (10xxxxxx) counted without a branch.
+@inline(__always) func wordScalarCount(_ u: UnsafeBufferPointer<UInt8>, _ t: TokenSpan) -> Int {
+    let len = t.end - t.start
+    guard len <= 16 && t.start + 16 <= u.count, let base = u.baseAddress else { return PythonText.scalarCount(u, t.range) }
+    let raw = UnsafeRawPointer(base)
+    var lo = raw.loadUnaligned(fromByteOffset: t.start, as: UInt64.self)
+    var hi = raw.loadUnaligned(fromByteOffset: t.start + 8, as: UInt64.self)
+    if len < 8 {
+        lo &= (1 << UInt64(8 * len)) &- 1
+        hi = 0
+    } else if len < 16 {
+        hi &= (1 << UInt64(8 * (len - 8))) &- 1
+    }
+    // bit 7 of each byte: its bit 7 set and its bit 6 clear
+    let cont = (lo & ~(lo << 1) & 0x8080_8080_8080_8080).nonzeroBitCount + (hi & ~(hi << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
+    return len - cont
+}
+
 /// Per-task scratch buffers for the rule stages (one per task through `StageContext.local`).
 final class RuleScratch {
     var tokens: [TokenSpan] = []
@@ -79,19 +100,23 @@ final class RuleScratch {
     var joinedStart: [Int] = []
     var charPrefix: [Int] = []
     /// gopher_repetition: the positions of one repeated-n-gram pass that need hashing.
-    var positions: [Int] = []
+    var positions = Growable<Int>()
     /// gopher_repetition: the candidate positions of the smallest repeated-n-gram n.
-    var widest: [Int] = []
-    /// gopher_repetition: whether each word start's window of joined text occurs at another.
-    var shared = Growable<Bool>()
+    var widest = Growable<Int>()
+    /// gopher_repetition: whether (1) or not (0) each word start's window of joined text occurs at another.
+    var shared = Growable<UInt8>()
     /// gopher_repetition: saturating counts of window keys (documents of a few thousand words).
     var windowCounts = Growable<UInt8>()
+    /// gopher_repetition: each word start's window key.
+    var windowKeys = Growable<UInt64>()
+    /// gopher_repetition: a top n-gram pass's bounding table (count << 32 | longest n-gram).
+    var topBound = Growable<UInt64>()
     var seen = HashSlots()
     /// One n-gram pass's keys, grouped by `groups`.
     var keys = Growable<UInt64>()
     let groups = NGramGroups()
     init() {}
-    deinit { keys.free(); shared.free(); windowCounts.free() }
+    deinit { keys.free(); shared.free(); windowCounts.free(); topBound.free(); positions.free(); widest.free(); windowKeys.free() }
 }
 
 /// The last document text's word tokens, shared by the rule stages of one task

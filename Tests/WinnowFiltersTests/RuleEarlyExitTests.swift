@@ -103,6 +103,46 @@ struct RuleEarlyExitTests {
         #expect(reasons.count >= 6, "\(reasons)")
     }
 
+    /// The top n-gram passes first bound the most frequent n-gram's characters from a table of
+    /// counts and skip the exact grouping when the bound cannot exceed the share: with each
+    /// threshold at the exact share (keep) and just below it (drop), a bound that skipped a
+    /// pass it should not have, or a later pass skipped on a count bound that was too low, shows.
+    @Test("gopher_repetition: top n-gram thresholds at and just below the exact share decide as the full computation")
+    func topNGramBoundaries() {
+        var g = RuleRNG(seed: 57)
+        var boundaries = 0
+        for k in 0..<40 {
+            let text = Self.repetitionDocument(&g)
+            var f = GopherRepetitionFilter()
+            f.dupParaFrac = nil; f.dupParaCharFrac = nil; f.dupLineFrac = nil; f.dupLineCharFrac = nil
+            f.dupNGrams = []
+            let words = f.options.tokenizer.words(text)
+            let chars = Double(text.unicodeScalars.count)
+            for n in 2...4 where words.count >= n {
+                var count: [String: Int] = [:]
+                var order: [String] = []
+                for i in 0...(words.count - n) {
+                    let gram = words[i..<(i + n)].joined(separator: " ")
+                    if let c = count[gram] { count[gram] = c + 1 } else { count[gram] = 1; order.append(gram) }
+                }
+                var top = order[0]
+                for gram in order where count[gram]! > count[top]! { top = gram }
+                let share = Double(top.unicodeScalars.count * count[top]!) / chars
+                // This n alone, then after the smaller n's passes at thresholds they do not reach
+                // (their count bounds then decide whether this pass runs).
+                for before in [[], (2..<n).map { ($0, 1.0) }] as [[(Int, Double)]] {
+                    f.topNGrams = before + [(n, share)]
+                    #expect(f.verdict(for: Document(id: "t\(k)", text: text), context: StageContext()) == .keep, "document \(k), n \(n) at \(share)")
+                    f.topNGrams = before + [(n, share.nextDown)]
+                    #expect(f.verdict(for: Document(id: "t\(k)", text: text), context: StageContext()) == .drop(reason: "top_\(n)_gram"),
+                            "document \(k), n \(n) just below \(share)")
+                    boundaries += 1
+                }
+            }
+        }
+        #expect(boundaries >= 200)
+    }
+
     /// Words that join into the same strings across different word boundaries ("ab c" and
     /// "a bc" are one repeated n-gram in datatrove), and n-grams shorter and longer than the
     /// 16-byte window the filter uses to find positions worth hashing: segments of new words,
