@@ -187,9 +187,15 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
         // In an all-ASCII text a word's characters are its bytes: one count over the text instead
         // of one per word.
         let textIsASCII = PythonText.scalarCount(u, 0..<u.count) == u.count  // valid UTF-8: no continuation byte, no lead byte
-        for t in tokens where Self.isNonSymbol(u, t, ascii: ascii, punct: punct) {
+        // The words with an alphabetic character are counted in the same walk (the alpha rule
+        // below reads them; counting them here costs one test of a word's first bytes).
+        let countAlpha = enabled(maxNonAlphaWordsRatio) != nil
+        var alphaWords = 0
+        for t in tokens {
+            if countAlpha && Self.hasAlpha(u, t) { alphaWords += 1 }
+            guard Self.isNonSymbol(u, t, ascii: ascii, punct: punct) else { continue }
             nonSymbol += 1
-            nonSymbolChars += textIsASCII ? t.end - t.start : PythonText.scalarCount(u, t.range)
+            nonSymbolChars += textIsASCII ? t.end - t.start : wordScalarCount(u, t)
             // Past the maximum (and at or past the minimum), the document is long whatever follows.
             if let mx = maxWords, nonSymbol > mx, minWords.map({ nonSymbol >= $0 }) ?? true {
                 return .drop(reason: "gopher_long_doc")
@@ -229,15 +235,8 @@ public struct GopherQualityFilter: Filter, RegisteredStage {
                 if let m = ellipsisMax, Double(ell) / Double(nLines) > m { return .drop(reason: "gopher_too_many_end_ellipsis") }
             }
         }
-        if let m = enabled(maxNonAlphaWordsRatio) {
-            var alphaWords = 0
-            var quiet = false
-            for (k, t) in tokens.enumerated() {
-                if Self.hasAlpha(u, t) { alphaWords += 1 }
-                // The share only grows from here: once at the minimum, the rule cannot fire.
-                if k & 255 == 255 && !(Double(alphaWords) / Double(nWords) < m) { quiet = true; break }
-            }
-            if !quiet && Double(alphaWords) / Double(nWords) < m { return .drop(reason: "gopher_below_alpha_threshold") }
+        if let m = enabled(maxNonAlphaWordsRatio), Double(alphaWords) / Double(nWords) < m {
+            return .drop(reason: "gopher_below_alpha_threshold")
         }
         if let m = minStopWords, m != 0 {
             var stopSeen = [Bool](repeating: false, count: stopBytes.count)

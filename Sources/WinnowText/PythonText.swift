@@ -93,6 +93,23 @@ public enum PythonText {
         var start = 0
         var i = 0
         while i < n {
+            // Eight bytes at a time past ASCII above the controls: every terminator starts with a
+            // byte below 0x20 (\n \v \f \r \x1c–\x1e) or above 0x7F (\x85, U+2028/9).
+            if let base = u.baseAddress {
+                while i + 8 <= n {
+                    let x = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    // Bit 7 of a byte below 0x20 is set in `low`; a borrow can set it in a byte
+                    // after such a byte too, never before one, so the lowest set bit is exact.
+                    let low = (x &- 0x2020_2020_2020_2020) & ~x
+                    let m = (low | x) & 0x8080_8080_8080_8080
+                    if m != 0 {
+                        i += m.trailingZeroBitCount >> 3
+                        break
+                    }
+                    i += 8
+                }
+                if i >= n { break }
+            }
             let c = u[i]
             var termLen = 0
             switch c {

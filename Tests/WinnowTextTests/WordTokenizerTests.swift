@@ -124,6 +124,44 @@ struct PythonTextTests {
         #expect(lines(text) == expected)
     }
 
+    @Test("splitlines over long seeded texts: terminators at every offset of the eight-byte steps")
+    func splitLinesLong() {
+        // The plain definition, one byte at a time.
+        func reference(_ u: [UInt8]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            var start = 0
+            var i = 0
+            while i < u.count {
+                var t = 0
+                switch u[i] {
+                case 0x0A, 0x0B, 0x0C, 0x1C, 0x1D, 0x1E: t = 1
+                case 0x0D: t = i + 1 < u.count && u[i + 1] == 0x0A ? 2 : 1
+                case 0xC2: t = i + 1 < u.count && u[i + 1] == 0x85 ? 2 : 0
+                case 0xE2: t = i + 2 < u.count && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9) ? 3 : 0
+                default: t = 0
+                }
+                if t > 0 { out.append(start..<i); i += t; start = i } else { i += 1 }
+            }
+            if start < u.count { out.append(start..<u.count) }
+            return out
+        }
+        let pieces = ["a", "word ", "\n", "\r\n", "\r", "\u{0B}", "\u{1C}", "\u{1F}", "\u{85}", "\u{2028}", "\u{2029}", "é", "\u{2027}", "~", " ", "\t"]
+        var state: UInt64 = 7
+        for k in 0..<300 {
+            var text = ""
+            for _ in 0..<(k % 60 + 1) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                // mostly plain runs of various lengths, so terminators land on every offset
+                let r = Int(state >> 33)
+                text += r % 3 == 0 ? pieces[r % pieces.count] : String(repeating: "x", count: r % 19)
+            }
+            var got: [Range<Int>] = []
+            var t = text
+            t.withUTF8 { PythonText.splitLines($0, into: &got) }
+            #expect(got == reference(Array(text.utf8)), "text \(k): \(text.debugDescription)")
+        }
+    }
+
     @Test("count is non-overlapping")
     func count() {
         var s = "......#"
