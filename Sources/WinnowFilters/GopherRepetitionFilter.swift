@@ -415,22 +415,29 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
             // - otherwise two equal n-grams have the same window and the same length, so an
             //   n-gram whose (window, length) no other candidate has occurs once, and that pair
             //   is its key; only the others (repeated phrases) are hashed whole with xxHash.
-            // Saturating counts of the pairs in a table of at least two slots per candidate: a
+            // Saturating counts of the keys in a table of at least 16 slots per candidate: a
             // pair that merely shares a slot is hashed whole too, which is exact, just slower.
-            let pairCounts = KeyCounts(&s.windowCounts, keys: candidateCount, slotsPerKey: 2)
-            joined.withUnsafeBytes { j in
+            let pairCounts = KeyCounts(&s.windowCounts, keys: candidateCount, slotsPerKey: 16)
+            var bound = 0
+            let hashed: Bool = joined.withUnsafeBytes { j in
                 joinedStart.withUnsafeBufferPointer { js in
                     for c in 0..<candidateCount {
                         let i = candidates[c]
                         let len = js[i + n] - js[i]
-                        if len < Self.window {
-                            keys[c] = Self.wordKey(j, js[i], js[i + n])
-                        } else {
-                            let k = NGramGroups.mix(windowKeys[i] ^ UInt64(len) &* 0xC2B2_AE3D_27D4_EB4F)
-                            keys[c] = k
-                            pairCounts.add(k)
-                        }
+                        let k = len < Self.window
+                            ? Self.wordKey(j, js[i], js[i + n])
+                            : NGramGroups.mix(windowKeys[i] ^ UInt64(len) &* 0xC2B2_AE3D_27D4_EB4F)
+                        keys[c] = k
+                        pairCounts.add(k)
                     }
+                    // The walk counts an n-gram's characters only when it meets the n-gram again,
+                    // so only candidates whose key occurs twice can add to the share: when even
+                    // all of them cannot lift it over the threshold, this pass cannot fire.
+                    for c in 0..<candidateCount where pairCounts.repeated(keys[c]) {
+                        let i = candidates[c]
+                        bound += charPrefix[i + n] - charPrefix[i]
+                    }
+                    if !(Double(bound) / textChars > frac) { return false }
                     for c in 0..<candidateCount {
                         let i = candidates[c]
                         let len = js[i + n] - js[i]
@@ -438,8 +445,10 @@ public struct GopherRepetitionFilter: Filter, RegisteredStage {
                             keys[c] = StableHash.xxh64(UnsafeRawBufferPointer(rebasing: j[js[i]..<js[i + n]]))
                         }
                     }
+                    return true
                 }
             }
+            if !hashed { continue }
             groups.group(keys, count: candidateCount, ids: true)
             let (ids, seen) = groups.walkBuffers()
             var repeated = 0

@@ -171,10 +171,15 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         var at = from
         while true {
             var count = 0
-            let next = s.spans.withUnsafeMutableBytes { sp in
-                cicu_plain_words(base, u.count, at, tables.pointer, sp.baseAddress!.assumingMemoryBound(to: Int64.self), Self.plainBatch, &count)
+            // The spans are appended straight from the buffer C wrote (an array slice would cost
+            // a retain and release of the buffer per call).
+            let next = s.spans.withUnsafeMutableBufferPointer { sp in
+                let n = cicu_plain_words(
+                    base, u.count, at, tables.pointer, UnsafeMutableRawPointer(sp.baseAddress!).assumingMemoryBound(to: Int64.self),
+                    Self.plainBatch, &count)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: sp[0..<count]))
+                return n
             }
-            out.append(contentsOf: s.spans[0..<count])
             if count < Self.plainBatch { return next }
             at = next
         }

@@ -143,6 +143,44 @@ struct RuleEarlyExitTests {
         #expect(boundaries >= 200)
     }
 
+    /// Repeated n-grams shorter than the 16-byte window (words of one or two letters: every
+    /// 5-gram is), keyed by their bytes, and the bound a pass skips on: thresholds at and just
+    /// below the exact share for every n.
+    @Test("gopher_repetition: repeated n-grams of one- and two-letter words at and just below the exact share")
+    func shortNGrams() {
+        var g = RuleRNG(seed: 77)
+        let letters = "abcdefghijklmnopqrstuvwxyz".map { String($0) }
+        let vocabulary: [String] = letters + letters.prefix(14).map { "q" + $0 }
+        var boundaries = 0
+        for k in 0..<30 {
+            var segments: [String] = []
+            for _ in 0..<Int.random(in: 20...120, using: &g) {
+                if !segments.isEmpty && Double.random(in: 0..<1, using: &g) < Double(k % 5) / 10 {
+                    segments.append(segments.randomElement(using: &g)!)
+                } else {
+                    segments.append((0..<Int.random(in: 3...9, using: &g)).map { _ in vocabulary.randomElement(using: &g)! }.joined(separator: " "))
+                }
+            }
+            let text = segments.joined(separator: " ")
+            var f = GopherRepetitionFilter()
+            f.dupParaFrac = nil; f.dupParaCharFrac = nil; f.dupLineFrac = nil; f.dupLineCharFrac = nil
+            f.topNGrams = []
+            let words = f.options.tokenizer.words(text)
+            let chars = Double(text.unicodeScalars.count)
+            for n in 5...10 {
+                let share = Double(RuleOracle.repeatedNGramCharacters(words, n: n)) / chars
+                guard share > 0 else { continue }
+                f.dupNGrams = [(n, share)]
+                #expect(f.verdict(for: Document(id: "s\(k)", text: text), context: StageContext()) == .keep, "document \(k), n \(n) at \(share)")
+                f.dupNGrams = [(n, share.nextDown)]
+                #expect(f.verdict(for: Document(id: "s\(k)", text: text), context: StageContext()) == .drop(reason: "duplicated_\(n)_n_grams"),
+                        "document \(k), n \(n) just below \(share)")
+                boundaries += 1
+            }
+        }
+        #expect(boundaries >= 100)
+    }
+
     /// Words that join into the same strings across different word boundaries ("ab c" and
     /// "a bc" are one repeated n-gram in datatrove), and n-grams shorter and longer than the
     /// 16-byte window the filter uses to find positions worth hashing: segments of new words,
