@@ -165,7 +165,7 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
     /// ``plainWord`` takes, found 16 bytes at a time in C: `cicu_plain_words`); returns where
     /// the first chunk it did not take starts.
     private func plainWords(_ u: UnsafeBufferPointer<UInt8>, from: Int, into out: inout [TokenSpan], scratch s: inout Scratch) -> Int {
-        guard let base = u.baseAddress else { return from }
+        guard let base = u.baseAddress, Self.spansAreInt64Pairs else { return from }
         let tables = s.tables.plainTables
         if s.spans.isEmpty { s.spans = Array(repeating: TokenSpan(0, 0), count: Self.plainBatch) }
         var at = from
@@ -187,6 +187,12 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
 
     /// Spans taken from C per call.
     static let plainBatch = 256
+
+    /// C writes each span as two 64-bit integers, start then end: ``TokenSpan``'s layout (checked
+    /// once; were it ever different, the plain words would go the Swift way).
+    static let spansAreInt64Pairs =
+        MemoryLayout<TokenSpan>.stride == 16 && MemoryLayout<TokenSpan>.offset(of: \.start) == 0
+        && MemoryLayout<TokenSpan>.offset(of: \.end) == 8
 
     /// Chooses `cicu_plain_words`'s code (tests): 0 byte by byte, 1 SSE2, -1 the best the CPU has.
     static func setPlainWordsISA(_ isa: Int32) { cicu_plain_words_set_isa(isa) }
