@@ -71,9 +71,16 @@ wm=$(printf '%s\n' "${w_times[@]}" | median)
 fm=$(printf '%s\n' "${f_times[@]}" | median)
 {
   echo "quality rules speed, $STAMP: $docs documents, $bytes bytes in $PARTS files, $WORKERS workers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf "winnow    median of %d: %8.2f s  (runs: %s)  kept %s\n" "$RUNS" "$wm" "${w_times[*]}" "$w_kept"
-  printf "floor     median of %d: %8.2f s  (runs: %s)  kept %s  (read → length: keep all → write)\n" "$RUNS" "$fm" "${f_times[*]}" "$f_kept"
-  printf "ratio winnow / floor: %.1fx\n" "$(echo "$wm / $fm" | bc -l)"
+  printf "winnow    median of %d: %8.3f s  (runs: %s)  kept %s\n" "$RUNS" "$wm" "${w_times[*]}" "$w_kept"
+  printf "floor     median of %d: %8.3f s  (runs: %s)  kept %s  (read → length: keep all → write)\n" "$RUNS" "$fm" "${f_times[*]}" "$f_kept"
+  printf "ratio winnow / floor: %.2fx\n" "$(echo "$wm / $fm" | bc -l)"
+  # Each round ran both back to back: the spread of the rounds' own ratios shows how much of a
+  # difference between invocations is the machine's.
+  python3 -c 'import sys, statistics
+w, f = sys.argv[1].split(), sys.argv[2].split()
+r = sorted(float(a) / float(b) for a, b in zip(w, f))
+q = lambda p: r[min(len(r) - 1, int(p * len(r)))]
+print(f"ratio per round: min {r[0]:.2f}x, quartiles {q(0.25):.2f}x / {statistics.median(r):.2f}x / {q(0.75):.2f}x, max {r[-1]:.2f}x")' "${w_times[*]}" "${f_times[*]}"
   if (( DT_RUNS > 0 )); then
     d_kept=$(cat bench/out/datatrove-quality-rules/data/*.jsonl | wc -l)
     dm=$(printf '%s\n' "${d_times[@]}" | median)
