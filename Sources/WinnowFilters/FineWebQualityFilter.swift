@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import WinnowCore
 import WinnowText
 
@@ -124,20 +127,21 @@ public struct FineWebQualityFilter: Filter, RegisteredStage {
         // FineWeb v1 only before the duplicate rule (its ratios count blank lines too).
         s.lines.removeAll(keepingCapacity: true)
         s.words.removeAll(keepingCapacity: true)  // all lines, for fineweb-v1
-        var start = 0
+        // The characters counted eight bytes at a time, the newlines found with memchr.
+        let scalars = PythonText.scalarCount(u, 0..<u.count)
         var newlines = 0
-        var scalars = 0
-        for i in 0...u.count {
-            if i < u.count {
-                let c = u[i]
-                if c & 0xC0 != 0x80 { scalars += 1 }
-                if c != 0x0A { continue }
-                newlines += 1
+        var start = 0
+        while true {
+            var end = u.count
+            if start < u.count, let base = u.baseAddress, let hit = memchr(base + start, 0x0A, u.count - start) {
+                end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             }
-            let r = start..<i
+            let r = start..<end
             if !PythonText.strip(u, r).isEmpty { s.lines.append(r) }
             if v1 { s.words.append(r) }
-            start = i + 1
+            if end == u.count { break }
+            newlines += 1
+            start = end + 1
         }
         let ratioLines = v1 ? s.words : s.lines
         if ratioLines.isEmpty { return .drop(reason: "empty") }

@@ -363,6 +363,18 @@ struct RuleEarlyExitTests {
         return out.joined(separator: "\n")
     }
 
+    @Test("fineweb_quality: texts at the edges of the line split (empty, newlines at either end, non-ASCII) decide as the full computation",
+          arguments: ["", "\n", "\n\n", "a\n", "\na", "a.\n\nb.\n", "é.\nü ü ü.\n", "a\r\nb.\r\n", "  \n \n.", "x" + String(repeating: "\n", count: 40),
+                     // fineweb-v1 counts the empty line after the last newline: 3 short of 4 lines drop, 2 of 3 keep
+                     "This line is long enough not to count as a short line at all, surely.\nok.\nfine.\n"])
+    func finewebEdges(text: String) {
+        for rules in [QualityRuleSet.current, .finewebV1] {
+            let f = FineWebQualityFilter(rules: rules)
+            let expected = RuleOracle.fineweb(text, f, words: f.options.tokenizer.words(text))
+            #expect(f.verdict(for: Document(id: "e", text: text), context: StageContext()) == expected, "\(rules)")
+        }
+    }
+
     @Test("fineweb_quality: the word count stops once the newline rule is decided; decisions as the full computation",
           arguments: [QualityRuleSet.current, .finewebV1])
     func finewebFuzz(rules: QualityRuleSet) {
