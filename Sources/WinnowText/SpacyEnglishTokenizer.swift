@@ -111,9 +111,18 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
                 // switches below would do (the space itself is never a token: it is spaCy's
                 // separator, and a run of one space leaves an empty whitespace token out).
                 if fastPaths && u[i] == 0x20 && i + 1 < n && u[i + 1] > 0x20 && u[i + 1] < 0x80 {
-                    if start < i && !plainWord(u, start, i, into: &out, tables: s.tables) { chunk(u, start, i, into: &out, scratch: &s) }
-                    // The plain words after it, each followed by one space, go in C.
-                    i = plainWords(u, from: i + 1, into: &out, scratch: &s)
+                    // This chunk and the plain words after it, each followed by one space, go in
+                    // C while they can; a chunk C does not take goes the general way (one that
+                    // ends in a mark, the commonest, without asking C).
+                    let last = i > start ? u[i - 1] : 0
+                    let mayBePlain = last &- 0x30 < 10 || (last | 0x20) &- 0x61 < 26
+                    let taken = mayBePlain ? plainWords(u, from: start, into: &out, scratch: &s) : start
+                    if taken == start {
+                        if start < i { chunk(u, start, i, into: &out, scratch: &s) }
+                        i = plainWords(u, from: i + 1, into: &out, scratch: &s)
+                    } else {
+                        i = taken
+                    }
                     start = i
                     continue
                 }
@@ -142,28 +151,10 @@ public struct SpacyEnglishTokenizer: WordTokenizer {
         }
     }
 
-    /// The commonest chunk, ASCII letters and digits that are no special case, appended as one
-    /// token without the chunk machinery: exactly what ``chunk`` gives it (``wordAndMark`` does
-    /// not take a chunk ending in a letter or digit, and ``chunkAffixes``'s plain path keeps it
-    /// whole unless a unit ends it after a digit, which is left to ``chunk``). Returns false,
-    /// appending nothing, for any other chunk.
-    @inline(__always)
-    private func plainWord(_ u: UnsafeBufferPointer<UInt8>, _ bs: Int, _ be: Int, into out: inout [TokenSpan], tables t: Tables) -> Bool {
-        var digit = false
-        for i in bs..<be {
-            let c = u[i]
-            if c &- 0x30 < 10 { digit = true; continue }
-            if (c | 0x20) &- 0x61 >= 26 { return false }
-        }
-        if digit && t.unitLast.contains(UInt32(u[be - 1])) { return false }
-        if t.special(u, bs, be) != nil { return false }
-        out.append(TokenSpan(bs, be))
-        return true
-    }
-
-    /// Takes the stretch of plain words at `from`, each followed by one space (what
-    /// ``plainWord`` takes, found 16 bytes at a time in C: `cicu_plain_words`); returns where
-    /// the first chunk it did not take starts.
+    /// Takes the stretch of plain words at `from`, each followed by one space (ASCII letters and
+    /// digits that are no special case and no number ending in a unit: what ``chunk`` would keep
+    /// whole), found 64 bytes at a time in C (`cicu_plain_words`); returns where the first chunk
+    /// it did not take starts.
     private func plainWords(_ u: UnsafeBufferPointer<UInt8>, from: Int, into out: inout [TokenSpan], scratch s: inout Scratch) -> Int {
         guard let base = u.baseAddress, Self.spansAreInt64Pairs else { return from }
         let tables = s.tables.plainTables
