@@ -128,9 +128,29 @@ def comment(event):
     return "(no reason given)"
 
 
+MAX_ISSUES_SHOWN = 3
+MAX_ISSUE_CHARS = 900
+
+
+def issue_line(payload):
+    """One recorded issue on one line: where, what failed, and the test's own details (newlines
+    shown as ' | '), cut to MAX_ISSUE_CHARS."""
+    loc = (payload.get("issue") or {}).get("sourceLocation") or payload.get("_sourceLocation") or {}
+    def cut(text, n):
+        text = text.replace("\n", " | ")
+        return text if len(text) <= n else text[:n - 1] + "…"
+    # The expression's expansion can be long (a whole snapshot): the test's own details come
+    # after a short cut of it.
+    parts = [cut(m["text"], 240 if m.get("symbol") != "details" else MAX_ISSUE_CHARS)
+             for m in payload.get("messages", []) if m.get("text")]
+    text = " — ".join(parts) or "(no message)"
+    line = f"{loc.get('fileID', '?')}:{loc.get('line', '?')}: {text}"
+    return line if len(line) <= MAX_ISSUE_CHARS else line[:MAX_ISSUE_CHARS - 1] + "…"
+
+
 def summarize(stream_path):
     """Prints the summary; returns False when the stream has no end-of-run event."""
-    tests, outcome, skipped_cases = {}, {}, []
+    tests, outcome, skipped_cases, issues = {}, {}, [], {}
     ended = False
     with open(stream_path, encoding="utf-8", errors="replace") as f:
         for raw in f:
@@ -154,6 +174,8 @@ def summarize(stream_path):
             elif kind == "testCaseCancelled" and test_id in tests and payload.get("_testCase"):
                 case = payload["_testCase"].get("displayName", "?")
                 skipped_cases.append((test_id, case, comment(payload)))
+            elif kind == "issueRecorded" and test_id in tests:
+                issues.setdefault(test_id, []).append(payload)
             elif kind == "testEnded" and test_id in tests and test_id not in outcome:
                 symbols = {m.get("symbol") for m in payload.get("messages", [])}
                 outcome[test_id] = ("failed", "") if "fail" in symbols else ("passed", "")
@@ -176,12 +198,21 @@ def summarize(stream_path):
         for test_id, case, why in sorted(skipped_cases):
             t = tests[test_id]
             print(f"   - {location(t)} \"{t.get('displayName') or t['name']}\" [{case}]: {why}")
-    failed = sorted((location(tests[t]), tests[t].get("displayName") or tests[t]["name"])
+    failed = sorted((location(tests[t]), tests[t].get("displayName") or tests[t]["name"], t)
                     for t, (state, _) in outcome.items() if state == "failed")
     if failed:
         print(f"   failed ({len(failed)}):")
-        for where, name in failed:
+        for where, name, test_id in failed:
             print(f"   - {where} \"{name}\"")
+        # What each failed test recorded, one line per issue (at most a few per test), last, so
+        # that a CI log showing only its end still says what went wrong.
+        print("   what they recorded:")
+        for where, name, test_id in failed:
+            recorded = issues.get(test_id, [])
+            for payload in recorded[:MAX_ISSUES_SHOWN]:
+                print("   - " + issue_line(payload))
+            if len(recorded) > MAX_ISSUES_SHOWN:
+                print(f"   - ... and {len(recorded) - MAX_ISSUES_SHOWN} more in {where}")
     if not ended:
         print("   the test run ended without Swift Testing's end-of-run event (did the process crash?)")
     return ended
