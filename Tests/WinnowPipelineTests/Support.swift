@@ -106,22 +106,53 @@ func runWinnowTogether(
     }
 }
 
-/// Every file under a folder (relative path → bytes), for byte-for-byte comparison.
+/// Every file under a folder (relative path → contents), for comparing the output of two runs.
+///
+/// A `.gz` file counts by its decompressed content, everything else by its bytes: on the CI VM
+/// the default gzip writer (ISA-L igzip level 2) was seen, about once in 10,000–30,000 small files, to
+/// pick different (equally valid) matches for the same input within one `winnow` process, so
+/// its compressed bytes are no stable witness of what a run wrote (docs/architecture.md §5). A
+/// gzip file that cannot be read keeps its raw bytes behind a marker, so it never equals a
+/// good one.
 func snapshot(_ dir: String) throws -> [String: [UInt8]] {
     var out: [String: [UInt8]] = [:]
     func walk(_ rel: String) throws {
         let path = rel.isEmpty ? dir : dir + "/" + rel
         for name in try FileSystem.list(path) {
             let r = rel.isEmpty ? name : rel + "/" + name
-            if FileSystem.isDirectory(dir + "/" + r) { try walk(r) } else { out[r] = try FileSystem.readAll(dir + "/" + r) }
+            if FileSystem.isDirectory(dir + "/" + r) {
+                try walk(r)
+            } else if r.hasSuffix(".gz") {
+                out[r] = gzipContent(dir + "/" + r)
+            } else {
+                out[r] = try FileSystem.readAll(dir + "/" + r)
+            }
         }
     }
     if FileSystem.isDirectory(dir) { try walk("") }
     return out
 }
 
-/// What differs between two snapshots: files only in one, and files whose bytes differ (the
-/// first 400 bytes of each side for small files), so a failed comparison says what went wrong.
+/// The decompressed content of a gzip file, or its raw bytes behind a marker when it cannot be
+/// read whole.
+func gzipContent(_ path: String) -> [UInt8] {
+    do {
+        let source = try openByteSource(path: path, compression: .gzip)
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { return out }
+            out += buffer[..<n]
+        }
+    } catch {
+        return Array("undecodable gzip (\(error)): ".utf8) + ((try? FileSystem.readAll(path)) ?? [])
+    }
+}
+
+/// What differs between two snapshots: files only in one, and for each file that differs its
+/// sizes and first differing line (400 bytes of each side), so a failed comparison says what
+/// went wrong.
 func snapshotDifference(_ a: [String: [UInt8]], _ b: [String: [UInt8]]) -> String {
     var lines: [String] = []
     for k in Set(a.keys).union(b.keys).sorted() {
@@ -129,8 +160,12 @@ func snapshotDifference(_ a: [String: [UInt8]], _ b: [String: [UInt8]]) -> Strin
         case (nil, _): lines.append("only in the second: \(k)")
         case (_, nil): lines.append("only in the first: \(k)")
         case (let x?, let y?) where x != y:
-            func head(_ v: [UInt8]) -> String { String(decoding: v.prefix(400), as: UTF8.self) }
-            lines.append("differs: \(k) (\(x.count) vs \(y.count) bytes)\n  first:  \(head(x))\n  second: \(head(y))")
+            let newline = UInt8(ascii: "\n")
+            let (xl, yl) = (x.split(separator: newline, omittingEmptySubsequences: false), y.split(separator: newline, omittingEmptySubsequences: false))
+            let i = (0..<min(xl.count, yl.count)).first { xl[$0] != yl[$0] } ?? min(xl.count, yl.count)
+            func line(_ ls: [ArraySlice<UInt8>]) -> String { i < ls.count ? String(decoding: ls[i].prefix(400), as: UTF8.self) : "(none)" }
+            lines.append(
+                "differs: \(k) (\(x.count) vs \(y.count) bytes, \(xl.count) vs \(yl.count) lines), first at line \(i + 1)\n  first:  \(line(xl))\n  second: \(line(yl))")
         default: break
         }
     }
