@@ -135,7 +135,6 @@ MAX_ISSUE_CHARS = 900
 def issue_line(payload):
     """One recorded issue on one line: where, what failed, and the test's own details (newlines
     shown as ' | '), cut to MAX_ISSUE_CHARS."""
-    loc = (payload.get("issue") or {}).get("sourceLocation") or payload.get("_sourceLocation") or {}
     def cut(text, n):
         text = text.replace("\n", " | ")
         return text if len(text) <= n else text[:n - 1] + "…"
@@ -144,7 +143,7 @@ def issue_line(payload):
     parts = [cut(m["text"], 240 if m.get("symbol") != "details" else MAX_ISSUE_CHARS)
              for m in payload.get("messages", []) if m.get("text")]
     text = " — ".join(parts) or "(no message)"
-    line = f"{loc.get('fileID', '?')}:{loc.get('line', '?')}: {text}"
+    line = f"{location(payload.get('issue') or payload)}: {text}"
     return line if len(line) <= MAX_ISSUE_CHARS else line[:MAX_ISSUE_CHARS - 1] + "…"
 
 
